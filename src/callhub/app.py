@@ -1,0 +1,166 @@
+"""Builds the Starlette app; the lifespan owns the engine, the broker and the hub."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from callhub.broker import create_broker
+from callhub.settings import Settings
+from callhub.store.engine import make_engine, make_sessions, migrate
+from callhub.views import admin, agent, auth
+from callhub.views.templating import STATIC_DIR, Renderer
+from callhub.webservices import telefonia
+from callhub.webservices.common import TokenStore
+from callhub.ws.endpoints import agent_socket
+from callhub.ws.hub import Hub
+
+log = logging.getLogger("callhub")
+
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"connect-src 'self'; media-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+        b"form-action 'self'; object-src 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """413 for any request body over the limit, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                response = PlainTextResponse(f"body larger than {self.limit} bytes", 413)
+                await response(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except TooLarge:
+            response = PlainTextResponse(f"body larger than {self.limit} bytes", 413)
+            await response(scope, receive, send)
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    renderer = Renderer()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        settings.check()
+        engine = make_engine(settings.database_url)
+        try:
+            await migrate(engine)
+            sessions = make_sessions(engine)
+            broker = create_broker(settings.redis_url)
+            await broker.connect()
+            hub = Hub(broker=broker, sessions=sessions, renderer=renderer, settings=settings)
+            await hub.refresh_services()
+            pbx_token = TokenStore(sessions, "pbx_token", settings.pbx_token)
+            if settings.demo:
+                await pbx_token.ensure()
+            app.state.settings = settings
+            app.state.sessions = sessions
+            app.state.broker = broker
+            app.state.hub = hub
+            app.state.pbx_token = pbx_token
+            app.state.telephony_params = telefonia.ParamsCache(sessions)
+            try:
+                yield
+            finally:
+                await hub.close_all()
+                await broker.disconnect()
+        finally:
+            await engine.dispose()
+
+    secret = settings.secret_key or secrets.token_urlsafe(32)
+    app = Starlette(
+        routes=[
+            *auth.routes,
+            *agent.routes,
+            *admin.routes,
+            *telefonia.routes,
+            WebSocketRoute("/ws/atendimento", agent_socket),
+            Route("/healthz", healthz),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit, limit=settings.max_body_bytes),
+            Middleware(
+                SessionMiddleware,
+                secret_key=secret,
+                session_cookie="callhub_session",
+                max_age=settings.session_max_age,
+                same_site="lax",
+                https_only=settings.https_only_cookies,
+            ),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.renderer = renderer
+    app.state.settings = settings
+    return app
+
+
+app = create_app()

@@ -1,0 +1,326 @@
+"""callhub serve | demo | createuser | import-requesters | migrate"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from callhub.identity import DocKind, normalise_phone, parse_document
+from callhub.settings import ConfigError, Settings
+from callhub.store import catalog, requests, users
+from callhub.store.engine import Sessions, make_engine, make_sessions, migrate
+from callhub.store.models import Role, Urgency
+from callhub.store.params import CHILD_SERVICE, set_parameter
+
+T = TypeVar("T")
+
+
+def _with_store(settings: Settings, work: Callable[[Sessions], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = make_engine(settings.database_url)
+        try:
+            await migrate(engine)
+            return await work(make_sessions(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def serve(host: str, port: int, workers: int | None = None) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "callhub.app:app",
+        host=host,
+        port=port,
+        workers=workers,
+        ws_per_message_deflate=False,  # compression costs latency and ~64 KiB per tab
+        proxy_headers=True,
+        log_level=os.environ.get("CALLHUB_LOG_LEVEL", "info"),
+        timeout_graceful_shutdown=5,
+    )
+
+
+# -- createuser ------------------------------------------------------------------------
+
+
+def createuser(settings: Settings, args: argparse.Namespace) -> int:
+    if len(args.password) < 8:
+        print("error: --password must have at least 8 characters", file=sys.stderr)
+        return 2
+
+    async def work(sessions: Sessions) -> None:
+        async with sessions() as session:
+            await users.create_user(
+                session=session,
+                username=args.username,
+                password=args.password,
+                role=Role(args.role),
+                name=args.name,
+                can_execute=args.can_execute,
+            )
+            await session.commit()
+
+    _with_store(settings, work)
+    print(f"user {args.username} ({args.role}{', can execute' if args.can_execute else ''}) saved")
+    return 0
+
+
+# -- import-requesters -------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+def check_row(row: dict[str, str | None]) -> tuple[str | None, tuple[str, str, str | None, str | None]]:
+    """(why the row is rejected, or None; the cleaned cpf, name, email, phone)."""
+    cpf = (row.get("cpf") or "").strip()
+    name = (row.get("name") or "").strip()
+    email = (row.get("email") or "").strip() or None
+    phone_raw = (row.get("phone") or "").strip()
+    document = parse_document(cpf)
+    if document.kind is DocKind.missing:
+        return "cpf is empty", ("", name, email, None)
+    if not document.valid:
+        return f"cpf {cpf!r} fails its check digits", ("", name, email, None)
+    if not name:
+        return "name is empty", (document.digits, name, email, None)
+    if len(name) > 160:
+        return "name is longer than 160 characters", (document.digits, name, email, None)
+    if email is not None and ("@" not in email or len(email) > 254 or " " in email):
+        return f"email {email!r} is not an address", (document.digits, name, email, None)
+    phone = normalise_phone(phone_raw) if phone_raw else None
+    if phone_raw and phone is None:
+        return f"phone {phone_raw!r} is not a phone number", (document.digits, name, email, None)
+    return None, (document.digits, name, email, phone)
+
+
+async def import_requesters(sessions: Sessions, path: Path) -> ImportReport:
+    report = ImportReport()
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"cpf", "name", "email", "phone"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: missing columns {', '.join(sorted(missing))}")
+        seen: dict[str, int] = {}
+        for line, row in enumerate(reader, start=2):
+            problem, (cpf, name, email, phone) = check_row(row)
+            if problem is None and cpf in seen:
+                problem = f"cpf repeats line {seen[cpf]}"
+            if problem is not None:
+                report.rejected.append((line, problem))
+                continue
+            seen[cpf] = line
+            async with sessions() as session:  # one row, one transaction: a bad row spoils none
+                _requester, created = await catalog.save_requester(
+                    session=session,
+                    document=parse_document(cpf),
+                    name=name,
+                    email=email,
+                    phones=[phone] if phone else [],
+                )
+                await session.commit()
+            if created:
+                report.created += 1
+            else:
+                report.updated += 1
+    return report
+
+
+def import_requesters_cmd(settings: Settings, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path} is not a file", file=sys.stderr)
+        return 2
+    try:
+        report = _with_store(settings, lambda s: import_requesters(s, path))
+    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line, why in report.rejected:
+        print(f"line {line}: rejected: {why}")
+    print(
+        f"{report.created} created, {report.updated} updated, {len(report.rejected)} rejected"
+    )
+    return 0 if not report.rejected else 1
+
+
+# -- demo --------------------------------------------------------------------------------
+
+DEMO_PASSWORD = "callhub-demo"
+DEMO_REQUESTERS = [
+    ("52998224725", "Maria da Silva", "maria.silva@example.com", "+55 11 98765-4321"),
+    ("11144477735", "João Pereira", "joao.pereira@example.com", "+55 21 3456-7890"),
+    ("39053344705", "Ana Souza", "ana.souza@example.com", "+55 31 99876-5432"),
+    ("11222333000181", "Padaria Pão Quente Ltda", "contato@paoquente.example.com", "+55 11 3333-4444"),
+]
+DEMO_SERVICES = [
+    ("Acesso à rede", "Infraestrutura", 240),
+    ("Impressora", "Infraestrutura", 480),
+    ("Senha e acesso", "Contas", 60),
+    ("Informação sobre solicitação", "Atendimento", 30),
+]
+
+
+async def seed_demo(sessions: Sessions) -> None:
+    async with sessions() as session:
+        for username, name, role, can_execute in (
+            ("agente", "Ana Agente", Role.agent, True),
+            ("agente2", "Bruno Agente", Role.agent, False),
+            ("supervisor", "Sara Supervisora", Role.supervisor, True),
+            ("admin", "Administrador", Role.admin, True),
+        ):
+            await users.create_user(
+                session=session,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                name=name,
+                can_execute=can_execute,
+            )
+        services = {}
+        for name, cat, sla in DEMO_SERVICES:
+            services[name] = await catalog.ensure_service(
+                session=session, name=name, category=cat, sla_minutes=sla
+            )
+        await set_parameter(
+            session=session, number=CHILD_SERVICE,
+            value=str(services["Informação sobre solicitação"].id),
+        )
+        for cpf, name, email, phone in DEMO_REQUESTERS:
+            requester, created = await catalog.save_requester(
+                session=session,
+                document=parse_document(cpf),
+                name=name,
+                email=email,
+                phones=[p for p in [normalise_phone(phone)] if p],
+            )
+            if created and requester.cpf == "11144477735":
+                for text, service in (
+                    ("Sem acesso à rede no 3º andar", "Acesso à rede"),
+                    ("Impressora do financeiro não imprime", "Impressora"),
+                ):
+                    item = await catalog.get_service(
+                        session=session, service_id=services[service].id or 0
+                    )
+                    await requests.create_request(
+                        session=session, requester_id=requester.id or 0, description=text,
+                        service=item, urgency=Urgency.high, note="Solicitação de demonstração",
+                    )
+            if created and requester.cpf == "39053344705":
+                item = await catalog.get_service(
+                    session=session, service_id=services["Senha e acesso"].id or 0
+                )
+                await requests.create_request(
+                    session=session, requester_id=requester.id or 0,
+                    description="Troca de senha do sistema de RH", service=item,
+                    note="Solicitação de demonstração",
+                )
+        await session.commit()
+
+
+async def _demo_token(sessions: Sessions, settings: Settings) -> str:
+    from callhub.webservices.common import TokenStore
+
+    return await TokenStore(sessions, "pbx_token", settings.pbx_token).ensure()
+
+
+def demo(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(sessions: Sessions) -> str:
+        await seed_demo(sessions)
+        return await _demo_token(sessions, settings)
+
+    token = _with_store(settings, work)
+    base = f"http://{args.host}:{args.port}"
+    print(
+        f"""
+callhub demo is ready on {base}
+
+  Agent:      {base}/login   user agente / password {DEMO_PASSWORD}  (can execute)
+              user agente2 / password {DEMO_PASSWORD}  (cannot execute)
+  Admin:      {base}/admin   user admin / password {DEMO_PASSWORD}
+  Log in as agente, register extension 2001, then pop a screen on it:
+
+  curl -H 'token: {token}' '{base}/webservices/telefonia/novaSolicitacao?cpf=529.982.247-25&ramal=2001&numero=11987654321'
+  curl -H 'token: {token}' '{base}/webservices/telefonia/visualizarSolicitacao?idSolicitacao=1&cpf=11144477735&ramal=2001'
+  curl -H 'token: {token}' '{base}/webservices/telefonia/obterQtdeSolicitacoes?cpf=11144477735'
+""",
+        flush=True,
+    )
+    if args.no_serve:
+        return 0
+    serve(args.host, args.port)
+    return 0
+
+
+# -- entry point -------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callhub", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the web app under uvicorn")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--workers", type=int, default=None)
+
+    p = sub.add_parser("demo", help="create demo data, print how to use it, and serve")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--no-serve", action="store_true", help="only create the demo data")
+
+    p = sub.add_parser("createuser", help="create or update a user")
+    p.add_argument("username")
+    p.add_argument("--password", required=True)
+    p.add_argument("--role", choices=[r.value for r in Role], default=Role.agent.value)
+    p.add_argument("--name", default=None)
+    p.add_argument("--can-execute", action="store_true", help="may execute requests")
+
+    p = sub.add_parser("import-requesters", help="import requesters from a CSV file")
+    p.add_argument("file", help="CSV with columns cpf,name,email,phone")
+
+    sub.add_parser("migrate", help="apply the database migrations and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        os.environ["CALLHUB_DEMO"] = "1"
+    try:
+        settings = Settings.from_env()
+        if args.command == "serve":
+            settings.check()
+            serve(args.host, args.port, args.workers)
+            return 0
+        if args.command == "demo":
+            return demo(settings, args)
+        if args.command == "createuser":
+            return createuser(settings, args)
+        if args.command == "import-requesters":
+            return import_requesters_cmd(settings, args)
+        if args.command == "migrate":
+            _with_store(settings, lambda s: asyncio.sleep(0))
+            print("schema is up to date")
+            return 0
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

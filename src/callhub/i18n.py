@@ -1,0 +1,67 @@
+"""Languages: Portuguese (pt-BR) first, English when the browser asks for it.
+
+Messages are written in Portuguese in the code and templates (the msgids); the English
+catalogue lives in locale/en/LC_MESSAGES/messages.po and is compiled in memory at start.
+`pybabel extract -F babel.cfg` refreshes the template (see README, "Translations").
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import io
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+DEFAULT = "pt_BR"
+AVAILABLE = ("pt_BR", "en")
+_LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction; it is translated where it is shown."""
+    return message
+
+
+@cache
+def translations(locale: str) -> _gettext.NullTranslations:
+    po = _LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return _gettext.NullTranslations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf)
+
+
+def gettext(locale: str, message: str) -> str:
+    return translations(locale).gettext(message)
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The best of AVAILABLE for an Accept-Language header; pt-BR when nothing matches."""
+    if not accept_language:
+        return DEFAULT
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and q > 0:
+            ranked.append((-q, position, tag.strip().lower()))
+    for _q, _pos, tag in sorted(ranked):
+        lang = tag.split("-")[0]
+        if lang == "pt":
+            return "pt_BR"
+        if lang == "en":
+            return "en"
+    return DEFAULT

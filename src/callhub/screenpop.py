@@ -1,0 +1,258 @@
+"""Who called and which screen the agent gets, whatever transport told us about the call.
+
+Everything a screen needs is gathered here into a plain dict (the pop's payload), stored
+with the pop, and rendered by the hub for each tab: the same payload serves the live push
+and the replay to a tab that reconnects.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from callhub.identity import Document, format_phone, normalise_phone, parse_document
+from callhub.store import catalog, pops, requests
+from callhub.store.models import PopKind, Requester, ScreenPop, ServiceRequest, utcnow
+from callhub.store.params import TelephonyParams
+
+
+class NotFound(LookupError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What the PBX told us about the call."""
+
+    ramal: str
+    source: str = "telefonia"
+    external_id: str | None = None
+    number: str | None = None
+    document: str | None = None
+    queue: str | None = None
+    ivr: str | None = None
+
+
+@dataclass
+class PopResult:
+    pop: ScreenPop
+    document: Document
+    identified: bool
+    child_request: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def requester_view(requester: Requester, phones: list[str]) -> dict[str, Any]:
+    return {
+        "id": requester.id,
+        "name": requester.name,
+        "cpf": requester.cpf,
+        "cnpj": requester.cnpj,
+        "email": requester.email,
+        "phones": [format_phone(p) for p in phones],
+    }
+
+
+async def requester_view_by_id(*, session: AsyncSession, requester_id: int) -> dict[str, Any]:
+    requester = await session.get(Requester, requester_id)
+    if requester is None:
+        raise NotFound("requester_id", "unknown requester")
+    phones = await catalog.phones_of(session=session, requester_id=requester_id)
+    return requester_view(requester, phones)
+
+
+async def request_view(*, session: AsyncSession, number: int) -> dict[str, Any]:
+    """The view/execute screen's data: the request, its requester, its history."""
+    request = await requests.get_request(session=session, number=number)
+    if request is None:
+        raise NotFound("idSolicitacao", f"request {number} does not exist")
+    return await _request_view(session=session, request=request)
+
+
+async def _request_view(*, session: AsyncSession, request: ServiceRequest) -> dict[str, Any]:
+    assert request.id is not None
+    service = (
+        await catalog.get_service(session=session, service_id=request.service_id)
+        if request.service_id
+        else None
+    )
+    history = await requests.history(session=session, number=request.id)
+    children = await requests.children_of(session=session, number=request.id)
+    return {
+        "id": request.id,
+        "type": request.type,
+        "description": request.description,
+        "status": request.status,
+        "urgency": request.urgency,
+        "service": service.name if service else None,
+        "category": service.category if service else None,
+        "opened_at": request.opened_at.isoformat(),
+        "deadline": request.deadline.isoformat() if request.deadline else None,
+        "on_time": request.deadline is None or request.deadline >= utcnow(),
+        "parent_id": request.parent_id,
+        "children": [c.id for c in children],
+        "requester": await requester_view_by_id(session=session, requester_id=request.requester_id),
+        "history": [
+            {
+                "at": h.at.isoformat(),
+                "user": h.user,
+                "description": h.description,
+                "status_from": h.status_from,
+                "status_to": h.status_to,
+            }
+            for h in history
+        ],
+    }
+
+
+async def identify(
+    *, session: AsyncSession, document: Document, number: str | None
+) -> Requester | None:
+    """By the document typed in the IVR first, else by the number that called."""
+    if document.valid:
+        found = await catalog.requester_by_document(session=session, document=document)
+        if found is not None:
+            return found
+    return await catalog.requester_by_phone(session=session, number=number)
+
+
+def _call_view(ctx: CallContext, call_id: int | None, external_id: str) -> dict[str, Any]:
+    e164 = normalise_phone(ctx.number)
+    return {
+        "id": call_id,
+        "external_id": external_id,
+        "number": ctx.number,
+        "number_display": format_phone(e164) if e164 else (ctx.number or ""),
+        "queue": ctx.queue,
+        "ivr": ctx.ivr,
+    }
+
+
+async def _store(
+    *,
+    session: AsyncSession,
+    ctx: CallContext,
+    kind: PopKind,
+    document: Document,
+    requester: Requester | None,
+    request: dict[str, Any] | None,
+    child: int | None,
+) -> ScreenPop:
+    external_id = ctx.external_id or uuid.uuid4().hex
+    call = await pops.record_call(
+        session=session,
+        source=ctx.source,
+        external_id=external_id,
+        ramal=ctx.ramal,
+        number=ctx.number,
+        document=(ctx.document or "")[:32] or None,
+        queue=ctx.queue,
+        ivr=ctx.ivr,
+        requester_id=requester.id if requester else None,
+    )
+    payload: dict[str, Any] = {
+        "kind": kind.value,
+        "at": utcnow().isoformat(),
+        "call": _call_view(ctx, call.id, external_id),
+        "document": {
+            "typed": (ctx.document or "")[:32],
+            "valid": document.valid,
+            "kind": document.kind.value,
+            "digits": document.digits if document.valid else "",
+        },
+        "requester": None,
+        "request": request,
+        "child": child,
+    }
+    if requester is not None:
+        assert requester.id is not None
+        phones = await catalog.phones_of(session=session, requester_id=requester.id)
+        payload["requester"] = requester_view(requester, phones)
+    return await pops.create_pop(
+        session=session,
+        pop_id=uuid.uuid4().hex,
+        ramal=ctx.ramal,
+        kind=kind.value,
+        payload=payload,
+        call_id=call.id,
+        requester_id=requester.id if requester else None,
+        request_id=request["id"] if request else None,
+    )
+
+
+async def new_request_pop(*, session: AsyncSession, ctx: CallContext) -> PopResult:
+    """novaSolicitacao: the requester's card with a form, or "no identification"."""
+    document = parse_document(ctx.document)
+    requester = await identify(session=session, document=document, number=ctx.number)
+    kind = PopKind.new_request if requester is not None else PopKind.unidentified
+    pop = await _store(
+        session=session,
+        ctx=ctx,
+        kind=kind,
+        document=document,
+        requester=requester,
+        request=None,
+        child=None,
+    )
+    return PopResult(pop=pop, document=document, identified=requester is not None)
+
+
+async def view_request_pop(
+    *,
+    session: AsyncSession,
+    ctx: CallContext,
+    number: int,
+    params: TelephonyParams,
+    user_id: int | None = None,
+) -> PopResult:
+    """visualizarSolicitacao: the request's view/execute screen (and, with 282, its child)."""
+    request = await requests.get_request(session=session, number=number)
+    if request is None:
+        raise NotFound("idSolicitacao", f"request {number} does not exist")
+    document = parse_document(ctx.document)
+    child_number: int | None = None
+    if params.child_on_view:
+        service = (
+            await catalog.get_service(session=session, service_id=params.child_service_id)
+            if params.child_service_id
+            else None
+        )
+        child = await requests.create_request(
+            session=session,
+            requester_id=request.requester_id,
+            description=f"Atendimento telefônico referente à solicitação {number}",
+            service=service,
+            type_="R",
+            parent_id=number,
+            user_id=user_id,
+            note=f"Solicitação filha aberta ao visualizar a solicitação {number} (parâmetro 282)",
+        )
+        child_number = child.id
+        await requests.add_occurrence(
+            session=session,
+            request=request,
+            user_id=user_id,
+            description=f"Visualizada por telefone; solicitação filha {child_number} aberta",
+        )
+    view = await _request_view(session=session, request=request)
+    requester = await session.get(Requester, request.requester_id)
+    pop = await _store(
+        session=session,
+        ctx=ctx,
+        kind=PopKind.view,
+        document=document,
+        requester=requester,
+        request=view,
+        child=child_number,
+    )
+    return PopResult(pop=pop, document=document, identified=True, child_request=child_number)
+
+
+def pop_message(pop: ScreenPop) -> dict[str, Any]:
+    """What the broker carries: everything a hub needs to render the pop for its tabs."""
+    return {"t": "pop", "seq": pop.seq, "pop_id": pop.pop_id, "payload": pop.payload}

@@ -1,0 +1,109 @@
+"""Every CALLHUB_* variable, read once, typed, with the embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; callhub refuses to start."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on", "y", "s", "sim"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off", "n", "nao", "não"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///callhub.db"
+    redis_url: str | None = None
+    secret_key: str | None = None
+    pbx_token: str | None = None
+    pbx55_token: str | None = None
+    uscall_wsdl: str | None = None
+    uscall_token: str | None = None
+    demo: bool = False
+    # How far back a tab that opens or reconnects is given the pops it has not seen.
+    pop_window_seconds: int = 600
+    # Per-tab bounded send queue and send timeout: a stalled tab is dropped, never waited on.
+    tab_queue_size: int = 64
+    tab_send_timeout: float = 2.0
+    max_body_bytes: int = 64 * 1024
+    pbx_allowlist: tuple[str, ...] = field(default_factory=tuple)
+    session_max_age: int = 12 * 3600
+    https_only_cookies: bool = False
+    default_locale: str = "pt_BR"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        allow = tuple(a.strip() for a in env.get("CALLHUB_PBX_ALLOWLIST", "").split(",") if a.strip())
+        return cls(
+            database_url=env.get("CALLHUB_DATABASE_URL") or cls.database_url,
+            redis_url=env.get("CALLHUB_REDIS_URL") or None,
+            secret_key=env.get("CALLHUB_SECRET_KEY") or None,
+            pbx_token=env.get("CALLHUB_PBX_TOKEN") or None,
+            pbx55_token=env.get("CALLHUB_PBX55_TOKEN") or None,
+            uscall_wsdl=env.get("CALLHUB_USCALL_WSDL") or None,
+            uscall_token=env.get("CALLHUB_USCALL_TOKEN") or None,
+            demo=_bool(env, "CALLHUB_DEMO", False),
+            pop_window_seconds=_int(env, "CALLHUB_POP_WINDOW_SECONDS", cls.pop_window_seconds),
+            tab_queue_size=_int(env, "CALLHUB_TAB_QUEUE_SIZE", cls.tab_queue_size),
+            tab_send_timeout=_float(env, "CALLHUB_TAB_SEND_TIMEOUT", cls.tab_send_timeout),
+            max_body_bytes=_int(env, "CALLHUB_MAX_BODY_BYTES", cls.max_body_bytes),
+            pbx_allowlist=allow,
+            session_max_age=_int(env, "CALLHUB_SESSION_MAX_AGE", cls.session_max_age),
+            https_only_cookies=_bool(env, "CALLHUB_HTTPS_ONLY", False),
+        )
+
+    def check(self) -> None:
+        """Secrets have no default that works in production."""
+        if self.demo:
+            return
+        missing = [
+            name
+            for name, value in (
+                ("CALLHUB_SECRET_KEY", self.secret_key),
+                ("CALLHUB_PBX_TOKEN", self.pbx_token),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                "callhub refuses to start without "
+                + ", ".join(missing)
+                + " (or set CALLHUB_DEMO=1 for a demo with generated secrets)"
+            )
+        if self.secret_key and len(self.secret_key) < 16:
+            raise ConfigError("CALLHUB_SECRET_KEY must be at least 16 characters")
+        if self.pop_window_seconds < 0:
+            raise ConfigError("CALLHUB_POP_WINDOW_SECONDS must not be negative")

@@ -1,0 +1,1 @@
+"""The store: SQLModel tables and keyword-only async query functions."""

@@ -1,0 +1,136 @@
+"""Requesters (with their phones) and the service catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from callhub.identity import DocKind, Document, normalise_phone
+from callhub.store.models import Category, Phone, Requester, Service
+
+
+@dataclass(frozen=True)
+class ServiceItem:
+    id: int
+    name: str
+    category: str | None
+    sla_minutes: int | None
+
+
+async def requester_by_document(*, session: AsyncSession, document: Document) -> Requester | None:
+    if document.kind is DocKind.cpf:
+        query = select(Requester).where(Requester.cpf == document.digits)
+    elif document.kind is DocKind.cnpj:
+        query = select(Requester).where(Requester.cnpj == document.digits)
+    else:
+        return None
+    return (await session.exec(query)).first()
+
+
+async def requester_by_phone(*, session: AsyncSession, number: str | None) -> Requester | None:
+    """The requester with this phone, when exactly one has it (a shared line identifies nobody)."""
+    e164 = normalise_phone(number)
+    if e164 is None:
+        return None
+    query = (
+        select(Requester)
+        .join(Phone, col(Phone.requester_id) == col(Requester.id))
+        .where(Phone.number == e164)
+        .limit(2)
+    )
+    found = (await session.exec(query)).all()
+    return found[0] if len(found) == 1 else None
+
+
+async def phones_of(*, session: AsyncSession, requester_id: int) -> list[str]:
+    query = select(Phone.number).where(Phone.requester_id == requester_id).order_by(col(Phone.id))
+    return list((await session.exec(query)).all())
+
+
+async def save_requester(
+    *,
+    session: AsyncSession,
+    document: Document,
+    name: str,
+    email: str | None,
+    phones: list[str],
+) -> tuple[Requester, bool]:
+    """Create or update the requester with this document. Returns (requester, created)."""
+    requester = await requester_by_document(session=session, document=document)
+    created = requester is None
+    if requester is None:
+        requester = Requester(name=name)
+        if document.kind is DocKind.cpf:
+            requester.cpf = document.digits
+        elif document.kind is DocKind.cnpj:
+            requester.cnpj = document.digits
+    requester.name = name
+    requester.email = email or requester.email
+    session.add(requester)
+    await session.flush()
+    assert requester.id is not None
+    await add_phones(session=session, requester_id=requester.id, phones=phones)
+    return requester, created
+
+
+async def create_requester_without_document(
+    *, session: AsyncSession, name: str, email: str | None, phones: list[str]
+) -> Requester:
+    requester = Requester(name=name, email=email)
+    session.add(requester)
+    await session.flush()
+    assert requester.id is not None
+    await add_phones(session=session, requester_id=requester.id, phones=phones)
+    return requester
+
+
+async def add_phones(*, session: AsyncSession, requester_id: int, phones: list[str]) -> None:
+    known = set(await phones_of(session=session, requester_id=requester_id))
+    for e164 in phones:
+        if e164 not in known:
+            session.add(Phone(requester_id=requester_id, number=e164))
+            known.add(e164)
+    await session.flush()
+
+
+async def list_services(*, session: AsyncSession) -> list[ServiceItem]:
+    query = (
+        select(Service, Category)
+        .join(Category, col(Service.category_id) == col(Category.id), isouter=True)
+        .where(col(Service.active).is_(True))
+        .order_by(col(Service.name))
+    )
+    return [
+        ServiceItem(
+            id=s.id or 0,
+            name=s.name,
+            category=c.name if c is not None else None,
+            sla_minutes=s.sla_minutes if s.sla_minutes is not None else (c.sla_minutes if c else None),
+        )
+        for s, c in (await session.exec(query)).all()
+    ]
+
+
+async def get_service(*, session: AsyncSession, service_id: int) -> ServiceItem | None:
+    for item in await list_services(session=session):
+        if item.id == service_id:
+            return item
+    return None
+
+
+async def ensure_service(
+    *, session: AsyncSession, name: str, category: str, sla_minutes: int | None
+) -> Service:
+    cat = (await session.exec(select(Category).where(Category.name == category))).first()
+    if cat is None:
+        cat = Category(name=category)
+        session.add(cat)
+        await session.flush()
+    service = (await session.exec(select(Service).where(Service.name == name))).first()
+    if service is None:
+        service = Service(name=name, category_id=cat.id, sla_minutes=sla_minutes)
+        session.add(service)
+        await session.flush()
+    return service

@@ -1,0 +1,200 @@
+"""The tables. Changing one means a new migration in store/migrations/versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which keeps no zone) as on PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(timezone=True), nullable=nullable, index=index)
+
+
+class Role(StrEnum):
+    agent = "agent"
+    supervisor = "supervisor"
+    admin = "admin"
+
+
+class Status(StrEnum):
+    """Request statuses, with the codes of the ITSM contract."""
+
+    in_progress = "InProgress"
+    suspended = "Suspended"
+    canceled = "Canceled"
+    resolved = "Resolved"
+    reopened = "Reopened"
+    closed = "Closed"
+
+
+# "In progress" for the IVR's obterQtdeSolicitacoes: open and being worked on.
+IN_PROGRESS = (Status.in_progress, Status.reopened)
+
+
+class Urgency(StrEnum):
+    high = "H"
+    medium = "M"
+    low = "L"
+
+
+class PopKind(StrEnum):
+    new_request = "new_request"
+    unidentified = "unidentified"
+    view = "view"
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16, default=Role.agent)
+    can_execute: bool = False
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Requester(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # Digits only. A person has a CPF (11 digits); an organisation a CNPJ (14).
+    cpf: str | None = Field(default=None, max_length=11, unique=True, index=True)
+    cnpj: str | None = Field(default=None, max_length=14, unique=True, index=True)
+    name: str = Field(max_length=160)
+    email: str | None = Field(default=None, max_length=254)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Phone(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("requester_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    requester_id: int = Field(foreign_key="requester.id", index=True)
+    # E.164, normalised with the phonenumbers library, so any spelling of a number matches.
+    number: str = Field(max_length=20, index=True)
+
+
+class Category(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    sla_minutes: int | None = None
+
+
+class Service(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=160, unique=True)
+    category_id: int | None = Field(default=None, foreign_key="category.id")
+    # When unset, the category's SLA applies.
+    sla_minutes: int | None = None
+    active: bool = True
+
+
+class ServiceRequest(SQLModel, table=True):
+    __tablename__ = "service_request"
+    # The request number is its primary key: what agents, IVRs and integrators quote.
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(max_length=1, default="I")
+    description: str
+    requester_id: int = Field(foreign_key="requester.id", index=True)
+    service_id: int | None = Field(default=None, foreign_key="service.id")
+    status: str = Field(max_length=16, default=Status.in_progress, index=True)
+    urgency: str = Field(max_length=1, default=Urgency.medium)
+    opened_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    deadline: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    parent_id: int | None = Field(default=None, foreign_key="service_request.id", index=True)
+    opened_by: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Occurrence(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    description: str
+    status_from: str | None = Field(default=None, max_length=16)
+    status_to: str | None = Field(default=None, max_length=16)
+
+
+class Extension(SQLModel, table=True):
+    """An extension ("ramal") and the one agent it belongs to."""
+
+    ramal: str = Field(primary_key=True, max_length=20)
+    user_id: int = Field(foreign_key="user.id", unique=True)
+    registered_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Parameter(SQLModel, table=True):
+    """Numbered parameters, as CITSmart names them (281, 282, 283)."""
+
+    id: int = Field(primary_key=True)
+    value: str = Field(default="", max_length=255)
+
+
+class Setting(SQLModel, table=True):
+    """Values an admin may change at run time (the PBX token, once rotated)."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=255)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Call(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    ramal: str | None = Field(default=None, max_length=20, index=True)
+    number: str | None = Field(default=None, max_length=32)
+    document: str | None = Field(default=None, max_length=32)
+    queue: str | None = Field(default=None, max_length=64)
+    ivr: str | None = Field(default=None, max_length=255)
+    requester_id: int | None = Field(default=None, foreign_key="requester.id")
+    request_id: int | None = Field(default=None, foreign_key="service_request.id", index=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ScreenPop(SQLModel, table=True):
+    __tablename__ = "screen_pop"
+    # seq orders pops; a tab asks for "everything after seq N" when it reconnects.
+    seq: int | None = Field(default=None, primary_key=True)
+    pop_id: str = Field(max_length=32, unique=True)
+    ramal: str = Field(max_length=20, index=True)
+    kind: str = Field(max_length=16)
+    call_id: int | None = Field(default=None, foreign_key="call.id")
+    requester_id: int | None = Field(default=None, foreign_key="requester.id")
+    request_id: int | None = Field(default=None, foreign_key="service_request.id")
+    payload: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    delivered: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))

@@ -1,0 +1,160 @@
+"""Requests (incidents and service requests) and their history of occurrences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from callhub.store.catalog import ServiceItem
+from callhub.store.models import (
+    IN_PROGRESS,
+    Occurrence,
+    Requester,
+    ServiceRequest,
+    Status,
+    Urgency,
+    User,
+    utcnow,
+)
+
+
+class RequestError(ValueError):
+    """A change the rules do not allow; `field` names what was wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    at: datetime
+    user: str | None
+    description: str
+    status_from: str | None
+    status_to: str | None
+
+
+def deadline_for(opened_at: datetime, service: ServiceItem | None) -> datetime | None:
+    if service is None or service.sla_minutes is None:
+        return None
+    return opened_at + timedelta(minutes=service.sla_minutes)
+
+
+async def create_request(
+    *,
+    session: AsyncSession,
+    requester_id: int,
+    description: str,
+    service: ServiceItem | None,
+    urgency: Urgency = Urgency.medium,
+    type_: str = "I",
+    parent_id: int | None = None,
+    user_id: int | None = None,
+    note: str,
+) -> ServiceRequest:
+    now = utcnow()
+    request = ServiceRequest(
+        type=type_,
+        description=description,
+        requester_id=requester_id,
+        service_id=service.id if service else None,
+        urgency=urgency,
+        opened_at=now,
+        updated_at=now,
+        deadline=deadline_for(now, service),
+        parent_id=parent_id,
+        opened_by=user_id,
+        status=Status.in_progress,
+    )
+    session.add(request)
+    await session.flush()
+    assert request.id is not None
+    session.add(
+        Occurrence(
+            request_id=request.id,
+            user_id=user_id,
+            description=note,
+            status_to=Status.in_progress,
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return request
+
+
+async def get_request(*, session: AsyncSession, number: int) -> ServiceRequest | None:
+    return await session.get(ServiceRequest, number)
+
+
+async def add_occurrence(
+    *, session: AsyncSession, request: ServiceRequest, user_id: int | None, description: str
+) -> Occurrence:
+    assert request.id is not None
+    occurrence = Occurrence(request_id=request.id, user_id=user_id, description=description)
+    request.updated_at = occurrence.created_at
+    session.add(occurrence)
+    session.add(request)
+    await session.flush()
+    return occurrence
+
+
+async def change_status(
+    *,
+    session: AsyncSession,
+    request: ServiceRequest,
+    status: Status,
+    user_id: int | None,
+    description: str,
+) -> Occurrence:
+    assert request.id is not None
+    if status == request.status:
+        raise RequestError("status", "the request already has this status")
+    occurrence = Occurrence(
+        request_id=request.id,
+        user_id=user_id,
+        description=description,
+        status_from=request.status,
+        status_to=status,
+    )
+    request.status = status
+    request.updated_at = occurrence.created_at
+    session.add(occurrence)
+    session.add(request)
+    await session.flush()
+    return occurrence
+
+
+async def history(*, session: AsyncSession, number: int) -> list[HistoryItem]:
+    query = (
+        select(Occurrence, User.name)
+        .join(User, col(Occurrence.user_id) == col(User.id), isouter=True)
+        .where(Occurrence.request_id == number)
+        .order_by(col(Occurrence.created_at), col(Occurrence.id))
+    )
+    return [
+        HistoryItem(o.created_at, name, o.description, o.status_from, o.status_to)
+        for o, name in (await session.exec(query)).all()
+    ]
+
+
+async def in_progress_for_document(*, session: AsyncSession, cpf: str) -> tuple[int, int | None]:
+    """(how many requests of this requester are in progress, the number when there is one)."""
+    query = (
+        select(func.count(), func.min(ServiceRequest.id))
+        .select_from(ServiceRequest)
+        .join(Requester, col(Requester.id) == col(ServiceRequest.requester_id))
+        .where((Requester.cpf == cpf) | (Requester.cnpj == cpf))
+        .where(col(ServiceRequest.status).in_([s.value for s in IN_PROGRESS]))
+    )
+    count, lowest = (await session.exec(query)).one()
+    return int(count), (int(lowest) if count == 1 and lowest is not None else None)
+
+
+async def children_of(*, session: AsyncSession, number: int) -> list[ServiceRequest]:
+    query = select(ServiceRequest).where(ServiceRequest.parent_id == number)
+    return list((await session.exec(query.order_by(col(ServiceRequest.id)))).all())

@@ -1,0 +1,1 @@
+"""Pages and HTMX fragments for agents, supervisors and admins."""

@@ -1,0 +1,108 @@
+"""Admin pages: the telephony parameters (281, 282, 283) and the PBX token."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from callhub import i18n
+from callhub.store import catalog
+from callhub.store.models import Role
+from callhub.store.params import (
+    CHILD_ON_VIEW,
+    CHILD_SERVICE,
+    TELEPHONY_ENABLED,
+    get_parameters,
+    is_yes,
+    set_parameter,
+)
+from callhub.views.auth import login_required
+
+
+async def _parameters_page(
+    request: Request, errors: dict[str, str] | None = None, saved: bool = False, status: int = 200
+) -> Response:
+    async with request.app.state.sessions() as session:
+        values = await get_parameters(session=session)
+        services = await catalog.list_services(session=session)
+    return request.app.state.renderer.response(
+        request,
+        "pages/admin_parametros.html",
+        {
+            "values": values,
+            "services": services,
+            "errors": errors or {},
+            "saved": saved,
+            "is_yes": is_yes,
+        },
+        status=status,
+    )
+
+
+@login_required(Role.admin)
+async def parameters(request: Request) -> Response:
+    return await _parameters_page(request, saved=request.query_params.get("ok") == "1")
+
+
+@login_required(Role.admin)
+async def save_parameters(request: Request) -> Response:
+    form = await request.form()
+    errors: dict[str, str] = {}
+    enabled = str(form.get(f"p{TELEPHONY_ENABLED}") or "")
+    child = str(form.get(f"p{CHILD_ON_VIEW}") or "")
+    service = str(form.get(f"p{CHILD_SERVICE}") or "").strip()
+    for number, value in ((TELEPHONY_ENABLED, enabled), (CHILD_ON_VIEW, child)):
+        if value not in ("S", "N"):
+            errors[f"p{number}"] = i18n.N_("Escolha S ou N.")
+    async with request.app.state.sessions() as session:
+        if service and (not service.isdigit() or len(service) > 12):
+            errors[f"p{CHILD_SERVICE}"] = i18n.N_("Informe o número de um serviço.")
+        elif service and await catalog.get_service(session=session, service_id=int(service)) is None:
+            errors[f"p{CHILD_SERVICE}"] = i18n.N_("Serviço inexistente.")
+        if child == "S" and not service and f"p{CHILD_SERVICE}" not in errors:
+            errors[f"p{CHILD_SERVICE}"] = i18n.N_(
+                "Com o parâmetro 282 ativo, informe o serviço da solicitação filha."
+            )
+        if errors:
+            return await _parameters_page(request, errors=errors, status=422)
+        await set_parameter(session=session, number=TELEPHONY_ENABLED, value=enabled)
+        await set_parameter(session=session, number=CHILD_ON_VIEW, value=child)
+        await set_parameter(session=session, number=CHILD_SERVICE, value=service)
+        await session.commit()
+    request.app.state.telephony_params.invalidate()
+    return RedirectResponse("/admin/parametros?ok=1", status_code=303)
+
+
+@login_required(Role.admin)
+async def telephony(request: Request) -> Response:
+    token = await request.app.state.pbx_token.current()
+    base = str(request.base_url).rstrip("/")
+    return request.app.state.renderer.response(
+        request,
+        "pages/admin_telefonia.html",
+        {
+            "token": token,
+            "base": base + "/webservices/telefonia/",
+            "rotated": request.query_params.get("ok") == "1",
+        },
+    )
+
+
+@login_required(Role.admin)
+async def rotate_token(request: Request) -> Response:
+    await request.app.state.pbx_token.rotate()
+    return RedirectResponse("/admin/telefonia?ok=1", status_code=303)
+
+
+async def index(request: Request) -> Response:
+    return RedirectResponse("/admin/parametros", status_code=303)
+
+
+routes = [
+    Route("/admin", index, methods=["GET"]),
+    Route("/admin/parametros", parameters, methods=["GET"]),
+    Route("/admin/parametros", save_parameters, methods=["POST"]),
+    Route("/admin/telefonia", telephony, methods=["GET"]),
+    Route("/admin/telefonia/token", rotate_token, methods=["POST"]),
+]

@@ -1,0 +1,368 @@
+"""The agent's tab: the extension form, the live area, and what its screens post back."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from callhub import i18n
+from callhub.identity import DocKind, normalise_phone, parse_document
+from callhub.screenpop import NotFound, request_view, requester_view_by_id
+from callhub.store import catalog, pops, requests, users
+from callhub.store.models import Role, ScreenPop, Status, Urgency, User
+from callhub.views.auth import login_required
+from callhub.views.templating import locale_of
+from callhub.ws.hub import Hub
+
+RAMAL = re.compile(r"^[0-9]{1,20}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+AGENTS = (Role.agent, Role.supervisor, Role.admin)
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def _user(request: Request) -> User:
+    user: User = request.state.user
+    return user
+
+
+def _screen(
+    request: Request,
+    *,
+    screen_id: str,
+    pop: dict[str, Any],
+    seq: int | None = None,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> Response:
+    """A screen swapped into the tab (out of band), and its line in the recent list."""
+    hub = _hub(request)
+    html = hub.renderer.render(
+        "fragments/screen_update.html",
+        locale_of(request),
+        screen_id=screen_id,
+        seq=seq,
+        pop=pop,
+        services=hub.services,
+        can_execute=_user(request).can_execute,
+        errors=errors or {},
+        form=form or {},
+        notice=notice,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+@login_required(*AGENTS)
+async def page(request: Request) -> Response:
+    user = _user(request)
+    async with request.app.state.sessions() as session:
+        extension = await users.extension_of(session=session, user_id=user.id or 0)
+    renderer = request.app.state.renderer
+    request.session["locale"] = locale_of(request)
+    return renderer.response(
+        request,
+        "pages/atendimento.html",
+        {"ramal": extension.ramal if extension else None, "moved": request.query_params.get("m")},
+    )
+
+
+@login_required(*AGENTS)
+async def register_ramal(request: Request) -> Response:
+    form = await request.form()
+    ramal = str(form.get("ramal") or "").strip()
+    user = _user(request)
+    renderer = request.app.state.renderer
+    error = None
+    if not ramal:
+        error = i18n.N_("Informe o número do ramal.")
+    elif not RAMAL.match(ramal):
+        error = i18n.N_("O ramal deve ter apenas dígitos (até 20).")
+    if error:
+        return renderer.response(
+            request, "pages/atendimento.html", {"ramal": None, "error": error, "typed": ramal},
+            status=422,
+        )
+    async with request.app.state.sessions() as session:
+        previous_holder, previous_ramal = await users.register_extension(
+            session=session, ramal=ramal, user_id=user.id or 0
+        )
+        await session.commit()
+    hub = _hub(request)
+    if previous_holder is not None:
+        await hub.publish(ramal, {"t": "moved", "to_user": user.id, "to_name": user.name})
+    if previous_ramal is not None:
+        await hub.publish(
+            previous_ramal,
+            {"t": "moved", "to_user": None, "to_name": None, "from_user": user.id},
+        )
+    return RedirectResponse("/atendimento", status_code=303)
+
+
+@login_required(*AGENTS)
+async def release_ramal(request: Request) -> Response:
+    user = _user(request)
+    async with request.app.state.sessions() as session:
+        ramal = await users.release_extension(session=session, user_id=user.id or 0)
+        await session.commit()
+    if ramal is not None:
+        await _hub(request).publish(
+            ramal, {"t": "moved", "to_user": None, "to_name": None, "from_user": user.id}
+        )
+    return RedirectResponse("/atendimento", status_code=303)
+
+
+async def _own_pop(request: Request, seq: int) -> ScreenPop | None:
+    """A pop of the extension this agent holds now; nobody else's."""
+    async with request.app.state.sessions() as session:
+        pop = await pops.get_pop(session=session, seq=seq)
+        extension = await users.extension_of(session=session, user_id=_user(request).id or 0)
+    if pop is None or extension is None or pop.ramal != extension.ramal:
+        return None
+    return pop
+
+
+def _int(value: object) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+@login_required(*AGENTS)
+async def open_pop(request: Request) -> Response:
+    seq = int(request.path_params["seq"])
+    pop = await _own_pop(request, seq)
+    if pop is None:
+        return HTMLResponse("", status_code=404)
+    hub = _hub(request)
+    html = hub.render_pop(
+        seq, pop.payload, locale=locale_of(request), can_execute=_user(request).can_execute,
+        listed=False,
+    )
+    return HTMLResponse(html)
+
+
+async def _update_pop(request: Request, seq: int, payload: dict[str, Any]) -> None:
+    """Keep the stored pop current (a reload shows it) and tell the agent's other tabs."""
+    async with request.app.state.sessions() as session:
+        await pops.update_payload(session=session, seq=seq, payload=payload)
+        await session.commit()
+        extension = await users.extension_of(session=session, user_id=_user(request).id or 0)
+    if extension is not None:
+        await _hub(request).publish(
+            extension.ramal, {"t": "screen", "seq": seq, "payload": payload}
+        )
+
+
+@login_required(*AGENTS)
+async def register_requester(request: Request) -> Response:
+    """The "no identification" form: register the caller, then continue to a new request."""
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip() for k in ("name", "cpf", "email", "phone", "seq")}
+    seq = _int(values["seq"])
+    pop = await _own_pop(request, seq) if seq else None
+    if pop is None:
+        return HTMLResponse("", status_code=404)
+    errors: dict[str, str] = {}
+    if not values["name"]:
+        errors["name"] = i18n.N_("Informe o nome.")
+    elif len(values["name"]) > 160:
+        errors["name"] = i18n.N_("Nome longo demais (até 160 caracteres).")
+    document = parse_document(values["cpf"])
+    if values["cpf"] and not document.valid:
+        errors["cpf"] = i18n.N_("CPF ou CNPJ inválido (confira os dígitos).")
+    if values["email"] and (not EMAIL.match(values["email"]) or len(values["email"]) > 254):
+        errors["email"] = i18n.N_("E-mail inválido.")
+    phone = normalise_phone(values["phone"]) if values["phone"] else None
+    if values["phone"] and phone is None:
+        errors["phone"] = i18n.N_("Telefone inválido.")
+    screen_id = f"screen-{seq}"
+    if errors:
+        return _screen(
+            request, screen_id=screen_id, seq=seq, pop=pop.payload, errors=errors, form=values,
+            status=422,
+        )
+    phones = [phone] if phone else []
+    async with request.app.state.sessions() as session:
+        if document.kind in (DocKind.cpf, DocKind.cnpj):
+            requester, _created = await catalog.save_requester(
+                session=session, document=document, name=values["name"],
+                email=values["email"] or None, phones=phones,
+            )
+        else:
+            requester = await catalog.create_requester_without_document(
+                session=session, name=values["name"], email=values["email"] or None, phones=phones
+            )
+        assert requester.id is not None
+        view = await requester_view_by_id(session=session, requester_id=requester.id)
+        await session.commit()
+    payload = {**pop.payload, "kind": "new_request", "requester": view}
+    await _update_pop(request, pop.seq or 0, payload)
+    return _screen(
+        request, screen_id=screen_id, seq=seq, pop=payload,
+        notice=i18n.N_("Solicitante cadastrado."),
+    )
+
+
+@login_required(*AGENTS)
+async def create_request(request: Request) -> Response:
+    form = await request.form()
+    values = {
+        k: str(form.get(k) or "").strip()
+        for k in ("seq", "service_id", "description", "urgency", "type")
+    }
+    seq = _int(values["seq"])
+    pop = await _own_pop(request, seq) if seq else None
+    if pop is None or not pop.payload.get("requester"):
+        return HTMLResponse("", status_code=404)
+    screen_id = f"screen-{seq}"
+    errors: dict[str, str] = {}
+    service = None
+    service_id = _int(values["service_id"])
+    if service_id is None:
+        errors["service_id"] = i18n.N_("Escolha o serviço.")
+    if not values["description"]:
+        errors["description"] = i18n.N_("Descreva a solicitação.")
+    elif len(values["description"]) > 4000:
+        errors["description"] = i18n.N_("Descrição longa demais (até 4000 caracteres).")
+    if values["urgency"] not in {u.value for u in Urgency}:
+        errors["urgency"] = i18n.N_("Escolha a urgência.")
+    if values["type"] not in ("I", "R"):
+        errors["type"] = i18n.N_("Escolha o tipo.")
+    async with request.app.state.sessions() as session:
+        if service_id is not None:
+            service = await catalog.get_service(session=session, service_id=service_id)
+            if service is None:
+                errors["service_id"] = i18n.N_("Serviço inexistente.")
+        if errors:
+            return _screen(
+                request, screen_id=screen_id, seq=seq, pop=pop.payload, errors=errors,
+                form=values, status=422,
+            )
+        created = await requests.create_request(
+            session=session,
+            requester_id=int(pop.payload["requester"]["id"]),
+            description=values["description"],
+            service=service,
+            urgency=Urgency(values["urgency"]),
+            type_=values["type"],
+            user_id=_user(request).id,
+            note="Solicitação registrada pelo atendimento telefônico",
+        )
+        assert created.id is not None
+        if pop.call_id is not None:
+            await pops.link_call_to_request(
+                session=session, call_id=pop.call_id, request_id=created.id
+            )
+        view = await request_view(session=session, number=created.id)
+        await session.commit()
+    payload = {**pop.payload, "kind": "view", "request": view, "created": created.id}
+    await _update_pop(request, pop.seq or 0, payload)
+    return _screen(request, screen_id=screen_id, seq=seq, pop=payload)
+
+
+@login_required(*AGENTS)
+async def view_request(request: Request) -> Response:
+    number = int(request.path_params["number"])
+    async with request.app.state.sessions() as session:
+        try:
+            view = await request_view(session=session, number=number)
+        except NotFound:
+            return HTMLResponse("", status_code=404)
+    payload = {"kind": "view", "request": view, "requester": view["requester"]}
+    if request.headers.get("hx-request"):
+        return _screen(request, screen_id=f"screen-r{number}", pop=payload)
+    hub = _hub(request)
+    renderer = request.app.state.renderer
+    html = renderer.render(
+        "fragments/screen.html", locale_of(request), screen_id=f"screen-r{number}", pop=payload,
+        services=hub.services, can_execute=_user(request).can_execute, errors={}, form={},
+    )
+    return renderer.response(request, "pages/screen.html", {"pop_html": html})
+
+
+async def _execute(request: Request, change: str) -> Response:
+    """Execute actions: for users with the permission only, checked here, not just hidden."""
+    user = _user(request)
+    number = int(request.path_params["number"])
+    form = await request.form()
+    screen_id = str(form.get("screen_id") or f"screen-r{number}")
+    if not re.fullmatch(r"screen-r?\d{1,12}", screen_id):
+        screen_id = f"screen-r{number}"
+    seq = _int(screen_id.removeprefix("screen-")) if not screen_id.startswith("screen-r") else None
+    if not user.can_execute:
+        return HTMLResponse(
+            i18n.gettext(locale_of(request), "Você não tem permissão para executar solicitações."),
+            status_code=403,
+        )
+    text = str(form.get("description") or "").strip()
+    errors: dict[str, str] = {}
+    async with request.app.state.sessions() as session:
+        found = await requests.get_request(session=session, number=number)
+        if found is None:
+            return HTMLResponse("", status_code=404)
+        if change == "occurrence":
+            if not text:
+                errors["description"] = i18n.N_("Descreva a ocorrência.")
+            elif len(text) > 4000:
+                errors["description"] = i18n.N_("Descrição longa demais (até 4000 caracteres).")
+            else:
+                await requests.add_occurrence(
+                    session=session, request=found, user_id=user.id, description=text
+                )
+        else:
+            raw = str(form.get("status") or "")
+            if raw not in {s.value for s in Status}:
+                errors["status"] = i18n.N_("Escolha uma situação válida.")
+            elif raw == found.status:
+                errors["status"] = i18n.N_("A solicitação já está nessa situação.")
+            else:
+                await requests.change_status(
+                    session=session, request=found, status=Status(raw), user_id=user.id,
+                    description=text or "Situação alterada pelo atendimento",
+                )
+        view = await request_view(session=session, number=number)
+        await session.commit()
+    pop: dict[str, Any] = {"kind": "view", "request": view, "requester": view["requester"]}
+    if seq is not None:
+        own = await _own_pop(request, seq)
+        if own is not None:
+            pop = {**own.payload, "kind": "view", "request": view}
+            if not errors:
+                await _update_pop(request, seq, pop)
+    return _screen(
+        request, screen_id=screen_id, seq=seq, pop=pop, errors=errors, form={"description": text},
+        status=422 if errors else 200,
+    )
+
+
+@login_required(*AGENTS)
+async def add_occurrence(request: Request) -> Response:
+    return await _execute(request, "occurrence")
+
+
+@login_required(*AGENTS)
+async def change_status(request: Request) -> Response:
+    return await _execute(request, "status")
+
+
+routes = [
+    Route("/atendimento", page, methods=["GET"]),
+    Route("/atendimento/ramal", register_ramal, methods=["POST"]),
+    Route("/atendimento/ramal/liberar", release_ramal, methods=["POST"]),
+    Route("/atendimento/pops/{seq:int}", open_pop, methods=["GET"]),
+    Route("/atendimento/solicitantes", register_requester, methods=["POST"]),
+    Route("/atendimento/solicitacoes", create_request, methods=["POST"]),
+    Route("/atendimento/solicitacoes/{number:int}", view_request, methods=["GET"]),
+    Route(
+        "/atendimento/solicitacoes/{number:int}/ocorrencias", add_occurrence, methods=["POST"]
+    ),
+    Route("/atendimento/solicitacoes/{number:int}/situacao", change_status, methods=["POST"]),
+]

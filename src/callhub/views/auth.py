@@ -1,0 +1,117 @@
+"""Login, logout, and the guard every page uses."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from callhub import i18n
+from callhub.store import users
+from callhub.store.models import Role, User
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+HOME = {Role.agent: "/atendimento", Role.supervisor: "/atendimento", Role.admin: "/admin"}
+
+
+async def current_user(request: Request) -> User | None:
+    user_id = request.session.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    async with request.app.state.sessions() as session:
+        user = await users.get_user(session=session, user_id=user_id)
+    if user is None or not user.active:
+        request.session.clear()
+        return None
+    return user
+
+
+def login_required(*roles: Role) -> Callable[[Endpoint], Endpoint]:
+    """Anonymous: to the login page (401 for htmx). Wrong role: 403."""
+
+    def decorate(endpoint: Endpoint) -> Endpoint:
+        @wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            user = await current_user(request)
+            if user is None:
+                if request.headers.get("hx-request"):
+                    return Response(status_code=401, headers={"HX-Redirect": "/login"})
+                target = request.url.path
+                return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
+            if roles and user.role not in roles:
+                renderer = request.app.state.renderer
+                return renderer.response(request, "pages/forbidden.html", status=403)
+            request.state.user = user
+            return await endpoint(request)
+
+        return guarded
+
+    return decorate
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+async def login_page(request: Request) -> Response:
+    renderer = request.app.state.renderer
+    return renderer.response(
+        request, "pages/login.html", {"next": _safe_next(request.query_params.get("next"))}
+    )
+
+
+async def login(request: Request) -> Response:
+    form = await request.form()
+    username = str(form.get("username") or "").strip()
+    password = str(form.get("password") or "")
+    target = _safe_next(str(form.get("next") or ""))
+    renderer = request.app.state.renderer
+    errors = {}
+    if not username:
+        errors["username"] = i18n.N_("Informe o usuário.")
+    if not password:
+        errors["password"] = i18n.N_("Informe a senha.")
+    user = None
+    if not errors:
+        async with request.app.state.sessions() as session:
+            user = await users.authenticate(session=session, username=username, password=password)
+            await session.commit()
+        if user is None:
+            errors["form"] = i18n.N_("Usuário ou senha incorretos.")
+    if user is None:
+        return renderer.response(
+            request,
+            "pages/login.html",
+            {"errors": errors, "username": username, "next": target},
+            status=401 if "form" in errors else 422,
+        )
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.session["locale"] = i18n.negotiate(request.headers.get("accept-language"))
+    return RedirectResponse(target or HOME.get(Role(user.role), "/atendimento"), status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+async def home(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(HOME.get(Role(user.role), "/atendimento"), status_code=303)
+
+
+routes = [
+    Route("/", home),
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+]

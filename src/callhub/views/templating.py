@@ -1,0 +1,106 @@
+"""Jinja2 environments, one per language, and the helpers pages and fragments share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from callhub import i18n
+from callhub.identity import format_document, format_phone
+from callhub.store.models import Status, Urgency
+
+STATUS_LABELS = {
+    Status.in_progress: i18n.N_("Em andamento"),
+    Status.suspended: i18n.N_("Suspensa"),
+    Status.canceled: i18n.N_("Cancelada"),
+    Status.resolved: i18n.N_("Resolvida"),
+    Status.reopened: i18n.N_("Reaberta"),
+    Status.closed: i18n.N_("Fechada"),
+}
+URGENCY_LABELS = {
+    Urgency.high: i18n.N_("Alta"),
+    Urgency.medium: i18n.N_("Média"),
+    Urgency.low: i18n.N_("Baixa"),
+}
+TYPE_LABELS = {"I": i18n.N_("Incidente"), "R": i18n.N_("Requisição")}
+DISPLAY_ZONE = ZoneInfo("America/Sao_Paulo")
+
+
+def _find(name: str) -> Path:
+    """Templates and static files: inside the installed package, or at the repository root."""
+    packaged = Path(__file__).resolve().parent.parent / name
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / name
+
+
+TEMPLATES_DIR = _find("templates")
+STATIC_DIR = _find("static")
+
+
+def _make_env(locale: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    babel_locale = "pt_BR" if locale == "pt_BR" else "en_US"
+
+    def when(value: datetime | str | None, fmt: str = "short") -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return format_datetime(value, fmt, tzinfo=DISPLAY_ZONE, locale=babel_locale)
+
+    env.filters["when"] = when
+    env.filters["document"] = format_document
+    env.filters["phone"] = format_phone
+    env.globals["locale"] = locale
+    env.globals["html_lang"] = "pt-BR" if locale == "pt_BR" else "en"
+    env.globals["STATUS_LABELS"] = STATUS_LABELS
+    env.globals["URGENCY_LABELS"] = URGENCY_LABELS
+    env.globals["TYPE_LABELS"] = TYPE_LABELS
+    env.globals["STATUSES"] = list(Status)
+    return env
+
+
+class Renderer:
+    def __init__(self) -> None:
+        self.envs = {locale: _make_env(locale) for locale in i18n.AVAILABLE}
+        self.templates = {loc: Jinja2Templates(env=env) for loc, env in self.envs.items()}
+
+    def render(self, name: str, locale: str, **context: Any) -> str:
+        return self.envs[locale].get_template(name).render(**context)
+
+    def response(
+        self, request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
+    ) -> HTMLResponse:
+        locale = locale_of(request)
+        ctx = {"user": getattr(request.state, "user", None), **(context or {})}
+        response = self.templates[locale].TemplateResponse(request, name, ctx, status_code=status)
+        response.headers["Vary"] = "Accept-Language, Cookie, HX-Request"
+        return response
+
+
+def locale_of(request: Request) -> str:
+    cached = getattr(request.state, "locale", None)
+    if cached is None:
+        cached = i18n.negotiate(request.headers.get("accept-language"))
+        request.state.locale = cached
+    return str(cached)
+
+
+def gettext_for(request: Request) -> Any:
+    return i18n.translations(locale_of(request)).gettext

@@ -1,0 +1,1 @@
+"""What others call: the telephony webservices (and, later, /services/* and /mobile/*)."""

@@ -1,0 +1,296 @@
+"""The CITSmart telephony webservices at /webservices/telefonia/ (spec: telephony.md)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from callhub.identity import DocKind, parse_document
+from callhub.screenpop import CallContext, NotFound, PopResult, new_request_pop, view_request_pop
+from callhub.store import requests as store_requests
+from callhub.store.engine import Sessions
+from callhub.store.params import TelephonyParams, telephony_params
+from callhub.views.templating import STATUS_LABELS, gettext_for, locale_of
+from callhub.webservices.common import (
+    BadInput,
+    client_allowed,
+    error_response,
+    first,
+    read_params,
+    token_matches,
+)
+
+RAMAL = re.compile(r"^[0-9]{1,20}$")
+CALL_ID = re.compile(r"^[\w.:@+-]{1,64}$")
+LOCAL_ZONE = ZoneInfo("America/Sao_Paulo")
+
+Handler = Callable[[Request, dict[str, str], TelephonyParams], Awaitable[Response]]
+
+
+class ParamsCache:
+    """Parameters 281-283, read through a short cache (an admin's change applies within ttl)."""
+
+    def __init__(self, sessions: Sessions, ttl: float = 2.0) -> None:
+        self.sessions = sessions
+        self.ttl = ttl
+        self._value: TelephonyParams | None = None
+        self._read_at = 0.0
+
+    async def get(self) -> TelephonyParams:
+        if self._value is None or time.monotonic() - self._read_at > self.ttl:
+            async with self.sessions() as session:
+                self._value = await telephony_params(session=session)
+            self._read_at = time.monotonic()
+        return self._value
+
+    def invalidate(self) -> None:
+        self._value = None
+
+
+def _wants(request: Request, media: str) -> bool:
+    accept = request.headers.get("accept", "")
+    first_type = accept.split(",")[0].split(";")[0].strip().lower()
+    return first_type == media
+
+
+def _ramal(request: Request, params: dict[str, str]) -> str:
+    _ = gettext_for(request)
+    ramal = first(params, "ramal")
+    if ramal is None:
+        raise BadInput("ramal", _("ramal: parâmetro obrigatório (o ramal do atendente)"))
+    if not RAMAL.match(ramal):
+        raise BadInput("ramal", _("ramal: deve ter apenas dígitos (até 20)"))
+    return ramal
+
+
+def _number(request: Request, params: dict[str, str]) -> int:
+    _ = gettext_for(request)
+    raw = first(params, "idSolicitacao")
+    if raw is None:
+        raise BadInput("idSolicitacao", _("idSolicitacao: parâmetro obrigatório"))
+    if not raw.isdigit() or not raw.isascii() or len(raw) > 12:
+        raise BadInput("idSolicitacao", _("idSolicitacao: deve ser um número"))
+    return int(raw)
+
+
+def _context(request: Request, params: dict[str, str], ramal: str) -> CallContext:
+    _ = gettext_for(request)
+    call_id = first(params, "callId")
+    if call_id is not None and not CALL_ID.match(call_id):
+        raise BadInput("callId", _("callId: até 64 letras, dígitos ou . : @ + - _"))
+    return CallContext(
+        ramal=ramal,
+        external_id=call_id,
+        number=(first(params, "numero", "telefone") or "")[:32] or None,
+        document=first(params, "cpf"),
+        queue=(first(params, "fila") or "")[:64] or None,
+        ivr=(first(params, "ura") or "")[:255] or None,
+    )
+
+
+async def _pop_answer(request: Request, result: PopResult) -> Response:
+    hub = request.app.state.hub
+    delivered = await hub.publish_pop(result.pop)
+    if _wants(request, "text/html"):
+        return request.app.state.renderer.response(
+            request,
+            "pages/screen.html",
+            {"pop_html": hub.render_pop(
+                result.pop.seq,
+                result.pop.payload,
+                locale=locale_of(request),
+                can_execute=request.state.user.can_execute,
+                listed=False,
+            )},
+        )
+    _ = gettext_for(request)
+    body: dict[str, Any] = {
+        "popId": result.pop.pop_id,
+        "delivered": delivered,
+        "identified": result.identified,
+        "cpfValid": None if result.document.kind is DocKind.missing else result.document.valid,
+    }
+    if result.document.kind is DocKind.invalid:
+        body["warning"] = _(
+            "cpf: o documento informado não é um CPF ou CNPJ válido (dígitos verificadores);"
+            " o atendente recebeu o aviso de não identificação"
+        )
+    if result.child_request is not None:
+        body["childRequest"] = result.child_request
+    return JSONResponse(body)
+
+
+async def _html_login_first(request: Request) -> Response | None:
+    """A browser or softphone opening the URL sees the screen as a page, after login."""
+    if not _wants(request, "text/html"):
+        return None
+    user_id = request.session.get("user_id")
+    user = None
+    if isinstance(user_id, int):
+        from callhub.store.users import get_user
+
+        async with request.app.state.sessions() as session:
+            user = await get_user(session=session, user_id=user_id)
+    if user is None or not user.active:
+        target = request.url.path + ("?" + request.url.query if request.url.query else "")
+        return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
+    request.state.user = user
+    return None
+
+
+async def nova_solicitacao(
+    request: Request, params: dict[str, str], tp: TelephonyParams
+) -> Response:
+    ctx = _context(request, params, _ramal(request, params))
+    redirect = await _html_login_first(request)
+    if redirect is not None:
+        return redirect
+    async with request.app.state.sessions() as session:
+        result = await new_request_pop(session=session, ctx=ctx)
+        await session.commit()
+    return await _pop_answer(request, result)
+
+
+async def visualizar_solicitacao(
+    request: Request, params: dict[str, str], tp: TelephonyParams
+) -> Response:
+    number = _number(request, params)
+    ctx = _context(request, params, _ramal(request, params))
+    redirect = await _html_login_first(request)
+    if redirect is not None:
+        return redirect
+    user = getattr(request.state, "user", None)
+    async with request.app.state.sessions() as session:
+        try:
+            result = await view_request_pop(
+                session=session,
+                ctx=ctx,
+                number=number,
+                params=tp,
+                user_id=user.id if user is not None else None,
+            )
+        except NotFound:
+            _ = gettext_for(request)
+            raise BadInput(
+                "idSolicitacao", _("idSolicitacao: a solicitação %(n)s não existe") % {"n": number},
+                404,
+            ) from None
+        await session.commit()
+    return await _pop_answer(request, result)
+
+
+async def obter_qtde_solicitacoes(
+    request: Request, params: dict[str, str], tp: TelephonyParams
+) -> Response:
+    _ = gettext_for(request)
+    typed = first(params, "cpf")
+    if typed is None:
+        raise BadInput("cpf", _("cpf: parâmetro obrigatório"))
+    document = parse_document(typed)
+    if not document.valid:
+        raise BadInput("cpf", _("cpf: não é um CPF ou CNPJ válido (dígitos verificadores)"))
+    async with request.app.state.sessions() as session:
+        count, only = await store_requests.in_progress_for_document(
+            session=session, cpf=document.digits
+        )
+    return PlainTextResponse(answer_count(count, only))
+
+
+def answer_count(count: int, only: int | None) -> str:
+    """The IVR's answer: empty for none, `1?<number>` for exactly one, else the count."""
+    if count <= 0:
+        return ""
+    if count == 1 and only is not None:
+        return f"1?{only}"
+    return str(count)
+
+
+async def obter_dados_solicitacao(
+    request: Request, params: dict[str, str], tp: TelephonyParams
+) -> Response:
+    number = _number(request, params)
+    _ = gettext_for(request)
+    async with request.app.state.sessions() as session:
+        found = await store_requests.get_request(session=session, number=number)
+    if found is None:
+        raise BadInput(
+            "idSolicitacao", _("idSolicitacao: a solicitação %(n)s não existe") % {"n": number}, 404
+        )
+    from callhub.store.models import Status, utcnow
+
+    on_time = found.deadline is None or found.deadline >= utcnow()
+    situacao = _(STATUS_LABELS[Status(found.status)])
+    if _wants(request, "text/plain") or params.get("formato") == "texto":
+
+        def local(value: Any) -> str:
+            return value.astimezone(LOCAL_ZONE).strftime("%d/%m/%Y %H:%M") if value else ""
+
+        text = ";".join(
+            [str(found.id), local(found.opened_at), local(found.deadline), situacao,
+             "S" if on_time else "N"]
+        )
+        return PlainTextResponse(text)
+    return JSONResponse(
+        {
+            "id": found.id,
+            "dataAbertura": found.opened_at.isoformat(),
+            "prazo": found.deadline.isoformat() if found.deadline else None,
+            "situacao": situacao,
+            "codigoSituacao": found.status,
+            "noPrazo": on_time,
+        }
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    "novaSolicitacao": nova_solicitacao,
+    "visualizarSolicitacao": visualizar_solicitacao,
+    "obterQtdeSolicitacoes": obter_qtde_solicitacoes,
+    "obterDadosSolicitacao": obter_dados_solicitacao,
+}
+PLAIN = {"obterQtdeSolicitacoes"}
+
+
+async def telefonia(request: Request) -> Response:
+    name = request.path_params["name"]
+    handler = HANDLERS.get(name)
+    _ = gettext_for(request)
+    if handler is None:
+        return JSONResponse(
+            {"error": _("webservice desconhecido: %(name)s") % {"name": name},
+             "webservices": sorted(HANDLERS)},
+            status_code=404,
+        )
+    plain = name in PLAIN
+    state = request.app.state
+    try:
+        if not client_allowed(request, state.settings.pbx_allowlist):
+            raise BadInput(None, _("origem não autorizada para a integração de telefonia"), 403)
+        given = request.headers.get("token") or request.query_params.get("token")
+        if not token_matches(given, await state.pbx_token.current()):
+            raise BadInput("token", _("token ausente ou inválido"), 401)
+        params = await read_params(request, state.settings.max_body_bytes)
+        tp = await state.telephony_params.get()
+        if not tp.enabled:
+            raise BadInput(
+                None,
+                _("os webservices de telefonia estão desativados (parâmetro 281)"),
+                503,
+            )
+        return await handler(request, params, tp)
+    except BadInput as exc:
+        response = error_response(exc, plain=plain)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Token header="token"'
+        return response
+
+
+routes = [Route("/webservices/telefonia/{name}", telefonia, methods=["GET", "POST"])]

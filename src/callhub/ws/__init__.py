@@ -1,0 +1,1 @@
+"""Agent tabs over websockets: the hub (extension -> tabs) and the endpoint handlers."""

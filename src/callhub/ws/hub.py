@@ -1,0 +1,354 @@
+"""The tabs this process serves, by extension, and the fan-out of pops to them.
+
+Every message reaches the hub through the broker's single listener (`on_message`), is
+rendered once per (language, permission) and offered to each tab's bounded queue. A tab
+whose queue is full, or whose socket does not take a frame within the send timeout, is
+closed with 1013 and reconnects; on reconnect it asks for what it has not seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from callhub.broker import Broker, BrokerUnavailable
+from callhub.screenpop import pop_message
+from callhub.settings import Settings
+from callhub.store import catalog, pops
+from callhub.store.engine import Sessions
+from callhub.store.models import ScreenPop
+from callhub.views.templating import Renderer
+
+log = logging.getLogger("callhub.hub")
+
+CLOSE_NORMAL = 1000
+CLOSE_SERVICE_RESTART = 1012  # htmx's ws extension reconnects on 1006, 1011, 1012, 1013
+CLOSE_TRY_AGAIN = 1013
+
+
+def channel_of(ramal: str) -> str:
+    return f"ext:{ramal}"
+
+
+class Tab:
+    """One open agent tab: its socket, its bounded send queue, the pops it has seen."""
+
+    __slots__ = (
+        "ws",
+        "user_id",
+        "user_name",
+        "can_execute",
+        "locale",
+        "ramal",
+        "queue",
+        "seen",
+        "_seen_order",
+        "max_seq",
+        "floor",
+        "closing",
+    )
+
+    def __init__(
+        self,
+        ws: WebSocket,
+        *,
+        user_id: int,
+        user_name: str,
+        can_execute: bool,
+        locale: str,
+        ramal: str,
+        queue_size: int,
+    ) -> None:
+        self.ws = ws
+        self.user_id = user_id
+        self.user_name = user_name
+        self.can_execute = can_execute
+        self.locale = locale
+        self.ramal = ramal
+        self.queue: asyncio.Queue[tuple[int | None, str] | None] = asyncio.Queue(queue_size)
+        self.seen: set[int] = set()
+        self._seen_order: deque[int] = deque()
+        self.max_seq = 0
+        # Queued pops at or below this were already sent in the catch-up snapshot.
+        self.floor = 0
+        # (close code, last frame) once the tab must go; the sender acts on it.
+        self.closing: tuple[int, str | None] | None = None
+
+    def mark_seen(self, seq: int) -> bool:
+        """False when the pop was already sent to this tab."""
+        if seq in self.seen:
+            return False
+        self.seen.add(seq)
+        self._seen_order.append(seq)
+        if len(self._seen_order) > 512:
+            self.seen.discard(self._seen_order.popleft())
+        self.max_seq = max(self.max_seq, seq)
+        return True
+
+    def offer(self, seq: int | None, html: str) -> bool:
+        if self.closing is not None:
+            return False
+        try:
+            self.queue.put_nowait((seq, html))
+            return True
+        except asyncio.QueueFull:
+            # Too slow to keep up: drop it; it reconnects and catches up from the store.
+            self.close_soon(CLOSE_TRY_AGAIN)
+            return False
+
+    def close_soon(self, code: int, last_frame: str | None = None) -> None:
+        if self.closing is None:
+            self.closing = (code, last_frame)
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)
+
+
+class Hub:
+    def __init__(
+        self, *, broker: Broker, sessions: Sessions, renderer: Renderer, settings: Settings
+    ) -> None:
+        self.broker = broker
+        self.sessions = sessions
+        self.renderer = renderer
+        self.settings = settings
+        self.tabs: dict[str, set[Tab]] = {}
+        self.services: list[catalog.ServiceItem] = []
+        self._background: set[asyncio.Task[Any]] = set()
+        broker.bind(self.on_message, self.resync)
+
+    # -- tabs -------------------------------------------------------------------------
+
+    @property
+    def tab_count(self) -> int:
+        return sum(len(t) for t in self.tabs.values())
+
+    async def attach(self, tab: Tab) -> None:
+        tabs = self.tabs.setdefault(tab.ramal, set())
+        first = not tabs
+        tabs.add(tab)
+        if first:
+            await self.broker.subscribe(channel_of(tab.ramal))
+        await self.broker.set_tabs(channel_of(tab.ramal), len(tabs))
+
+    async def detach(self, tab: Tab) -> None:
+        tabs = self.tabs.get(tab.ramal)
+        if tabs is None or tab not in tabs:
+            return
+        tabs.discard(tab)
+        await self.broker.set_tabs(channel_of(tab.ramal), len(tabs))
+        if not tabs:
+            del self.tabs[tab.ramal]
+            await self.broker.unsubscribe(channel_of(tab.ramal))
+
+    async def refresh_services(self) -> None:
+        async with self.sessions() as session:
+            self.services = await catalog.list_services(session=session)
+
+    # -- rendering --------------------------------------------------------------------
+
+    def render_pop(
+        self, seq: int, payload: dict[str, Any], *, locale: str, can_execute: bool, listed: bool
+    ) -> str:
+        return self.renderer.render(
+            "fragments/pop.html",
+            locale,
+            seq=seq,
+            pop=payload,
+            services=self.services,
+            can_execute=can_execute,
+            listed=listed,
+        )
+
+    def _render_for(
+        self, tabs: Iterable[Tab], template: str, **context: Any
+    ) -> dict[tuple[str, bool], str]:
+        out: dict[tuple[str, bool], str] = {}
+        for tab in tabs:
+            key = (tab.locale, tab.can_execute)
+            if key not in out:
+                out[key] = self.renderer.render(
+                    template, tab.locale, can_execute=tab.can_execute, **context
+                )
+        return out
+
+    # -- messages from the broker ----------------------------------------------------
+
+    def on_message(self, channel: str, data: str) -> int:
+        if not channel.startswith("ext:"):
+            return 0
+        tabs = self.tabs.get(channel[4:])
+        if not tabs:
+            return 0
+        message = json.loads(data)
+        kind = message.get("t")
+        if kind == "pop":
+            return self._fan_out_pop(tabs, message)
+        if kind == "moved":
+            self._extension_moved(tabs, message)
+        elif kind == "screen":
+            # A pop's screen changed (in another tab of the agent): refresh it where shown.
+            rendered = self._render_for(
+                tabs,
+                "fragments/screen_update.html",
+                screen_id=f"screen-{message['seq']}",
+                seq=message["seq"],
+                pop=message["payload"],
+                services=self.services,
+                errors={},
+                form={},
+                notice=None,
+            )
+            for tab in tabs:
+                tab.offer(None, rendered[(tab.locale, tab.can_execute)])
+        return 0
+
+    def _fan_out_pop(self, tabs: set[Tab], message: dict[str, Any]) -> int:
+        seq = int(message["seq"])
+        rendered: dict[tuple[str, bool], str] = {}
+        reached = 0
+        for tab in list(tabs):
+            if not tab.mark_seen(seq):
+                continue
+            key = (tab.locale, tab.can_execute)
+            html = rendered.get(key)
+            if html is None:
+                html = rendered[key] = self.render_pop(
+                    seq,
+                    message["payload"],
+                    locale=tab.locale,
+                    can_execute=tab.can_execute,
+                    listed=True,
+                )
+            if tab.offer(seq, html):
+                reached += 1
+        return reached
+
+    def _extension_moved(self, tabs: set[Tab], message: dict[str, Any]) -> None:
+        to_user = message.get("to_user")
+        for tab in list(tabs):
+            if tab.user_id == to_user:
+                continue
+            notice = self.renderer.render(
+                "fragments/moved.html",
+                tab.locale,
+                ramal=tab.ramal,
+                to_name=message.get("to_name"),
+                same_user=tab.user_id == message.get("from_user"),
+            )
+            tab.close_soon(CLOSE_NORMAL, notice)
+
+    # -- publishing ------------------------------------------------------------------
+
+    async def publish_pop(self, pop: ScreenPop) -> int:
+        """Publish a stored pop; the number of tabs it reached now (0 when none, or no broker)."""
+        assert pop.seq is not None
+        try:
+            delivered = await self.broker.publish(
+                channel_of(pop.ramal), json.dumps(pop_message(pop), separators=(",", ":"))
+            )
+        except BrokerUnavailable as exc:
+            log.warning("pop %s stored but not published: %s", pop.pop_id, exc)
+            return 0
+        if delivered:
+            self.spawn(self._mark_delivered(pop.seq, delivered))
+        return delivered
+
+    async def publish(self, ramal: str, message: dict[str, Any]) -> None:
+        try:
+            await self.broker.publish(channel_of(ramal), json.dumps(message))
+        except BrokerUnavailable as exc:
+            log.warning("message for extension %s not published: %s", ramal, exc)
+
+    async def _mark_delivered(self, seq: int, delivered: int) -> None:
+        async with self.sessions() as session:
+            await pops.mark_delivered(session=session, seq=seq, delivered=delivered)
+            await session.commit()
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+    # -- catching up -----------------------------------------------------------------
+
+    async def start_after(self, ramal: str) -> int:
+        """Where a brand-new tab starts: after what some tab of the extension already got."""
+        async with self.sessions() as session:
+            return await pops.last_delivered_seq(
+                session=session, ramal=ramal, window_seconds=self.settings.pop_window_seconds
+            )
+
+    async def catch_up(self, tab: Tab, after: int) -> list[str]:
+        """The frames a tab that (re)opens needs: the recent list, and the newest unseen pop."""
+        async with self.sessions() as session:
+            recent = await pops.recent_pops(
+                session=session, ramal=tab.ramal, window_seconds=self.settings.pop_window_seconds
+            )
+            unseen = [p for p in recent if p.seq is not None and p.seq > after]
+            undelivered = [p.seq for p in unseen if p.delivered == 0 and p.seq is not None]
+            for seq in undelivered:
+                await pops.mark_delivered(session=session, seq=seq, delivered=1)
+            if undelivered:
+                await session.commit()
+        frames = [
+            self.renderer.render(
+                "fragments/recent.html",
+                tab.locale,
+                pops=[(p.seq, p.payload) for p in reversed(recent)],
+                max_seq=max([after] + [p.seq or 0 for p in recent]),
+            )
+        ]
+        tab.max_seq = max(tab.max_seq, after)
+        for p in recent:
+            assert p.seq is not None
+            tab.mark_seen(p.seq)
+            tab.floor = max(tab.floor, p.seq)
+        if unseen:
+            newest = unseen[-1]
+            assert newest.seq is not None
+            frames.append(
+                self.render_pop(
+                    newest.seq,
+                    newest.payload,
+                    locale=tab.locale,
+                    can_execute=tab.can_execute,
+                    listed=False,
+                )
+            )
+        return frames
+
+    async def resync(self) -> None:
+        """After a broker outage: offer each tab the pops published while it was cut off."""
+        for ramal, tabs in list(self.tabs.items()):
+            if not tabs:
+                continue
+            after = min(t.max_seq for t in tabs)
+            async with self.sessions() as session:
+                missed = await pops.pops_after(
+                    session=session,
+                    ramal=ramal,
+                    after=after,
+                    window_seconds=self.settings.pop_window_seconds,
+                )
+            for pop in missed:
+                self._fan_out_pop(tabs, pop_message(pop))
+
+    async def close_all(self, code: int = CLOSE_SERVICE_RESTART) -> None:
+        for tabs in list(self.tabs.values()):
+            for tab in list(tabs):
+                tab.close_soon(code)
+        for task in list(self._background):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(task, 2)
