@@ -142,7 +142,6 @@ class RedisBroker(Broker):
 
     async def connect(self) -> None:
         from redis.asyncio import Redis  # lazy: the embedded default never needs it
-
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
 

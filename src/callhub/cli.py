@@ -84,7 +84,9 @@ class ImportReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
-def check_row(row: dict[str, str | None]) -> tuple[str | None, tuple[str, str, str | None, str | None]]:
+def check_row(
+    row: dict[str, str | None],
+) -> tuple[str | None, tuple[str, str, str | None, str | None]]:
     """(why the row is rejected, or None; the cleaned cpf, name, email, phone)."""
     cpf = (row.get("cpf") or "").strip()
     name = (row.get("name") or "").strip()
@@ -151,9 +153,7 @@ def import_requesters_cmd(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     for line, why in report.rejected:
         print(f"line {line}: rejected: {why}")
-    print(
-        f"{report.created} created, {report.updated} updated, {len(report.rejected)} rejected"
-    )
+    print(f"{report.created} created, {report.updated} updated, {len(report.rejected)} rejected")
     return 0 if not report.rejected else 1
 
 
@@ -164,7 +164,12 @@ DEMO_REQUESTERS = [
     ("52998224725", "Maria da Silva", "maria.silva@example.com", "+55 11 98765-4321"),
     ("11144477735", "João Pereira", "joao.pereira@example.com", "+55 21 3456-7890"),
     ("39053344705", "Ana Souza", "ana.souza@example.com", "+55 31 99876-5432"),
-    ("11222333000181", "Padaria Pão Quente Ltda", "contato@paoquente.example.com", "+55 11 3333-4444"),
+    (
+        "11222333000181",
+        "Padaria Pão Quente Ltda",
+        "contato@paoquente.example.com",
+        "+55 11 3333-4444",
+    ),
 ]
 DEMO_SERVICES = [
     ("Acesso à rede", "Infraestrutura", 240),
@@ -196,7 +201,8 @@ async def seed_demo(sessions: Sessions) -> None:
                 session=session, name=name, category=cat, sla_minutes=sla
             )
         await set_parameter(
-            session=session, number=CHILD_SERVICE,
+            session=session,
+            number=CHILD_SERVICE,
             value=str(services["Informação sobre solicitação"].id),
         )
         for cpf, name, email, phone in DEMO_REQUESTERS:
@@ -216,16 +222,22 @@ async def seed_demo(sessions: Sessions) -> None:
                         session=session, service_id=services[service].id or 0
                     )
                     await requests.create_request(
-                        session=session, requester_id=requester.id or 0, description=text,
-                        service=item, urgency=Urgency.high, note="Solicitação de demonstração",
+                        session=session,
+                        requester_id=requester.id or 0,
+                        description=text,
+                        service=item,
+                        urgency=Urgency.high,
+                        note="Solicitação de demonstração",
                     )
             if created and requester.cpf == "39053344705":
                 item = await catalog.get_service(
                     session=session, service_id=services["Senha e acesso"].id or 0
                 )
                 await requests.create_request(
-                    session=session, requester_id=requester.id or 0,
-                    description="Troca de senha do sistema de RH", service=item,
+                    session=session,
+                    requester_id=requester.id or 0,
+                    description="Troca de senha do sistema de RH",
+                    service=item,
                     note="Solicitação de demonstração",
                 )
         await session.commit()

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from callhub.identity import Document, format_phone, normalise_phone, parse_document
+from callhub.identity import DocKind, Document, format_phone, normalise_phone, parse_document
 from callhub.store import catalog, pops, requests
 from callhub.store.models import PopKind, Requester, ScreenPop, ServiceRequest, utcnow
 from callhub.store.params import TelephonyParams
@@ -113,12 +113,16 @@ async def _request_view(*, session: AsyncSession, request: ServiceRequest) -> di
 async def identify(
     *, session: AsyncSession, document: Document, number: str | None
 ) -> Requester | None:
-    """By the document typed in the IVR first, else by the number that called."""
+    """By the document typed in the IVR; by the number that called only when none was typed.
+
+    A document that is unknown or fails its check digits identifies nobody (telephony.md):
+    the agent must see what was typed rather than a guess from a shared line.
+    """
+    if document.kind is DocKind.missing:
+        return await catalog.requester_by_phone(session=session, number=number)
     if document.valid:
-        found = await catalog.requester_by_document(session=session, document=document)
-        if found is not None:
-            return found
-    return await catalog.requester_by_phone(session=session, number=number)
+        return await catalog.requester_by_document(session=session, document=document)
+    return None
 
 
 def _call_view(ctx: CallContext, call_id: int | None, external_id: str) -> dict[str, Any]:

@@ -66,7 +66,9 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        allow = tuple(a.strip() for a in env.get("CALLHUB_PBX_ALLOWLIST", "").split(",") if a.strip())
+        allow = tuple(
+            a.strip() for a in env.get("CALLHUB_PBX_ALLOWLIST", "").split(",") if a.strip()
+        )
         return cls(
             database_url=env.get("CALLHUB_DATABASE_URL") or cls.database_url,
             redis_url=env.get("CALLHUB_REDIS_URL") or None,

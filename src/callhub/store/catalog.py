@@ -107,7 +107,9 @@ async def list_services(*, session: AsyncSession) -> list[ServiceItem]:
             id=s.id or 0,
             name=s.name,
             category=c.name if c is not None else None,
-            sla_minutes=s.sla_minutes if s.sla_minutes is not None else (c.sla_minutes if c else None),
+            sla_minutes=s.sla_minutes
+            if s.sla_minutes is not None
+            else (c.sla_minutes if c else None),
         )
         for s, c in (await session.exec(query)).all()
     ]

@@ -58,7 +58,9 @@ async def save_parameters(request: Request) -> Response:
     async with request.app.state.sessions() as session:
         if service and (not service.isdigit() or len(service) > 12):
             errors[f"p{CHILD_SERVICE}"] = i18n.N_("Informe o número de um serviço.")
-        elif service and await catalog.get_service(session=session, service_id=int(service)) is None:
+        elif (
+            service and await catalog.get_service(session=session, service_id=int(service)) is None
+        ):
             errors[f"p{CHILD_SERVICE}"] = i18n.N_("Serviço inexistente.")
         if child == "S" and not service and f"p{CHILD_SERVICE}" not in errors:
             errors[f"p{CHILD_SERVICE}"] = i18n.N_(

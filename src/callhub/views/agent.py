@@ -88,7 +88,9 @@ async def register_ramal(request: Request) -> Response:
         error = i18n.N_("O ramal deve ter apenas dígitos (até 20).")
     if error:
         return renderer.response(
-            request, "pages/atendimento.html", {"ramal": None, "error": error, "typed": ramal},
+            request,
+            "pages/atendimento.html",
+            {"ramal": None, "error": error, "typed": ramal},
             status=422,
         )
     async with request.app.state.sessions() as session:
@@ -143,7 +145,10 @@ async def open_pop(request: Request) -> Response:
         return HTMLResponse("", status_code=404)
     hub = _hub(request)
     html = hub.render_pop(
-        seq, pop.payload, locale=locale_of(request), can_execute=_user(request).can_execute,
+        seq,
+        pop.payload,
+        locale=locale_of(request),
+        can_execute=_user(request).can_execute,
         listed=False,
     )
     return HTMLResponse(html)
@@ -186,15 +191,23 @@ async def register_requester(request: Request) -> Response:
     screen_id = f"screen-{seq}"
     if errors:
         return _screen(
-            request, screen_id=screen_id, seq=seq, pop=pop.payload, errors=errors, form=values,
+            request,
+            screen_id=screen_id,
+            seq=seq,
+            pop=pop.payload,
+            errors=errors,
+            form=values,
             status=422,
         )
     phones = [phone] if phone else []
     async with request.app.state.sessions() as session:
         if document.kind in (DocKind.cpf, DocKind.cnpj):
             requester, _created = await catalog.save_requester(
-                session=session, document=document, name=values["name"],
-                email=values["email"] or None, phones=phones,
+                session=session,
+                document=document,
+                name=values["name"],
+                email=values["email"] or None,
+                phones=phones,
             )
         else:
             requester = await catalog.create_requester_without_document(
@@ -206,7 +219,10 @@ async def register_requester(request: Request) -> Response:
     payload = {**pop.payload, "kind": "new_request", "requester": view}
     await _update_pop(request, pop.seq or 0, payload)
     return _screen(
-        request, screen_id=screen_id, seq=seq, pop=payload,
+        request,
+        screen_id=screen_id,
+        seq=seq,
+        pop=payload,
         notice=i18n.N_("Solicitante cadastrado."),
     )
 
@@ -243,8 +259,13 @@ async def create_request(request: Request) -> Response:
                 errors["service_id"] = i18n.N_("Serviço inexistente.")
         if errors:
             return _screen(
-                request, screen_id=screen_id, seq=seq, pop=pop.payload, errors=errors,
-                form=values, status=422,
+                request,
+                screen_id=screen_id,
+                seq=seq,
+                pop=pop.payload,
+                errors=errors,
+                form=values,
+                status=422,
             )
         created = await requests.create_request(
             session=session,
@@ -282,8 +303,14 @@ async def view_request(request: Request) -> Response:
     hub = _hub(request)
     renderer = request.app.state.renderer
     html = renderer.render(
-        "fragments/screen.html", locale_of(request), screen_id=f"screen-r{number}", pop=payload,
-        services=hub.services, can_execute=_user(request).can_execute, errors={}, form={},
+        "fragments/screen.html",
+        locale_of(request),
+        screen_id=f"screen-r{number}",
+        pop=payload,
+        services=hub.services,
+        can_execute=_user(request).can_execute,
+        errors={},
+        form={},
     )
     return renderer.response(request, "pages/screen.html", {"pop_html": html})
 
@@ -299,7 +326,9 @@ async def _execute(request: Request, change: str) -> Response:
     seq = _int(screen_id.removeprefix("screen-")) if not screen_id.startswith("screen-r") else None
     if not user.can_execute:
         return HTMLResponse(
-            i18n.gettext(locale_of(request), "Você não tem permissão para executar solicitações."),
+            i18n.gettext(
+                locale_of(request), i18n.N_("Você não tem permissão para executar solicitações.")
+            ),
             status_code=403,
         )
     text = str(form.get("description") or "").strip()
@@ -325,7 +354,10 @@ async def _execute(request: Request, change: str) -> Response:
                 errors["status"] = i18n.N_("A solicitação já está nessa situação.")
             else:
                 await requests.change_status(
-                    session=session, request=found, status=Status(raw), user_id=user.id,
+                    session=session,
+                    request=found,
+                    status=Status(raw),
+                    user_id=user.id,
                     description=text or "Situação alterada pelo atendimento",
                 )
         view = await request_view(session=session, number=number)
@@ -338,7 +370,12 @@ async def _execute(request: Request, change: str) -> Response:
             if not errors:
                 await _update_pop(request, seq, pop)
     return _screen(
-        request, screen_id=screen_id, seq=seq, pop=pop, errors=errors, form={"description": text},
+        request,
+        screen_id=screen_id,
+        seq=seq,
+        pop=pop,
+        errors=errors,
+        form={"description": text},
         status=422 if errors else 200,
     )
 
@@ -361,8 +398,6 @@ routes = [
     Route("/atendimento/solicitantes", register_requester, methods=["POST"]),
     Route("/atendimento/solicitacoes", create_request, methods=["POST"]),
     Route("/atendimento/solicitacoes/{number:int}", view_request, methods=["GET"]),
-    Route(
-        "/atendimento/solicitacoes/{number:int}/ocorrencias", add_occurrence, methods=["POST"]
-    ),
+    Route("/atendimento/solicitacoes/{number:int}/ocorrencias", add_occurrence, methods=["POST"]),
     Route("/atendimento/solicitacoes/{number:int}/situacao", change_status, methods=["POST"]),
 ]

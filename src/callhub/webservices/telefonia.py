@@ -103,13 +103,15 @@ async def _pop_answer(request: Request, result: PopResult) -> Response:
         return request.app.state.renderer.response(
             request,
             "pages/screen.html",
-            {"pop_html": hub.render_pop(
-                result.pop.seq,
-                result.pop.payload,
-                locale=locale_of(request),
-                can_execute=request.state.user.can_execute,
-                listed=False,
-            )},
+            {
+                "pop_html": hub.render_pop(
+                    result.pop.seq,
+                    result.pop.payload,
+                    locale=locale_of(request),
+                    can_execute=request.state.user.can_execute,
+                    listed=False,
+                )
+            },
         )
     _ = gettext_for(request)
     body: dict[str, Any] = {
@@ -180,7 +182,8 @@ async def visualizar_solicitacao(
         except NotFound:
             _ = gettext_for(request)
             raise BadInput(
-                "idSolicitacao", _("idSolicitacao: a solicitação %(n)s não existe") % {"n": number},
+                "idSolicitacao",
+                _("idSolicitacao: a solicitação %(n)s não existe") % {"n": number},
                 404,
             ) from None
         await session.commit()
@@ -234,8 +237,13 @@ async def obter_dados_solicitacao(
             return value.astimezone(LOCAL_ZONE).strftime("%d/%m/%Y %H:%M") if value else ""
 
         text = ";".join(
-            [str(found.id), local(found.opened_at), local(found.deadline), situacao,
-             "S" if on_time else "N"]
+            [
+                str(found.id),
+                local(found.opened_at),
+                local(found.deadline),
+                situacao,
+                "S" if on_time else "N",
+            ]
         )
         return PlainTextResponse(text)
     return JSONResponse(
@@ -265,8 +273,10 @@ async def telefonia(request: Request) -> Response:
     _ = gettext_for(request)
     if handler is None:
         return JSONResponse(
-            {"error": _("webservice desconhecido: %(name)s") % {"name": name},
-             "webservices": sorted(HANDLERS)},
+            {
+                "error": _("webservice desconhecido: %(name)s") % {"name": name},
+                "webservices": sorted(HANDLERS),
+            },
             status_code=404,
         )
     plain = name in PLAIN

@@ -1,0 +1,47 @@
+"""Fixtures: real components on loopback (uvicorn running callhub, redis-server)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from support import Agent, Cluster, RedisServer, Server, seed
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'callhub.db'}"
+    await seed(url)
+    c = Cluster(tmp_path, url)
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture
+async def server(cluster: Cluster) -> Server:
+    return cluster.server()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed: run scripts/test, which installs it")
+    r = RedisServer(tmp_path)
+    r.start()
+    try:
+        yield r
+    finally:
+        r.kill()
+
+
+@pytest.fixture
+async def agents() -> AsyncIterator[list[Agent]]:
+    made: list[Agent] = []
+    yield made
+    for a in made:
+        await a.aclose()

@@ -1,0 +1,260 @@
+"""Helpers for tests with real components: uvicorn processes, redis-server, clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+import websockets
+
+from callhub.cli import seed_demo
+from callhub.store import users
+from callhub.store.engine import make_engine, make_sessions, migrate
+from callhub.store.models import Role
+
+PBX_TOKEN = "test-pbx-token-0123456789"
+SECRET = "test-secret-key-0123456789abcdef"
+PASSWORD = "callhub-demo"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(
+    port: int, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {port}")
+
+
+async def seed(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        await migrate(engine)
+        sessions = make_sessions(engine)
+        await seed_demo(sessions)
+        async with sessions() as session:
+            await users.create_user(
+                session=session,
+                username="agente3",
+                password=PASSWORD,
+                role=Role.agent,
+                name="Carla Agente",
+                can_execute=True,
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class Server:
+    port: int
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+    _log_file: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/atendimento"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "callhub.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--ws-per-message-deflate",
+                "false",
+                "--timeout-graceful-shutdown",
+                "3",
+                "--log-level",
+                "warning",
+            ],
+            env=self.env,
+            stdout=self._open_log(),
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port, proc=self.proc)
+
+    def _open_log(self) -> IO[bytes]:
+        if self._log_file is None:
+            self._log_file = self.log.open("ab")
+        return self._log_file
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+
+@dataclass
+class Cluster:
+    """One database (and, optionally, one Redis) shared by the servers started here."""
+
+    tmp: Path
+    database_url: str
+    redis_url: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    servers: list[Server] = field(default_factory=list)
+
+    def server(self, **env: str) -> Server:
+        full = {
+            **os.environ,
+            "CALLHUB_DATABASE_URL": self.database_url,
+            "CALLHUB_SECRET_KEY": SECRET,
+            "CALLHUB_PBX_TOKEN": PBX_TOKEN,
+            "CALLHUB_TAB_SEND_TIMEOUT": "1",
+            **self.extra_env,
+            **env,
+        }
+        if self.redis_url:
+            full["CALLHUB_REDIS_URL"] = self.redis_url
+        server = Server(free_port(), full, self.tmp / f"server-{len(self.servers)}.log")
+        server.start()
+        self.servers.append(server)
+        return server
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+class RedisServer:
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.tmp = tmp
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, proc=self.proc)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+class Agent:
+    """A logged-in agent: an httpx client holding the session cookie."""
+
+    def __init__(self, server: Server, username: str) -> None:
+        self.server = server
+        self.username = username
+        self.http = httpx.AsyncClient(base_url=server.url, timeout=10)
+        self.tabs: list[Tab] = []
+
+    async def login(self, ramal: str | None = None) -> Agent:
+        r = await self.http.post("/login", data={"username": self.username, "password": PASSWORD})
+        assert r.status_code == 303, r.text
+        if ramal is not None:
+            r = await self.http.post("/atendimento/ramal", data={"ramal": ramal})
+            assert r.status_code == 303, r.text
+        return self
+
+    @property
+    def cookie(self) -> str:
+        return f"callhub_session={self.http.cookies.get('callhub_session')}"
+
+    async def tab(self, after: int | None = None, server: Server | None = None) -> Tab:
+        url = (server or self.server).ws_url + (f"?after={after}" if after is not None else "")
+        ws = await websockets.connect(url, additional_headers={"Cookie": self.cookie})
+        first = await asyncio.wait_for(ws.recv(), 5)
+        assert 'id="recent-pops"' in str(first)
+        tab = Tab(ws, [str(first)])
+        self.tabs.append(tab)
+        return tab
+
+    async def aclose(self) -> None:
+        for tab in self.tabs:
+            await tab.close()
+        await self.http.aclose()
+
+
+@dataclass
+class Tab:
+    ws: websockets.ClientConnection
+    frames: list[str]
+
+    async def next(self, timeout: float = 5.0) -> str:
+        frame = str(await asyncio.wait_for(self.ws.recv(), timeout))
+        self.frames.append(frame)
+        return frame
+
+    async def wait_for(self, text: str, timeout: float = 5.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = await self.next(max(0.01, deadline - time.monotonic()))
+            if text in frame:
+                return frame
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.ws.close(), 2)
+        self.ws.transport.abort()
+
+
+async def pbx(server: Server, name: str, method: str = "GET", **params: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+        path = f"/webservices/telefonia/{name}"
+        if method == "GET":
+            return await c.get(path, params=params, headers={"token": PBX_TOKEN})
+        return await c.post(path, data=params, headers={"token": PBX_TOKEN})

@@ -1,0 +1,183 @@
+"""Pops end to end: uvicorn on loopback, httpx as the PBX, websockets as the agent's tab."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import websockets
+
+from support import Agent, Cluster, Server, pbx
+
+
+async def test_pop_reaches_the_tab(server: Server, agents: list[Agent]):
+    agent = await Agent(server, "agente").login("2001")
+    agents.append(agent)
+    tab = await agent.tab()
+    r = await pbx(
+        server,
+        "novaSolicitacao",
+        cpf="529.982.247-25",
+        ramal="2001",
+        numero="11987654321",
+        callId="call-1",
+        fila="Suporte",
+        ura="1-3",
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["delivered"] == 1 and body["identified"] is True and body["cpfValid"] is True
+    frame = await tab.wait_for("Maria da Silva")
+    assert 'id="pop-area"' in frame and "Nova solicitação" in frame
+    assert "Suporte" in frame and "1-3" in frame and "(11) 98765-4321" in frame
+    await tab.close()
+
+
+async def test_invalid_cpf_still_pops_unidentified(server: Server, agents: list[Agent]):
+    agent = await Agent(server, "agente").login("2002")
+    agents.append(agent)
+    tab = await agent.tab()
+    r = await pbx(
+        server, "novaSolicitacao", cpf="123.456.789-00", ramal="2002", numero="1133334444"
+    )
+    body = r.json()
+    assert body["cpfValid"] is False and body["identified"] is False and "warning" in body
+    frame = await tab.wait_for("Solicitante sem identificação")
+    assert "123.456.789-00" in frame and "(11) 3333-4444" in frame
+
+
+async def test_caller_identified_by_phone(server: Server, agents: list[Agent]):
+    agent = await Agent(server, "agente").login("2003")
+    agents.append(agent)
+    tab = await agent.tab()
+    r = await pbx(server, "novaSolicitacao", ramal="2003", numero="(21) 3456-7890")
+    assert r.json()["identified"] is True
+    await tab.wait_for("João Pereira")
+
+
+async def test_no_tab_then_register_within_window(server: Server, agents: list[Agent]):
+    r = await pbx(server, "novaSolicitacao", cpf="39053344705", ramal="2004")
+    assert r.json()["delivered"] == 0
+    agent = await Agent(server, "agente").login("2004")
+    agents.append(agent)
+    tab = await agent.tab()
+    assert "Ana Souza" in tab.frames[0]  # in the recent list
+    frame = await tab.next()
+    assert "Ana Souza" in frame and 'id="pop-area"' in frame
+
+
+async def test_missed_pop_arrives_on_reconnect(server: Server, agents: list[Agent]):
+    agent = await Agent(server, "agente").login("2005")
+    agents.append(agent)
+    tab = await agent.tab()
+    await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2005")
+    first = await tab.wait_for("Maria da Silva")
+    seen = int(first.split('data-seq="')[1].split('"')[0])
+    await tab.close()
+    r = await pbx(server, "novaSolicitacao", cpf="11144477735", ramal="2005")
+    assert r.json()["delivered"] == 0
+    again = await agent.tab(after=seen)
+    frame = await again.next()
+    assert "João Pereira" in frame and "Maria da Silva" not in frame
+    # A tab that has seen everything gets no replay.
+    third = await agent.tab(after=seen + 1)
+    with pytest.raises(TimeoutError):
+        await third.next(timeout=0.5)
+
+
+async def test_all_tabs_of_the_agent_get_the_pop(server: Server, agents: list[Agent]):
+    agent = await Agent(server, "agente").login("2006")
+    agents.append(agent)
+    tabs = [await agent.tab() for _ in range(3)]
+    r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2006")
+    assert r.json()["delivered"] == 3
+    for tab in tabs:
+        await tab.wait_for("Maria da Silva")
+
+
+async def test_registering_a_held_extension_moves_it(server: Server, agents: list[Agent]):
+    first = await Agent(server, "agente").login("2007")
+    second = await Agent(server, "agente2").login()
+    agents.extend([first, second])
+    old_tab = await first.tab()
+    await second.http.post("/atendimento/ramal", data={"ramal": "2007"})
+    frame = await old_tab.wait_for("Bruno Agente")
+    assert 'id="notice"' in frame
+    with pytest.raises(websockets.ConnectionClosedOK):
+        await old_tab.next()
+    new_tab = await second.tab()
+    r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2007")
+    assert r.json()["delivered"] == 1
+    await new_tab.wait_for("Maria da Silva")
+    page = await first.http.get("/atendimento")
+    assert 'name="ramal"' in page.text  # the first agent must register again
+
+
+async def test_view_pop_and_child_request(server: Server, agents: list[Agent]):
+    admin = await Agent(server, "admin").login()
+    agents.append(admin)
+    r = await admin.http.post("/admin/parametros", data={"p281": "S", "p282": "S", "p283": "4"})
+    assert r.status_code == 303
+    await asyncio.sleep(2.2)
+    agent = await Agent(server, "agente").login("2008")
+    agents.append(agent)
+    tab = await agent.tab()
+    r = await pbx(
+        server, "visualizarSolicitacao", idSolicitacao="1", cpf="11144477735", ramal="2008"
+    )
+    child = r.json()["childRequest"]
+    frame = await tab.wait_for("nº 1")
+    assert f"Solicitação filha nº {child} aberta" in frame
+    assert "Sem acesso à rede" in frame and "Registrar ocorrência" in frame
+    data = (await pbx(server, "obterDadosSolicitacao", idSolicitacao=str(child))).json()
+    assert data["id"] == child
+
+
+async def test_unauthenticated_socket_is_refused(server: Server):
+    with pytest.raises(websockets.InvalidStatus):
+        await websockets.connect(server.ws_url)
+
+
+async def test_foreign_origin_is_refused(server: Server, agents: list[Agent]):
+    agent = await Agent(server, "agente").login("2009")
+    agents.append(agent)
+    with pytest.raises(websockets.InvalidStatus):
+        await websockets.connect(
+            server.ws_url,
+            additional_headers={"Cookie": agent.cookie},
+            origin=websockets.Origin("http://evil.example"),
+        )
+
+
+async def test_stalled_tab_does_not_delay_another(cluster: Cluster, agents: list[Agent]):
+    server = cluster.server(CALLHUB_TAB_QUEUE_SIZE="4")
+    agent = await Agent(server, "agente").login("2010")
+    agents.append(agent)
+    stalled = await agent.tab()
+    healthy = await agent.tab()
+    # The stalled tab stops reading: its socket buffers fill, then its queue, and it is dropped.
+    stalled.ws.transport.pause_reading()
+    for i in range(300):
+        r = await pbx(
+            server,
+            "novaSolicitacao",
+            cpf="123.456.789-00",
+            ramal="2010",
+            numero=f"11{i:08d}",
+            fila="x" * 60,
+        )
+        assert r.status_code == 200
+        frame = await healthy.next(timeout=2)
+        assert f"{i:08d}"[-4:] in frame
+    stalled.ws.transport.resume_reading()
+
+
+async def test_shutdown_closes_with_a_reconnect_code(cluster: Cluster, agents: list[Agent]):
+    server = cluster.server()
+    agent = await Agent(server, "agente").login("2011")
+    agents.append(agent)
+    tab = await agent.tab()
+    server.stop()
+    with pytest.raises(websockets.ConnectionClosed) as info:
+        await tab.next(timeout=10)
+    assert info.value.rcvd is not None and info.value.rcvd.code in (1006, 1011, 1012, 1013)
