@@ -1,0 +1,103 @@
+"""The agent's tab in a real headless Chromium: a pop appears, its form opens a request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, async_playwright, expect
+
+from support import PASSWORD, Server, pbx
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: run scripts/test, which installs it")
+    async with async_playwright() as p:
+        b = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+async def test_pop_appears_and_its_form_creates_a_request(
+    server: Server, browser: Browser, tmp_path: Path
+):
+    context = await browser.new_context(locale="pt-BR")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    await page.goto(server.url + "/atendimento")
+    await page.fill("input[name=username]", "agente")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.fill("input[name=ramal]", "4001")
+    await page.click("form[action='/atendimento/ramal'] button")
+    await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)
+
+    r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="4001", numero="11987654321")
+    assert r.json()["delivered"] == 1
+    card = page.locator("#pop-area .requester-name")
+    await expect(card).to_have_text("Maria da Silva", timeout=5_000)
+    await expect(page.locator("#recent-pops li")).to_have_count(1)
+
+    await page.select_option("select[name=service_id]", label="Infraestrutura › Impressora")
+    await page.fill("textarea[name=description]", "Impressora do RH sem toner")
+    await page.click("form.new-request button[type=submit]")
+    created = page.locator("#pop-area .notice.created")
+    await expect(created).to_contain_text("registrada", timeout=5_000)
+    number = (await page.locator("#pop-area .request-number").inner_text()).removeprefix("nº ")
+    assert number.strip().isdigit()
+    await expect(page.locator(f"#recent-pops li:has-text('nº {number.strip()}')")).to_have_count(1)
+
+    # The request exists for the IVR too.
+    data = (await pbx(server, "obterDadosSolicitacao", idSolicitacao=number.strip())).json()
+    assert data["situacao"] == "Em andamento"
+
+    # A reload keeps the list and does not replay the pop as new.
+    await page.reload()
+    await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)
+    await expect(page.locator("#recent-pops li")).to_have_count(1)
+
+    await page.screenshot(path=str(tmp_path / "atendimento.png"), full_page=True)
+    assert not errors, errors
+    await context.close()
+
+
+async def test_execute_actions_are_refused_server_side(server: Server):
+    import httpx
+
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        await c.post("/login", data={"username": "agente2", "password": PASSWORD})
+        page = await c.get("/atendimento/solicitacoes/1")
+        assert page.status_code == 200 and "Registrar ocorrência" not in page.text
+        r = await c.post("/atendimento/solicitacoes/1/ocorrencias", data={"description": "x"})
+        assert r.status_code == 403
+        r = await c.post("/atendimento/solicitacoes/1/situacao", data={"status": "Resolved"})
+        assert r.status_code == 403
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        await c.post("/login", data={"username": "agente", "password": PASSWORD})
+        r = await c.post(
+            "/atendimento/solicitacoes/1/situacao",
+            data={"status": "Resolved", "description": "Resolvido por telefone"},
+        )
+        assert r.status_code == 200 and "Resolvida" in r.text
+        r = await c.post("/atendimento/solicitacoes/1/ocorrencias", data={"description": ""})
+        assert r.status_code == 422
+    assert (await pbx(server, "obterQtdeSolicitacoes", cpf="11144477735")).text.startswith("1?")
