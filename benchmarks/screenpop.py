@@ -99,7 +99,7 @@ async def main() -> None:
                 tasks = []
                 t0 = time.perf_counter()
 
-                async def fire(key: str, ramal: int) -> None:
+                async def fire(key: str, ramal: int, sent: dict[str, float] = sent) -> None:
                     sent[key] = time.perf_counter()
                     r = await pbx.get(
                         "/webservices/telefonia/novaSolicitacao",
