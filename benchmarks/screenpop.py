@@ -21,25 +21,27 @@ from pathlib import Path
 
 import httpx
 import websockets
+from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from callhub.store import users  # noqa: E402
-from callhub.store.engine import make_engine, make_sessions  # noqa: E402
+from callhub.store.engine import Store  # noqa: E402
 from callhub.store.models import Role  # noqa: E402
 from support import PASSWORD, Cluster  # noqa: E402
 
 
 async def make_agents(url: str, count: int) -> None:
-    engine = make_engine(url)
-    sessions = make_sessions(engine)
-    async with sessions() as session:
+    def work(session: Session) -> None:
         for i in range(count):
-            await users.create_user(
+            users.create_user(
                 session=session, username=f"bench{i}", password=PASSWORD, role=Role.agent
             )
-        await session.commit()
-    await engine.dispose()
+        session.commit()
+
+    store = Store(url)
+    await store.run(work)
+    await store.dispose()
 
 
 def pct(values: list[float], p: float) -> float:

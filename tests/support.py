@@ -15,10 +15,11 @@ from typing import IO
 
 import httpx
 import websockets
+from sqlmodel import Session
 
 from callhub.cli import seed_demo
 from callhub.store import users
-from callhub.store.engine import make_engine, make_sessions, migrate
+from callhub.store.engine import Store
 from callhub.store.models import Role
 
 PBX_TOKEN = "test-pbx-token-0123456789"
@@ -46,23 +47,24 @@ def wait_for_port(
 
 
 async def seed(database_url: str) -> None:
-    engine = make_engine(database_url)
+    def work(session: Session) -> None:
+        seed_demo(session)
+        users.create_user(
+            session=session,
+            username="agente3",
+            password=PASSWORD,
+            role=Role.agent,
+            name="Carla Agente",
+            can_execute=True,
+        )
+        session.commit()
+
+    store = Store(database_url)
     try:
-        await migrate(engine)
-        sessions = make_sessions(engine)
-        await seed_demo(sessions)
-        async with sessions() as session:
-            await users.create_user(
-                session=session,
-                username="agente3",
-                password=PASSWORD,
-                role=Role.agent,
-                name="Carla Agente",
-                can_execute=True,
-            )
-            await session.commit()
+        await store.migrate()
+        await store.run(work)
     finally:
-        await engine.dispose()
+        await store.dispose()
 
 
 @dataclass

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callhub.broker import create_broker
 from callhub.settings import Settings
-from callhub.store.engine import make_engine, make_sessions, migrate
+from callhub.store.engine import Store
 from callhub.views import admin, agent, auth
 from callhub.views.templating import STATIC_DIR, Renderer
 from callhub.webservices import telefonia
@@ -108,30 +108,29 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.check()
-        engine = make_engine(settings.database_url)
+        store = Store(settings.database_url)
         try:
-            await migrate(engine)
-            sessions = make_sessions(engine)
+            await store.migrate()
             broker = create_broker(settings.redis_url)
             await broker.connect()
-            hub = Hub(broker=broker, sessions=sessions, renderer=renderer, settings=settings)
+            hub = Hub(broker=broker, store=store, renderer=renderer, settings=settings)
             await hub.refresh_services()
-            pbx_token = TokenStore(sessions, "pbx_token", settings.pbx_token)
+            pbx_token = TokenStore(store, "pbx_token", settings.pbx_token)
             if settings.demo:
                 await pbx_token.ensure()
             app.state.settings = settings
-            app.state.sessions = sessions
+            app.state.store = store
             app.state.broker = broker
             app.state.hub = hub
             app.state.pbx_token = pbx_token
-            app.state.telephony_params = telefonia.ParamsCache(sessions)
+            app.state.telephony_params = telefonia.ParamsCache(store)
             try:
                 yield
             finally:
                 await hub.close_all()
                 await broker.disconnect()
         finally:
-            await engine.dispose()
+            await store.dispose()
 
     secret = settings.secret_key or secrets.token_urlsafe(32)
     app = Starlette(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import functools
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,24 +13,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from sqlmodel import Session
+
 from callhub.identity import DocKind, normalise_phone, parse_document
 from callhub.settings import ConfigError, Settings
 from callhub.store import catalog, requests, users
-from callhub.store.engine import Sessions, make_engine, make_sessions, migrate
+from callhub.store.engine import Store
 from callhub.store.models import Role, Urgency
 from callhub.store.params import CHILD_SERVICE, set_parameter
 
 T = TypeVar("T")
 
 
-def _with_store(settings: Settings, work: Callable[[Sessions], Awaitable[T]]) -> T:
+def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
     async def run() -> T:
-        engine = make_engine(settings.database_url)
+        store = Store(settings.database_url)
         try:
-            await migrate(engine)
-            return await work(make_sessions(engine))
+            await store.migrate()
+            return await work(store)
         finally:
-            await engine.dispose()
+            await store.dispose()
 
     return asyncio.run(run())
 
@@ -57,19 +60,18 @@ def createuser(settings: Settings, args: argparse.Namespace) -> int:
         print("error: --password must have at least 8 characters", file=sys.stderr)
         return 2
 
-    async def work(sessions: Sessions) -> None:
-        async with sessions() as session:
-            await users.create_user(
-                session=session,
-                username=args.username,
-                password=args.password,
-                role=Role(args.role),
-                name=args.name,
-                can_execute=args.can_execute,
-            )
-            await session.commit()
+    def save(session: Session) -> None:
+        users.create_user(
+            session=session,
+            username=args.username,
+            password=args.password,
+            role=Role(args.role),
+            name=args.name,
+            can_execute=args.can_execute,
+        )
+        session.commit()
 
-    _with_store(settings, work)
+    _with_store(settings, lambda store: store.run(save))
     print(f"user {args.username} ({args.role}{', can execute' if args.can_execute else ''}) saved")
     return 0
 
@@ -109,7 +111,7 @@ def check_row(
     return None, (document.digits, name, email, phone)
 
 
-async def import_requesters(sessions: Sessions, path: Path) -> ImportReport:
+async def import_requesters(store: Store, path: Path) -> ImportReport:
     report = ImportReport()
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
@@ -125,15 +127,7 @@ async def import_requesters(sessions: Sessions, path: Path) -> ImportReport:
                 report.rejected.append((line, problem))
                 continue
             seen[cpf] = line
-            async with sessions() as session:  # one row, one transaction: a bad row spoils none
-                _requester, created = await catalog.save_requester(
-                    session=session,
-                    document=parse_document(cpf),
-                    name=name,
-                    email=email,
-                    phones=[phone] if phone else [],
-                )
-                await session.commit()
+            created = await store.run(functools.partial(_save_row, cpf, name, email, phone))
             if created:
                 report.created += 1
             else:
@@ -179,80 +173,90 @@ DEMO_SERVICES = [
 ]
 
 
-async def seed_demo(sessions: Sessions) -> None:
-    async with sessions() as session:
-        for username, name, role, can_execute in (
-            ("agente", "Ana Agente", Role.agent, True),
-            ("agente2", "Bruno Agente", Role.agent, False),
-            ("supervisor", "Sara Supervisora", Role.supervisor, True),
-            ("admin", "Administrador", Role.admin, True),
-        ):
-            await users.create_user(
-                session=session,
-                username=username,
-                password=DEMO_PASSWORD,
-                role=role,
-                name=name,
-                can_execute=can_execute,
-            )
-        services = {}
-        for name, cat, sla in DEMO_SERVICES:
-            services[name] = await catalog.ensure_service(
-                session=session, name=name, category=cat, sla_minutes=sla
-            )
-        await set_parameter(
+def _save_row(cpf: str, name: str, email: str | None, phone: str | None, session: Session) -> bool:
+    """One row, one transaction: a bad row spoils none."""
+    _requester, created = catalog.save_requester(
+        session=session,
+        document=parse_document(cpf),
+        name=name,
+        email=email,
+        phones=[phone] if phone else [],
+    )
+    session.commit()
+    return created
+
+
+def seed_demo(session: Session) -> None:
+    for username, name, role, can_execute in (
+        ("agente", "Ana Agente", Role.agent, True),
+        ("agente2", "Bruno Agente", Role.agent, False),
+        ("supervisor", "Sara Supervisora", Role.supervisor, True),
+        ("admin", "Administrador", Role.admin, True),
+    ):
+        users.create_user(
             session=session,
-            number=CHILD_SERVICE,
-            value=str(services["Informação sobre solicitação"].id),
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            name=name,
+            can_execute=can_execute,
         )
-        for cpf, name, email, phone in DEMO_REQUESTERS:
-            requester, created = await catalog.save_requester(
-                session=session,
-                document=parse_document(cpf),
-                name=name,
-                email=email,
-                phones=[p for p in [normalise_phone(phone)] if p],
-            )
-            if created and requester.cpf == "11144477735":
-                for text, service in (
-                    ("Sem acesso à rede no 3º andar", "Acesso à rede"),
-                    ("Impressora do financeiro não imprime", "Impressora"),
-                ):
-                    item = await catalog.get_service(
-                        session=session, service_id=services[service].id or 0
-                    )
-                    await requests.create_request(
-                        session=session,
-                        requester_id=requester.id or 0,
-                        description=text,
-                        service=item,
-                        urgency=Urgency.high,
-                        note="Solicitação de demonstração",
-                    )
-            if created and requester.cpf == "39053344705":
-                item = await catalog.get_service(
-                    session=session, service_id=services["Senha e acesso"].id or 0
-                )
-                await requests.create_request(
+    services = {}
+    for name, cat, sla in DEMO_SERVICES:
+        services[name] = catalog.ensure_service(
+            session=session, name=name, category=cat, sla_minutes=sla
+        )
+    set_parameter(
+        session=session,
+        number=CHILD_SERVICE,
+        value=str(services["Informação sobre solicitação"].id),
+    )
+    for cpf, name, email, phone in DEMO_REQUESTERS:
+        requester, created = catalog.save_requester(
+            session=session,
+            document=parse_document(cpf),
+            name=name,
+            email=email,
+            phones=[p for p in [normalise_phone(phone)] if p],
+        )
+        if created and requester.cpf == "11144477735":
+            for text, service in (
+                ("Sem acesso à rede no 3º andar", "Acesso à rede"),
+                ("Impressora do financeiro não imprime", "Impressora"),
+            ):
+                item = catalog.get_service(session=session, service_id=services[service].id or 0)
+                requests.create_request(
                     session=session,
                     requester_id=requester.id or 0,
-                    description="Troca de senha do sistema de RH",
+                    description=text,
                     service=item,
+                    urgency=Urgency.high,
                     note="Solicitação de demonstração",
                 )
-        await session.commit()
+        if created and requester.cpf == "39053344705":
+            item = catalog.get_service(
+                session=session, service_id=services["Senha e acesso"].id or 0
+            )
+            requests.create_request(
+                session=session,
+                requester_id=requester.id or 0,
+                description="Troca de senha do sistema de RH",
+                service=item,
+                note="Solicitação de demonstração",
+            )
+    session.commit()
 
 
-async def _demo_token(sessions: Sessions, settings: Settings) -> str:
+async def _demo_token(store: Store, settings: Settings) -> str:
     from callhub.webservices.common import TokenStore
 
-    return await TokenStore(sessions, "pbx_token", settings.pbx_token).ensure()
+    return await TokenStore(store, "pbx_token", settings.pbx_token).ensure()
 
 
 def demo(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(sessions: Sessions) -> str:
-        await seed_demo(sessions)
-        return await _demo_token(sessions, settings)
+    async def work(store: Store) -> str:
+        await store.run(seed_demo)
+        return await _demo_token(store, settings)
 
     token = _with_store(settings, work)
     base = f"http://{args.host}:{args.port}"

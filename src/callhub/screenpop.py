@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import Session
 
 from callhub.identity import DocKind, Document, format_phone, normalise_phone, parse_document
 from callhub.store import catalog, pops, requests
@@ -58,31 +58,31 @@ def requester_view(requester: Requester, phones: list[str]) -> dict[str, Any]:
     }
 
 
-async def requester_view_by_id(*, session: AsyncSession, requester_id: int) -> dict[str, Any]:
-    requester = await session.get(Requester, requester_id)
+def requester_view_by_id(*, session: Session, requester_id: int) -> dict[str, Any]:
+    requester = session.get(Requester, requester_id)
     if requester is None:
         raise NotFound("requester_id", "unknown requester")
-    phones = await catalog.phones_of(session=session, requester_id=requester_id)
+    phones = catalog.phones_of(session=session, requester_id=requester_id)
     return requester_view(requester, phones)
 
 
-async def request_view(*, session: AsyncSession, number: int) -> dict[str, Any]:
+def request_view(*, session: Session, number: int) -> dict[str, Any]:
     """The view/execute screen's data: the request, its requester, its history."""
-    request = await requests.get_request(session=session, number=number)
+    request = requests.get_request(session=session, number=number)
     if request is None:
         raise NotFound("idSolicitacao", f"request {number} does not exist")
-    return await _request_view(session=session, request=request)
+    return _request_view(session=session, request=request)
 
 
-async def _request_view(*, session: AsyncSession, request: ServiceRequest) -> dict[str, Any]:
+def _request_view(*, session: Session, request: ServiceRequest) -> dict[str, Any]:
     assert request.id is not None
     service = (
-        await catalog.get_service(session=session, service_id=request.service_id)
+        catalog.get_service(session=session, service_id=request.service_id)
         if request.service_id
         else None
     )
-    history = await requests.history(session=session, number=request.id)
-    children = await requests.children_of(session=session, number=request.id)
+    history = requests.history(session=session, number=request.id)
+    children = requests.children_of(session=session, number=request.id)
     return {
         "id": request.id,
         "type": request.type,
@@ -96,7 +96,7 @@ async def _request_view(*, session: AsyncSession, request: ServiceRequest) -> di
         "on_time": request.deadline is None or request.deadline >= utcnow(),
         "parent_id": request.parent_id,
         "children": [c.id for c in children],
-        "requester": await requester_view_by_id(session=session, requester_id=request.requester_id),
+        "requester": requester_view_by_id(session=session, requester_id=request.requester_id),
         "history": [
             {
                 "at": h.at.isoformat(),
@@ -110,18 +110,16 @@ async def _request_view(*, session: AsyncSession, request: ServiceRequest) -> di
     }
 
 
-async def identify(
-    *, session: AsyncSession, document: Document, number: str | None
-) -> Requester | None:
+def identify(*, session: Session, document: Document, number: str | None) -> Requester | None:
     """By the document typed in the IVR; by the number that called only when none was typed.
 
     A document that is unknown or fails its check digits identifies nobody (telephony.md):
     the agent must see what was typed rather than a guess from a shared line.
     """
     if document.kind is DocKind.missing:
-        return await catalog.requester_by_phone(session=session, number=number)
+        return catalog.requester_by_phone(session=session, number=number)
     if document.valid:
-        return await catalog.requester_by_document(session=session, document=document)
+        return catalog.requester_by_document(session=session, document=document)
     return None
 
 
@@ -137,9 +135,9 @@ def _call_view(ctx: CallContext, call_id: int | None, external_id: str) -> dict[
     }
 
 
-async def _store(
+def _store(
     *,
-    session: AsyncSession,
+    session: Session,
     ctx: CallContext,
     kind: PopKind,
     document: Document,
@@ -148,7 +146,7 @@ async def _store(
     child: int | None,
 ) -> ScreenPop:
     external_id = ctx.external_id or uuid.uuid4().hex
-    call = await pops.record_call(
+    call_id = pops.record_call(
         session=session,
         source=ctx.source,
         external_id=external_id,
@@ -162,7 +160,7 @@ async def _store(
     payload: dict[str, Any] = {
         "kind": kind.value,
         "at": utcnow().isoformat(),
-        "call": _call_view(ctx, call.id, external_id),
+        "call": _call_view(ctx, call_id, external_id),
         "document": {
             "typed": (ctx.document or "")[:32],
             "valid": document.valid,
@@ -175,26 +173,26 @@ async def _store(
     }
     if requester is not None:
         assert requester.id is not None
-        phones = await catalog.phones_of(session=session, requester_id=requester.id)
+        phones = catalog.phones_of(session=session, requester_id=requester.id)
         payload["requester"] = requester_view(requester, phones)
-    return await pops.create_pop(
+    return pops.create_pop(
         session=session,
         pop_id=uuid.uuid4().hex,
         ramal=ctx.ramal,
         kind=kind.value,
         payload=payload,
-        call_id=call.id,
+        call_id=call_id,
         requester_id=requester.id if requester else None,
         request_id=request["id"] if request else None,
     )
 
 
-async def new_request_pop(*, session: AsyncSession, ctx: CallContext) -> PopResult:
+def new_request_pop(*, session: Session, ctx: CallContext) -> PopResult:
     """novaSolicitacao: the requester's card with a form, or "no identification"."""
     document = parse_document(ctx.document)
-    requester = await identify(session=session, document=document, number=ctx.number)
+    requester = identify(session=session, document=document, number=ctx.number)
     kind = PopKind.new_request if requester is not None else PopKind.unidentified
-    pop = await _store(
+    pop = _store(
         session=session,
         ctx=ctx,
         kind=kind,
@@ -206,27 +204,27 @@ async def new_request_pop(*, session: AsyncSession, ctx: CallContext) -> PopResu
     return PopResult(pop=pop, document=document, identified=requester is not None)
 
 
-async def view_request_pop(
+def view_request_pop(
     *,
-    session: AsyncSession,
+    session: Session,
     ctx: CallContext,
     number: int,
     params: TelephonyParams,
     user_id: int | None = None,
 ) -> PopResult:
     """visualizarSolicitacao: the request's view/execute screen (and, with 282, its child)."""
-    request = await requests.get_request(session=session, number=number)
+    request = requests.get_request(session=session, number=number)
     if request is None:
         raise NotFound("idSolicitacao", f"request {number} does not exist")
     document = parse_document(ctx.document)
     child_number: int | None = None
     if params.child_on_view:
         service = (
-            await catalog.get_service(session=session, service_id=params.child_service_id)
+            catalog.get_service(session=session, service_id=params.child_service_id)
             if params.child_service_id
             else None
         )
-        child = await requests.create_request(
+        child = requests.create_request(
             session=session,
             requester_id=request.requester_id,
             description=f"Atendimento telefônico referente à solicitação {number}",
@@ -237,15 +235,15 @@ async def view_request_pop(
             note=f"Solicitação filha aberta ao visualizar a solicitação {number} (parâmetro 282)",
         )
         child_number = child.id
-        await requests.add_occurrence(
+        requests.add_occurrence(
             session=session,
             request=request,
             user_id=user_id,
             description=f"Visualizada por telefone; solicitação filha {child_number} aberta",
         )
-    view = await _request_view(session=session, request=request)
-    requester = await session.get(Requester, request.requester_id)
-    pop = await _store(
+    view = _request_view(session=session, request=request)
+    requester = session.get(Requester, request.requester_id)
+    pop = _store(
         session=session,
         ctx=ctx,
         kind=PopKind.view,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from callhub.identity import DocKind, Document, normalise_phone
 from callhub.store.models import Category, Phone, Requester, Service
@@ -19,17 +19,17 @@ class ServiceItem:
     sla_minutes: int | None
 
 
-async def requester_by_document(*, session: AsyncSession, document: Document) -> Requester | None:
+def requester_by_document(*, session: Session, document: Document) -> Requester | None:
     if document.kind is DocKind.cpf:
         query = select(Requester).where(Requester.cpf == document.digits)
     elif document.kind is DocKind.cnpj:
         query = select(Requester).where(Requester.cnpj == document.digits)
     else:
         return None
-    return (await session.exec(query)).first()
+    return (session.exec(query)).first()
 
 
-async def requester_by_phone(*, session: AsyncSession, number: str | None) -> Requester | None:
+def requester_by_phone(*, session: Session, number: str | None) -> Requester | None:
     """The requester with this phone, when exactly one has it (a shared line identifies nobody)."""
     e164 = normalise_phone(number)
     if e164 is None:
@@ -40,25 +40,26 @@ async def requester_by_phone(*, session: AsyncSession, number: str | None) -> Re
         .where(Phone.number == e164)
         .limit(2)
     )
-    found = (await session.exec(query)).all()
+    found = (session.exec(query)).all()
     return found[0] if len(found) == 1 else None
 
 
-async def phones_of(*, session: AsyncSession, requester_id: int) -> list[str]:
-    query = select(Phone.number).where(Phone.requester_id == requester_id).order_by(col(Phone.id))
-    return list((await session.exec(query)).all())
+def phones_of(*, session: Session, requester_id: int) -> list[str]:
+    table = Phone.__table__  # type: ignore[attr-defined]
+    query = sa_select(table.c.number).where(table.c.requester_id == requester_id)
+    return list(session.execute(query.order_by(table.c.id)).scalars().all())
 
 
-async def save_requester(
+def save_requester(
     *,
-    session: AsyncSession,
+    session: Session,
     document: Document,
     name: str,
     email: str | None,
     phones: list[str],
 ) -> tuple[Requester, bool]:
     """Create or update the requester with this document. Returns (requester, created)."""
-    requester = await requester_by_document(session=session, document=document)
+    requester = requester_by_document(session=session, document=document)
     created = requester is None
     if requester is None:
         requester = Requester(name=name)
@@ -69,33 +70,33 @@ async def save_requester(
     requester.name = name
     requester.email = email or requester.email
     session.add(requester)
-    await session.flush()
+    session.flush()
     assert requester.id is not None
-    await add_phones(session=session, requester_id=requester.id, phones=phones)
+    add_phones(session=session, requester_id=requester.id, phones=phones)
     return requester, created
 
 
-async def create_requester_without_document(
-    *, session: AsyncSession, name: str, email: str | None, phones: list[str]
+def create_requester_without_document(
+    *, session: Session, name: str, email: str | None, phones: list[str]
 ) -> Requester:
     requester = Requester(name=name, email=email)
     session.add(requester)
-    await session.flush()
+    session.flush()
     assert requester.id is not None
-    await add_phones(session=session, requester_id=requester.id, phones=phones)
+    add_phones(session=session, requester_id=requester.id, phones=phones)
     return requester
 
 
-async def add_phones(*, session: AsyncSession, requester_id: int, phones: list[str]) -> None:
-    known = set(await phones_of(session=session, requester_id=requester_id))
+def add_phones(*, session: Session, requester_id: int, phones: list[str]) -> None:
+    known = set(phones_of(session=session, requester_id=requester_id))
     for e164 in phones:
         if e164 not in known:
             session.add(Phone(requester_id=requester_id, number=e164))
             known.add(e164)
-    await session.flush()
+    session.flush()
 
 
-async def list_services(*, session: AsyncSession) -> list[ServiceItem]:
+def list_services(*, session: Session) -> list[ServiceItem]:
     query = (
         select(Service, Category)
         .join(Category, col(Service.category_id) == col(Category.id), isouter=True)
@@ -111,28 +112,28 @@ async def list_services(*, session: AsyncSession) -> list[ServiceItem]:
             if s.sla_minutes is not None
             else (c.sla_minutes if c else None),
         )
-        for s, c in (await session.exec(query)).all()
+        for s, c in (session.exec(query)).all()
     ]
 
 
-async def get_service(*, session: AsyncSession, service_id: int) -> ServiceItem | None:
-    for item in await list_services(session=session):
+def get_service(*, session: Session, service_id: int) -> ServiceItem | None:
+    for item in list_services(session=session):
         if item.id == service_id:
             return item
     return None
 
 
-async def ensure_service(
-    *, session: AsyncSession, name: str, category: str, sla_minutes: int | None
+def ensure_service(
+    *, session: Session, name: str, category: str, sla_minutes: int | None
 ) -> Service:
-    cat = (await session.exec(select(Category).where(Category.name == category))).first()
+    cat = (session.exec(select(Category).where(Category.name == category))).first()
     if cat is None:
         cat = Category(name=category)
         session.add(cat)
-        await session.flush()
-    service = (await session.exec(select(Service).where(Service.name == name))).first()
+        session.flush()
+    service = (session.exec(select(Service).where(Service.name == name))).first()
     if service is None:
         service = Service(name=name, category_id=cat.id, sla_minutes=sla_minutes)
         session.add(service)
-        await session.flush()
+        session.flush()
     return service

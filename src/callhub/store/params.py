@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import Session, select
 
 from callhub.store.models import Parameter, Setting, utcnow
 
@@ -28,15 +27,15 @@ def is_yes(value: str) -> bool:
     return value.strip().upper() in YES
 
 
-async def get_parameters(*, session: AsyncSession) -> dict[int, str]:
+def get_parameters(*, session: Session) -> dict[int, str]:
     values = dict(DEFAULTS)
-    for p in (await session.exec(select(Parameter))).all():
+    for p in (session.exec(select(Parameter))).all():
         values[p.id] = p.value
     return values
 
 
-async def telephony_params(*, session: AsyncSession) -> TelephonyParams:
-    values = await get_parameters(session=session)
+def telephony_params(*, session: Session) -> TelephonyParams:
+    values = get_parameters(session=session)
     service = values.get(CHILD_SERVICE, "").strip()
     return TelephonyParams(
         enabled=is_yes(values[TELEPHONY_ENABLED]),
@@ -45,25 +44,25 @@ async def telephony_params(*, session: AsyncSession) -> TelephonyParams:
     )
 
 
-async def set_parameter(*, session: AsyncSession, number: int, value: str) -> None:
-    param = await session.get(Parameter, number)
+def set_parameter(*, session: Session, number: int, value: str) -> None:
+    param = session.get(Parameter, number)
     if param is None:
         param = Parameter(id=number, value=value)
     param.value = value
     session.add(param)
-    await session.flush()
+    session.flush()
 
 
-async def get_setting(*, session: AsyncSession, key: str) -> str | None:
-    row = await session.get(Setting, key)
+def get_setting(*, session: Session, key: str) -> str | None:
+    row = session.get(Setting, key)
     return row.value if row is not None else None
 
 
-async def set_setting(*, session: AsyncSession, key: str, value: str) -> None:
-    row = await session.get(Setting, key)
+def set_setting(*, session: Session, key: str, value: str) -> None:
+    row = session.get(Setting, key)
     if row is None:
         row = Setting(key=key, value=value)
     row.value = value
     row.updated_at = utcnow()
     session.add(row)
-    await session.flush()
+    session.flush()

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import col, select, update
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import func, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select, update
 
 from callhub.store.models import Call, ScreenPop, utcnow
 
+_CALL_FIELDS = ("ramal", "number", "document", "queue", "ivr", "requester_id")
 
-async def record_call(
+
+@functools.cache
+def _record_call_statement(dialect: str) -> Any:
+    """Built once per dialect: constructing an upsert costs more than running it."""
+    table = Call.__table__  # type: ignore[attr-defined]
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    # A later mention fills in what the first one lacked and never erases what it had.
+    keep = {k: func.coalesce(statement.excluded[k], table.c[k]) for k in _CALL_FIELDS}
+    return statement.on_conflict_do_update(
+        index_elements=["source", "external_id"], set_=keep
+    ).returning(table.c.id)
+
+
+def record_call(
     *,
-    session: AsyncSession,
+    session: Session,
     source: str,
     external_id: str,
     ramal: str | None,
@@ -23,29 +39,32 @@ async def record_call(
     queue: str | None,
     ivr: str | None,
     requester_id: int | None,
-) -> Call:
-    """The call with this id, created at its first mention and completed by later ones."""
-    call = (
-        await session.exec(
-            select(Call).where(Call.source == source).where(Call.external_id == external_id)
-        )
-    ).first()
-    if call is None:
-        call = Call(source=source, external_id=external_id)
-    call.ramal = ramal or call.ramal
-    call.number = number or call.number
-    call.document = document or call.document
-    call.queue = queue or call.queue
-    call.ivr = ivr or call.ivr
-    call.requester_id = requester_id or call.requester_id
-    session.add(call)
-    await session.flush()
-    return call
+) -> int:
+    """The call's id: created at its first mention, completed by later ones (one statement)."""
+    statement = _record_call_statement(session.get_bind().dialect.name)
+    params = {
+        "source": source,
+        "external_id": external_id,
+        "started_at": utcnow(),
+        "ramal": ramal,
+        "number": number,
+        "document": document,
+        "queue": queue,
+        "ivr": ivr,
+        "requester_id": requester_id,
+    }
+    return int(session.execute(statement, params).scalar_one())
 
 
-async def create_pop(
+@functools.cache
+def _create_pop_statement() -> Any:
+    table = ScreenPop.__table__  # type: ignore[attr-defined]
+    return insert(table).returning(table.c.seq)
+
+
+def create_pop(
     *,
-    session: AsyncSession,
+    session: Session,
     pop_id: str,
     ramal: str,
     kind: str,
@@ -54,28 +73,29 @@ async def create_pop(
     requester_id: int | None,
     request_id: int | None,
 ) -> ScreenPop:
-    pop = ScreenPop(
-        pop_id=pop_id,
-        ramal=ramal,
-        kind=kind,
-        payload=payload,
-        call_id=call_id,
-        requester_id=requester_id,
-        request_id=request_id,
-    )
-    session.add(pop)
-    await session.flush()
-    return pop
+    created_at = utcnow()
+    values = {
+        "pop_id": pop_id,
+        "ramal": ramal,
+        "kind": kind,
+        "payload": payload,
+        "call_id": call_id,
+        "requester_id": requester_id,
+        "request_id": request_id,
+        "delivered": 0,
+        "created_at": created_at,
+    }
+    seq = session.execute(_create_pop_statement(), values).scalar_one()
+    # Built without validation: the values are ours, and this is the hot path.
+    return ScreenPop.model_construct(seq=int(seq), **values)
 
 
-async def mark_delivered(*, session: AsyncSession, seq: int, delivered: int) -> None:
-    await session.exec(
-        update(ScreenPop).where(col(ScreenPop.seq) == seq).values(delivered=delivered)
-    )
+def mark_delivered(*, session: Session, seq: int, delivered: int) -> None:
+    session.exec(update(ScreenPop).where(col(ScreenPop.seq) == seq).values(delivered=delivered))
 
 
-async def pops_after(
-    *, session: AsyncSession, ramal: str, after: int, window_seconds: int, limit: int = 50
+def pops_after(
+    *, session: Session, ramal: str, after: int, window_seconds: int, limit: int = 50
 ) -> list[ScreenPop]:
     since = utcnow() - timedelta(seconds=window_seconds)
     query = (
@@ -86,18 +106,18 @@ async def pops_after(
         .order_by(col(ScreenPop.seq).desc())
         .limit(limit)
     )
-    return list(reversed((await session.exec(query)).all()))
+    return list(reversed((session.exec(query)).all()))
 
 
-async def recent_pops(
-    *, session: AsyncSession, ramal: str, window_seconds: int, limit: int = 20
+def recent_pops(
+    *, session: Session, ramal: str, window_seconds: int, limit: int = 20
 ) -> list[ScreenPop]:
-    return await pops_after(
+    return pops_after(
         session=session, ramal=ramal, after=0, window_seconds=window_seconds, limit=limit
     )
 
 
-async def last_delivered_seq(*, session: AsyncSession, ramal: str, window_seconds: int) -> int:
+def last_delivered_seq(*, session: Session, ramal: str, window_seconds: int) -> int:
     """Where a brand-new tab starts: after the last pop some tab already received."""
     since = utcnow() - timedelta(seconds=window_seconds)
     query = (
@@ -106,19 +126,19 @@ async def last_delivered_seq(*, session: AsyncSession, ramal: str, window_second
         .where(col(ScreenPop.delivered) > 0)
         .where(col(ScreenPop.created_at) >= since)
     )
-    value = (await session.exec(query)).one()
+    value = (session.exec(query)).one()
     return int(value or 0)
 
 
-async def get_pop(*, session: AsyncSession, seq: int) -> ScreenPop | None:
-    return await session.get(ScreenPop, seq)
+def get_pop(*, session: Session, seq: int) -> ScreenPop | None:
+    return session.get(ScreenPop, seq)
 
 
-async def link_call_to_request(*, session: AsyncSession, call_id: int, request_id: int) -> None:
-    await session.exec(update(Call).where(col(Call.id) == call_id).values(request_id=request_id))
+def link_call_to_request(*, session: Session, call_id: int, request_id: int) -> None:
+    session.exec(update(Call).where(col(Call.id) == call_id).values(request_id=request_id))
 
 
-async def update_payload(*, session: AsyncSession, seq: int, payload: dict[str, Any]) -> None:
+def update_payload(*, session: Session, seq: int, payload: dict[str, Any]) -> None:
     """What the agent did on a pop's screen (the caller registered, the request opened)."""
     values: dict[str, Any] = {"payload": payload, "kind": payload["kind"]}
     request = payload.get("request")
@@ -127,4 +147,4 @@ async def update_payload(*, session: AsyncSession, seq: int, payload: dict[str, 
     requester = payload.get("requester")
     if isinstance(requester, dict):
         values["requester_id"] = requester.get("id")
-    await session.exec(update(ScreenPop).where(col(ScreenPop.seq) == seq).values(**values))
+    session.exec(update(ScreenPop).where(col(ScreenPop.seq) == seq).values(**values))

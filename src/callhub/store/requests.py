@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import Session, col, select
 
 from callhub.store.catalog import ServiceItem
 from callhub.store.models import (
@@ -45,9 +44,9 @@ def deadline_for(opened_at: datetime, service: ServiceItem | None) -> datetime |
     return opened_at + timedelta(minutes=service.sla_minutes)
 
 
-async def create_request(
+def create_request(
     *,
-    session: AsyncSession,
+    session: Session,
     requester_id: int,
     description: str,
     service: ServiceItem | None,
@@ -72,7 +71,7 @@ async def create_request(
         status=Status.in_progress,
     )
     session.add(request)
-    await session.flush()
+    session.flush()
     assert request.id is not None
     session.add(
         Occurrence(
@@ -83,29 +82,29 @@ async def create_request(
             created_at=now,
         )
     )
-    await session.flush()
+    session.flush()
     return request
 
 
-async def get_request(*, session: AsyncSession, number: int) -> ServiceRequest | None:
-    return await session.get(ServiceRequest, number)
+def get_request(*, session: Session, number: int) -> ServiceRequest | None:
+    return session.get(ServiceRequest, number)
 
 
-async def add_occurrence(
-    *, session: AsyncSession, request: ServiceRequest, user_id: int | None, description: str
+def add_occurrence(
+    *, session: Session, request: ServiceRequest, user_id: int | None, description: str
 ) -> Occurrence:
     assert request.id is not None
     occurrence = Occurrence(request_id=request.id, user_id=user_id, description=description)
     request.updated_at = occurrence.created_at
     session.add(occurrence)
     session.add(request)
-    await session.flush()
+    session.flush()
     return occurrence
 
 
-async def change_status(
+def change_status(
     *,
-    session: AsyncSession,
+    session: Session,
     request: ServiceRequest,
     status: Status,
     user_id: int | None,
@@ -125,11 +124,11 @@ async def change_status(
     request.updated_at = occurrence.created_at
     session.add(occurrence)
     session.add(request)
-    await session.flush()
+    session.flush()
     return occurrence
 
 
-async def history(*, session: AsyncSession, number: int) -> list[HistoryItem]:
+def history(*, session: Session, number: int) -> list[HistoryItem]:
     query = (
         select(Occurrence, User.name)
         .join(User, col(Occurrence.user_id) == col(User.id), isouter=True)
@@ -138,11 +137,11 @@ async def history(*, session: AsyncSession, number: int) -> list[HistoryItem]:
     )
     return [
         HistoryItem(o.created_at, name, o.description, o.status_from, o.status_to)
-        for o, name in (await session.exec(query)).all()
+        for o, name in (session.exec(query)).all()
     ]
 
 
-async def in_progress_for_document(*, session: AsyncSession, cpf: str) -> tuple[int, int | None]:
+def in_progress_for_document(*, session: Session, cpf: str) -> tuple[int, int | None]:
     """(how many requests of this requester are in progress, the number when there is one)."""
     query = (
         select(func.count(), func.min(ServiceRequest.id))
@@ -151,10 +150,10 @@ async def in_progress_for_document(*, session: AsyncSession, cpf: str) -> tuple[
         .where((Requester.cpf == cpf) | (Requester.cnpj == cpf))
         .where(col(ServiceRequest.status).in_([s.value for s in IN_PROGRESS]))
     )
-    count, lowest = (await session.exec(query)).one()
+    count, lowest = (session.exec(query)).one()
     return int(count), (int(lowest) if count == 1 and lowest is not None else None)
 
 
-async def children_of(*, session: AsyncSession, number: int) -> list[ServiceRequest]:
+def children_of(*, session: Session, number: int) -> list[ServiceRequest]:
     query = select(ServiceRequest).where(ServiceRequest.parent_id == number)
-    return list((await session.exec(query.order_by(col(ServiceRequest.id)))).all())
+    return list((session.exec(query.order_by(col(ServiceRequest.id)))).all())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -23,9 +24,9 @@ from callhub.views.auth import login_required
 async def _parameters_page(
     request: Request, errors: dict[str, str] | None = None, saved: bool = False, status: int = 200
 ) -> Response:
-    async with request.app.state.sessions() as session:
-        values = await get_parameters(session=session)
-        services = await catalog.list_services(session=session)
+    values, services = await request.app.state.store.run(
+        lambda s: (get_parameters(session=s), catalog.list_services(session=s))
+    )
     return request.app.state.renderer.response(
         request,
         "pages/admin_parametros.html",
@@ -55,23 +56,28 @@ async def save_parameters(request: Request) -> Response:
     for number, value in ((TELEPHONY_ENABLED, enabled), (CHILD_ON_VIEW, child)):
         if value not in ("S", "N"):
             errors[f"p{number}"] = i18n.N_("Escolha S ou N.")
-    async with request.app.state.sessions() as session:
-        if service and (not service.isdigit() or len(service) > 12):
-            errors[f"p{CHILD_SERVICE}"] = i18n.N_("Informe o número de um serviço.")
-        elif (
-            service and await catalog.get_service(session=session, service_id=int(service)) is None
-        ):
+    if service and (not service.isdigit() or len(service) > 12):
+        errors[f"p{CHILD_SERVICE}"] = i18n.N_("Informe o número de um serviço.")
+    elif service:
+        found = await request.app.state.store.run(
+            lambda s: catalog.get_service(session=s, service_id=int(service))
+        )
+        if found is None:
             errors[f"p{CHILD_SERVICE}"] = i18n.N_("Serviço inexistente.")
-        if child == "S" and not service and f"p{CHILD_SERVICE}" not in errors:
-            errors[f"p{CHILD_SERVICE}"] = i18n.N_(
-                "Com o parâmetro 282 ativo, informe o serviço da solicitação filha."
-            )
-        if errors:
-            return await _parameters_page(request, errors=errors, status=422)
-        await set_parameter(session=session, number=TELEPHONY_ENABLED, value=enabled)
-        await set_parameter(session=session, number=CHILD_ON_VIEW, value=child)
-        await set_parameter(session=session, number=CHILD_SERVICE, value=service)
-        await session.commit()
+    if child == "S" and not service and f"p{CHILD_SERVICE}" not in errors:
+        errors[f"p{CHILD_SERVICE}"] = i18n.N_(
+            "Com o parâmetro 282 ativo, informe o serviço da solicitação filha."
+        )
+    if errors:
+        return await _parameters_page(request, errors=errors, status=422)
+
+    def save(session: Session) -> None:
+        set_parameter(session=session, number=TELEPHONY_ENABLED, value=enabled)
+        set_parameter(session=session, number=CHILD_ON_VIEW, value=child)
+        set_parameter(session=session, number=CHILD_SERVICE, value=service)
+        session.commit()
+
+    await request.app.state.store.run(save)
     request.app.state.telephony_params.invalidate()
     return RedirectResponse("/admin/parametros?ok=1", status_code=303)
 

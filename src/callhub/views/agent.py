@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -13,7 +14,8 @@ from callhub import i18n
 from callhub.identity import DocKind, normalise_phone, parse_document
 from callhub.screenpop import NotFound, request_view, requester_view_by_id
 from callhub.store import catalog, pops, requests, users
-from callhub.store.models import Role, ScreenPop, Status, Urgency, User
+from callhub.store.engine import Store
+from callhub.store.models import Extension, Role, ScreenPop, Status, Urgency, User
 from callhub.views.auth import login_required
 from callhub.views.templating import locale_of
 from callhub.ws.hub import Hub
@@ -26,6 +28,11 @@ AGENTS = (Role.agent, Role.supervisor, Role.admin)
 def _hub(request: Request) -> Hub:
     hub: Hub = request.app.state.hub
     return hub
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
 
 
 def _user(request: Request) -> User:
@@ -64,8 +71,9 @@ def _screen(
 @login_required(*AGENTS)
 async def page(request: Request) -> Response:
     user = _user(request)
-    async with request.app.state.sessions() as session:
-        extension = await users.extension_of(session=session, user_id=user.id or 0)
+    extension = await _store(request).run(
+        lambda s: users.extension_of(session=s, user_id=user.id or 0)
+    )
     renderer = request.app.state.renderer
     request.session["locale"] = locale_of(request)
     return renderer.response(
@@ -93,11 +101,13 @@ async def register_ramal(request: Request) -> Response:
             {"ramal": None, "error": error, "typed": ramal},
             status=422,
         )
-    async with request.app.state.sessions() as session:
-        previous_holder, previous_ramal = await users.register_extension(
-            session=session, ramal=ramal, user_id=user.id or 0
-        )
-        await session.commit()
+
+    def register(session: Session) -> tuple[int | None, str | None]:
+        moved = users.register_extension(session=session, ramal=ramal, user_id=user.id or 0)
+        session.commit()
+        return moved
+
+    previous_holder, previous_ramal = await _store(request).run(register)
     hub = _hub(request)
     if previous_holder is not None:
         await hub.publish(ramal, {"t": "moved", "to_user": user.id, "to_name": user.name})
@@ -112,9 +122,13 @@ async def register_ramal(request: Request) -> Response:
 @login_required(*AGENTS)
 async def release_ramal(request: Request) -> Response:
     user = _user(request)
-    async with request.app.state.sessions() as session:
-        ramal = await users.release_extension(session=session, user_id=user.id or 0)
-        await session.commit()
+
+    def release(session: Session) -> str | None:
+        released = users.release_extension(session=session, user_id=user.id or 0)
+        session.commit()
+        return released
+
+    ramal = await _store(request).run(release)
     if ramal is not None:
         await _hub(request).publish(
             ramal, {"t": "moved", "to_user": None, "to_name": None, "from_user": user.id}
@@ -124,9 +138,10 @@ async def release_ramal(request: Request) -> Response:
 
 async def _own_pop(request: Request, seq: int) -> ScreenPop | None:
     """A pop of the extension this agent holds now; nobody else's."""
-    async with request.app.state.sessions() as session:
-        pop = await pops.get_pop(session=session, seq=seq)
-        extension = await users.extension_of(session=session, user_id=_user(request).id or 0)
+    user_id = _user(request).id or 0
+    pop, extension = await _store(request).run(
+        lambda s: (pops.get_pop(session=s, seq=seq), users.extension_of(session=s, user_id=user_id))
+    )
     if pop is None or extension is None or pop.ramal != extension.ramal:
         return None
     return pop
@@ -156,10 +171,14 @@ async def open_pop(request: Request) -> Response:
 
 async def _update_pop(request: Request, seq: int, payload: dict[str, Any]) -> None:
     """Keep the stored pop current (a reload shows it) and tell the agent's other tabs."""
-    async with request.app.state.sessions() as session:
-        await pops.update_payload(session=session, seq=seq, payload=payload)
-        await session.commit()
-        extension = await users.extension_of(session=session, user_id=_user(request).id or 0)
+    user_id = _user(request).id or 0
+
+    def work(session: Session) -> Extension | None:
+        pops.update_payload(session=session, seq=seq, payload=payload)
+        session.commit()
+        return users.extension_of(session=session, user_id=user_id)
+
+    extension = await _store(request).run(work)
     if extension is not None:
         await _hub(request).publish(
             extension.ramal, {"t": "screen", "seq": seq, "payload": payload}
@@ -200,9 +219,10 @@ async def register_requester(request: Request) -> Response:
             status=422,
         )
     phones = [phone] if phone else []
-    async with request.app.state.sessions() as session:
+
+    def save(session: Session) -> dict[str, Any]:
         if document.kind in (DocKind.cpf, DocKind.cnpj):
-            requester, _created = await catalog.save_requester(
+            requester, _created = catalog.save_requester(
                 session=session,
                 document=document,
                 name=values["name"],
@@ -210,12 +230,15 @@ async def register_requester(request: Request) -> Response:
                 phones=phones,
             )
         else:
-            requester = await catalog.create_requester_without_document(
+            requester = catalog.create_requester_without_document(
                 session=session, name=values["name"], email=values["email"] or None, phones=phones
             )
         assert requester.id is not None
-        view = await requester_view_by_id(session=session, requester_id=requester.id)
-        await session.commit()
+        view = requester_view_by_id(session=session, requester_id=requester.id)
+        session.commit()
+        return view
+
+    view = await _store(request).run(save)
     payload = {**pop.payload, "kind": "new_request", "requester": view}
     await _update_pop(request, pop.seq or 0, payload)
     return _screen(
@@ -252,39 +275,44 @@ async def create_request(request: Request) -> Response:
         errors["urgency"] = i18n.N_("Escolha a urgência.")
     if values["type"] not in ("I", "R"):
         errors["type"] = i18n.N_("Escolha o tipo.")
-    async with request.app.state.sessions() as session:
-        if service_id is not None:
-            service = await catalog.get_service(session=session, service_id=service_id)
-            if service is None:
-                errors["service_id"] = i18n.N_("Serviço inexistente.")
-        if errors:
-            return _screen(
-                request,
-                screen_id=screen_id,
-                seq=seq,
-                pop=pop.payload,
-                errors=errors,
-                form=values,
-                status=422,
-            )
-        created = await requests.create_request(
+    if service_id is not None:
+        service = await _store(request).run(
+            lambda s: catalog.get_service(session=s, service_id=service_id)
+        )
+        if service is None:
+            errors["service_id"] = i18n.N_("Serviço inexistente.")
+    if errors:
+        return _screen(
+            request,
+            screen_id=screen_id,
+            seq=seq,
+            pop=pop.payload,
+            errors=errors,
+            form=values,
+            status=422,
+        )
+    user_id = _user(request).id
+
+    def create(session: Session) -> dict[str, Any]:
+        created = requests.create_request(
             session=session,
             requester_id=int(pop.payload["requester"]["id"]),
             description=values["description"],
             service=service,
             urgency=Urgency(values["urgency"]),
             type_=values["type"],
-            user_id=_user(request).id,
+            user_id=user_id,
             note="Solicitação registrada pelo atendimento telefônico",
         )
         assert created.id is not None
         if pop.call_id is not None:
-            await pops.link_call_to_request(
-                session=session, call_id=pop.call_id, request_id=created.id
-            )
-        view = await request_view(session=session, number=created.id)
-        await session.commit()
-    payload = {**pop.payload, "kind": "view", "request": view, "created": created.id}
+            pops.link_call_to_request(session=session, call_id=pop.call_id, request_id=created.id)
+        view = request_view(session=session, number=created.id)
+        session.commit()
+        return view
+
+    view = await _store(request).run(create)
+    payload = {**pop.payload, "kind": "view", "request": view, "created": view["id"]}
     await _update_pop(request, pop.seq or 0, payload)
     return _screen(request, screen_id=screen_id, seq=seq, pop=payload)
 
@@ -292,11 +320,10 @@ async def create_request(request: Request) -> Response:
 @login_required(*AGENTS)
 async def view_request(request: Request) -> Response:
     number = int(request.path_params["number"])
-    async with request.app.state.sessions() as session:
-        try:
-            view = await request_view(session=session, number=number)
-        except NotFound:
-            return HTMLResponse("", status_code=404)
+    try:
+        view = await _store(request).run(lambda s: request_view(session=s, number=number))
+    except NotFound:
+        return HTMLResponse("", status_code=404)
     payload = {"kind": "view", "request": view, "requester": view["requester"]}
     if request.headers.get("hx-request"):
         return _screen(request, screen_id=f"screen-r{number}", pop=payload)
@@ -333,35 +360,40 @@ async def _execute(request: Request, change: str) -> Response:
         )
     text = str(form.get("description") or "").strip()
     errors: dict[str, str] = {}
-    async with request.app.state.sessions() as session:
-        found = await requests.get_request(session=session, number=number)
+    raw_status = str(form.get("status") or "")
+
+    def execute(session: Session) -> dict[str, Any] | None:
+        found = requests.get_request(session=session, number=number)
         if found is None:
-            return HTMLResponse("", status_code=404)
+            return None
         if change == "occurrence":
             if not text:
                 errors["description"] = i18n.N_("Descreva a ocorrência.")
             elif len(text) > 4000:
                 errors["description"] = i18n.N_("Descrição longa demais (até 4000 caracteres).")
             else:
-                await requests.add_occurrence(
+                requests.add_occurrence(
                     session=session, request=found, user_id=user.id, description=text
                 )
+        elif raw_status not in {s.value for s in Status}:
+            errors["status"] = i18n.N_("Escolha uma situação válida.")
+        elif raw_status == found.status:
+            errors["status"] = i18n.N_("A solicitação já está nessa situação.")
         else:
-            raw = str(form.get("status") or "")
-            if raw not in {s.value for s in Status}:
-                errors["status"] = i18n.N_("Escolha uma situação válida.")
-            elif raw == found.status:
-                errors["status"] = i18n.N_("A solicitação já está nessa situação.")
-            else:
-                await requests.change_status(
-                    session=session,
-                    request=found,
-                    status=Status(raw),
-                    user_id=user.id,
-                    description=text or "Situação alterada pelo atendimento",
-                )
-        view = await request_view(session=session, number=number)
-        await session.commit()
+            requests.change_status(
+                session=session,
+                request=found,
+                status=Status(raw_status),
+                user_id=user.id,
+                description=text or "Situação alterada pelo atendimento",
+            )
+        if not errors:
+            session.commit()
+        return request_view(session=session, number=number)
+
+    view = await _store(request).run(execute)
+    if view is None:
+        return HTMLResponse("", status_code=404)
     pop: dict[str, Any] = {"kind": "view", "request": view, "requester": view["requester"]}
     if seq is not None:
         own = await _own_pop(request, seq)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from urllib.parse import quote
@@ -22,8 +23,7 @@ async def current_user(request: Request) -> User | None:
     user_id = request.session.get("user_id")
     if not isinstance(user_id, int):
         return None
-    async with request.app.state.sessions() as session:
-        user = await users.get_user(session=session, user_id=user_id)
+    user = await request.app.state.store.run(lambda s: users.get_user(session=s, user_id=user_id))
     if user is None or not user.active:
         request.session.clear()
         return None
@@ -79,10 +79,12 @@ async def login(request: Request) -> Response:
         errors["password"] = i18n.N_("Informe a senha.")
     user = None
     if not errors:
-        async with request.app.state.sessions() as session:
-            user = await users.authenticate(session=session, username=username, password=password)
-            await session.commit()
-        if user is None:
+        found = await request.app.state.store.run(
+            lambda s: users.find_user(session=s, username=username)
+        )
+        if await asyncio.to_thread(users.check_password, found, password):
+            user = found
+        else:
             errors["form"] = i18n.N_("Usuário ou senha incorretos.")
     if user is None:
         return renderer.response(

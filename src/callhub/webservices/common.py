@@ -10,10 +10,11 @@ import time
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from callhub.store.engine import Sessions
+from callhub.store.engine import Store
 from callhub.store.params import get_setting, set_setting
 
 
@@ -109,8 +110,8 @@ class TokenStore:
     Read through a short cache, so a rotation reaches every process within `ttl` seconds.
     """
 
-    def __init__(self, sessions: Sessions, key: str, initial: str | None, ttl: float = 5.0):
-        self.sessions = sessions
+    def __init__(self, store: Store, key: str, initial: str | None, ttl: float = 5.0):
+        self.store = store
         self.key = key
         self.initial = initial
         self.ttl = ttl
@@ -119,8 +120,7 @@ class TokenStore:
 
     async def current(self) -> str | None:
         if time.monotonic() - self._read_at > self.ttl:
-            async with self.sessions() as session:
-                stored = await get_setting(session=session, key=self.key)
+            stored = await self.store.run(lambda s: get_setting(session=s, key=self.key))
             self._value = stored or self.initial
             self._read_at = time.monotonic()
         return self._value
@@ -134,9 +134,12 @@ class TokenStore:
 
     async def rotate(self) -> str:
         value = secrets.token_urlsafe(24)
-        async with self.sessions() as session:
-            await set_setting(session=session, key=self.key, value=value)
-            await session.commit()
+
+        def work(session: Session) -> None:
+            set_setting(session=session, key=self.key, value=value)
+            session.commit()
+
+        await self.store.run(work)
         self._value, self._read_at = value, time.monotonic()
         return value
 

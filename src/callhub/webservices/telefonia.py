@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -16,7 +17,7 @@ from starlette.routing import Route
 from callhub.identity import DocKind, parse_document
 from callhub.screenpop import CallContext, NotFound, PopResult, new_request_pop, view_request_pop
 from callhub.store import requests as store_requests
-from callhub.store.engine import Sessions
+from callhub.store.engine import Store
 from callhub.store.params import TelephonyParams, telephony_params
 from callhub.views.templating import STATUS_LABELS, gettext_for, locale_of
 from callhub.webservices.common import (
@@ -38,16 +39,15 @@ Handler = Callable[[Request, dict[str, str], TelephonyParams], Awaitable[Respons
 class ParamsCache:
     """Parameters 281-283, read through a short cache (an admin's change applies within ttl)."""
 
-    def __init__(self, sessions: Sessions, ttl: float = 2.0) -> None:
-        self.sessions = sessions
+    def __init__(self, store: Store, ttl: float = 2.0) -> None:
+        self.store = store
         self.ttl = ttl
         self._value: TelephonyParams | None = None
         self._read_at = 0.0
 
     async def get(self) -> TelephonyParams:
         if self._value is None or time.monotonic() - self._read_at > self.ttl:
-            async with self.sessions() as session:
-                self._value = await telephony_params(session=session)
+            self._value = await self.store.run(lambda s: telephony_params(session=s))
             self._read_at = time.monotonic()
         return self._value
 
@@ -139,8 +139,7 @@ async def _html_login_first(request: Request) -> Response | None:
     if isinstance(user_id, int):
         from callhub.store.users import get_user
 
-        async with request.app.state.sessions() as session:
-            user = await get_user(session=session, user_id=user_id)
+        user = await request.app.state.store.run(lambda s: get_user(session=s, user_id=user_id))
     if user is None or not user.active:
         target = request.url.path + ("?" + request.url.query if request.url.query else "")
         return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
@@ -155,10 +154,13 @@ async def nova_solicitacao(
     redirect = await _html_login_first(request)
     if redirect is not None:
         return redirect
-    async with request.app.state.sessions() as session:
-        result = await new_request_pop(session=session, ctx=ctx)
-        await session.commit()
-    return await _pop_answer(request, result)
+
+    def work(session: Session) -> PopResult:
+        result = new_request_pop(session=session, ctx=ctx)
+        session.commit()
+        return result
+
+    return await _pop_answer(request, await request.app.state.store.run(work))
 
 
 async def visualizar_solicitacao(
@@ -170,24 +172,27 @@ async def visualizar_solicitacao(
     if redirect is not None:
         return redirect
     user = getattr(request.state, "user", None)
-    async with request.app.state.sessions() as session:
-        try:
-            result = await view_request_pop(
-                session=session,
-                ctx=ctx,
-                number=number,
-                params=tp,
-                user_id=user.id if user is not None else None,
-            )
-        except NotFound:
-            _ = gettext_for(request)
-            raise BadInput(
-                "idSolicitacao",
-                _("idSolicitacao: a solicitação %(n)s não existe") % {"n": number},
-                404,
-            ) from None
-        await session.commit()
-    return await _pop_answer(request, result)
+
+    def work(session: Session) -> PopResult:
+        result = view_request_pop(
+            session=session,
+            ctx=ctx,
+            number=number,
+            params=tp,
+            user_id=user.id if user is not None else None,
+        )
+        session.commit()
+        return result
+
+    try:
+        return await _pop_answer(request, await request.app.state.store.run(work))
+    except NotFound:
+        _ = gettext_for(request)
+        raise BadInput(
+            "idSolicitacao",
+            _("idSolicitacao: a solicitação %(n)s não existe") % {"n": number},
+            404,
+        ) from None
 
 
 async def obter_qtde_solicitacoes(
@@ -200,10 +205,9 @@ async def obter_qtde_solicitacoes(
     document = parse_document(typed)
     if not document.valid:
         raise BadInput("cpf", _("cpf: não é um CPF ou CNPJ válido (dígitos verificadores)"))
-    async with request.app.state.sessions() as session:
-        count, only = await store_requests.in_progress_for_document(
-            session=session, cpf=document.digits
-        )
+    count, only = await request.app.state.store.run(
+        lambda s: store_requests.in_progress_for_document(session=s, cpf=document.digits)
+    )
     return PlainTextResponse(answer_count(count, only))
 
 
@@ -221,8 +225,9 @@ async def obter_dados_solicitacao(
 ) -> Response:
     number = _number(request, params)
     _ = gettext_for(request)
-    async with request.app.state.sessions() as session:
-        found = await store_requests.get_request(session=session, number=number)
+    found = await request.app.state.store.run(
+        lambda s: store_requests.get_request(session=s, number=number)
+    )
     if found is None:
         raise BadInput(
             "idSolicitacao", _("idSolicitacao: a solicitação %(n)s não existe") % {"n": number}, 404

@@ -33,9 +33,12 @@ async def agent_socket(ws: WebSocket) -> None:
     if not isinstance(user_id, int) or not origin_allowed(ws):
         await ws.close(code=CLOSE_POLICY)
         return
-    async with hub.sessions() as session:
-        user = await users.get_user(session=session, user_id=user_id)
-        extension = await users.extension_of(session=session, user_id=user_id)
+    user, extension = await hub.store.run(
+        lambda s: (
+            users.get_user(session=s, user_id=user_id),
+            users.extension_of(session=s, user_id=user_id),
+        )
+    )
     if user is None or not user.active or extension is None:
         await ws.close(code=CLOSE_POLICY)
         return

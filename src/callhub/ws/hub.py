@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
+from sqlmodel import Session
 from starlette.websockets import WebSocket
 
 from callhub.broker import Broker, BrokerUnavailable
 from callhub.screenpop import pop_message
 from callhub.settings import Settings
 from callhub.store import catalog, pops
-from callhub.store.engine import Sessions
+from callhub.store.engine import Store
 from callhub.store.models import ScreenPop
 from callhub.views.templating import Renderer
 
@@ -112,10 +114,10 @@ class Tab:
 
 class Hub:
     def __init__(
-        self, *, broker: Broker, sessions: Sessions, renderer: Renderer, settings: Settings
+        self, *, broker: Broker, store: Store, renderer: Renderer, settings: Settings
     ) -> None:
         self.broker = broker
-        self.sessions = sessions
+        self.store = store
         self.renderer = renderer
         self.settings = settings
         self.tabs: dict[str, set[Tab]] = {}
@@ -148,8 +150,7 @@ class Hub:
             await self.broker.unsubscribe(channel_of(tab.ramal))
 
     async def refresh_services(self) -> None:
-        async with self.sessions() as session:
-            self.services = await catalog.list_services(session=session)
+        self.services = await self.store.run(lambda s: catalog.list_services(session=s))
 
     # -- rendering --------------------------------------------------------------------
 
@@ -267,9 +268,11 @@ class Hub:
             log.warning("message for extension %s not published: %s", ramal, exc)
 
     async def _mark_delivered(self, seq: int, delivered: int) -> None:
-        async with self.sessions() as session:
-            await pops.mark_delivered(session=session, seq=seq, delivered=delivered)
-            await session.commit()
+        def work(session: Session) -> None:
+            pops.mark_delivered(session=session, seq=seq, delivered=delivered)
+            session.commit()
+
+        await self.store.run(work)
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -285,23 +288,27 @@ class Hub:
 
     async def start_after(self, ramal: str) -> int:
         """Where a brand-new tab starts: after what some tab of the extension already got."""
-        async with self.sessions() as session:
-            return await pops.last_delivered_seq(
-                session=session, ramal=ramal, window_seconds=self.settings.pop_window_seconds
-            )
+        window = self.settings.pop_window_seconds
+        return await self.store.run(
+            lambda s: pops.last_delivered_seq(session=s, ramal=ramal, window_seconds=window)
+        )
 
     async def catch_up(self, tab: Tab, after: int) -> list[str]:
         """The frames a tab that (re)opens needs: the recent list, and the newest unseen pop."""
-        async with self.sessions() as session:
-            recent = await pops.recent_pops(
-                session=session, ramal=tab.ramal, window_seconds=self.settings.pop_window_seconds
-            )
+        window = self.settings.pop_window_seconds
+
+        def work(session: Session) -> tuple[list[ScreenPop], list[ScreenPop]]:
+            recent = pops.recent_pops(session=session, ramal=tab.ramal, window_seconds=window)
             unseen = [p for p in recent if p.seq is not None and p.seq > after]
+            # Shown now: a brand-new tab of the agent need not replay them.
             undelivered = [p.seq for p in unseen if p.delivered == 0 and p.seq is not None]
             for seq in undelivered:
-                await pops.mark_delivered(session=session, seq=seq, delivered=1)
+                pops.mark_delivered(session=session, seq=seq, delivered=1)
             if undelivered:
-                await session.commit()
+                session.commit()
+            return recent, unseen
+
+        recent, unseen = await self.store.run(work)
         frames = [
             self.renderer.render(
                 "fragments/recent.html",
@@ -331,17 +338,15 @@ class Hub:
 
     async def resync(self) -> None:
         """After a broker outage: offer each tab the pops published while it was cut off."""
+        window = self.settings.pop_window_seconds
         for ramal, tabs in list(self.tabs.items()):
             if not tabs:
                 continue
-            after = min(t.max_seq for t in tabs)
-            async with self.sessions() as session:
-                missed = await pops.pops_after(
-                    session=session,
-                    ramal=ramal,
-                    after=after,
-                    window_seconds=self.settings.pop_window_seconds,
+            missed = await self.store.run(
+                functools.partial(
+                    _pops_after, ramal=ramal, after=min(t.max_seq for t in tabs), window=window
                 )
+            )
             for pop in missed:
                 self._fan_out_pop(tabs, pop_message(pop))
 
@@ -352,3 +357,7 @@ class Hub:
         for task in list(self._background):
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(task, 2)
+
+
+def _pops_after(session: Session, *, ramal: str, after: int, window: int) -> list[ScreenPop]:
+    return pops.pops_after(session=session, ramal=ramal, after=after, window_seconds=window)
