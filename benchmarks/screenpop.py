@@ -1,23 +1,27 @@
 """PBX-request-to-fragment latency of screen pops, through the real login and websocket.
 
 Starts callhub under uvicorn (embedded: SQLite and the in-process broker) on loopback,
-logs in AGENTS agents, each on its own extension with TABS/AGENTS tabs, then fires
-`novaSolicitacao` at fixed rates and prints p50/p99 of the time from sending the PBX
-request to the fragment arriving in a tab of that extension.
+logs AGENTS agents in, each on its own extension, and opens TABS websockets spread over
+them from a separate process (so that reading frames does not steal the PBX client's
+time). The PBX side sends `novaSolicitacao` over keep-alive HTTP/1.1 connections at fixed
+rates; each pop carries a unique queue name, and the time from sending the request to the
+first tab of that extension receiving the fragment is the latency. Prints p50, p99 and
+max per rate, the rate achieved, and the server's resident memory per tab.
 
-    .venv/bin/python benchmarks/screenpop.py --tabs 1000 --rates 100 500 --seconds 5
+    .venv/bin/python benchmarks/screenpop.py --tabs 1000 --rates 100 500 --seconds 10
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import multiprocessing as mp
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import websockets
@@ -28,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from callhub.store import users  # noqa: E402
 from callhub.store.engine import Store  # noqa: E402
 from callhub.store.models import Role  # noqa: E402
-from support import PASSWORD, Cluster  # noqa: E402
+from support import PASSWORD, PBX_TOKEN, Cluster, seed  # noqa: E402
+
+MARK = "Fila <strong>"
 
 
 async def make_agents(url: str, count: int) -> None:
@@ -44,9 +50,102 @@ async def make_agents(url: str, count: int) -> None:
     await store.dispose()
 
 
+async def login_all(base: str, agents: int) -> list[str]:
+    cookies = []
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for i in range(agents):
+            http.cookies.clear()
+            r = await http.post("/login", data={"username": f"bench{i}", "password": PASSWORD})
+            assert r.status_code == 303, r.text
+            await http.post("/atendimento/ramal", data={"ramal": str(5000 + i)})
+            cookies.append(f"callhub_session={http.cookies.get('callhub_session')}")
+    return cookies
+
+
+def tabs_process(
+    ws_url: str, cookies: list[str], tabs: int, ready: mp.Event, stop: mp.Event, out: mp.Queue
+) -> None:  # type: ignore[type-arg]
+    async def run() -> None:
+        arrivals: dict[str, float] = {}
+        sockets = []
+        for n in range(tabs):
+            ws = await websockets.connect(
+                ws_url,
+                additional_headers={"Cookie": cookies[n % len(cookies)]},
+                compression=None,
+                max_queue=None,
+            )
+            await ws.recv()
+            sockets.append(ws)
+
+        async def reader(ws: websockets.ClientConnection) -> None:
+            async for frame in ws:
+                now = time.perf_counter()
+                text = str(frame)
+                start = text.find(MARK)
+                if start >= 0:
+                    key = text[start + len(MARK) : text.find("<", start + len(MARK))]
+                    arrivals.setdefault(key, now)
+
+        tasks = [asyncio.create_task(reader(ws)) for ws in sockets]
+        ready.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.1)
+        for task in tasks:
+            task.cancel()
+        for ws in sockets:
+            ws.transport.abort()
+        out.put(arrivals)
+
+    asyncio.run(run())
+
+
+class RawPbx:
+    """Keep-alive HTTP/1.1 GETs over raw streams: a client far cheaper than the server."""
+
+    def __init__(self, port: int, connections: int) -> None:
+        self.port = port
+        self.pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
+            asyncio.Queue()
+        )
+        self.connections = connections
+
+    async def open(self) -> None:
+        for _ in range(self.connections):
+            self.pool.put_nowait(await asyncio.open_connection("127.0.0.1", self.port))
+
+    async def get(self, path: str) -> int:
+        reader, writer = await self.pool.get()
+        try:
+            writer.write(
+                f"GET {path} HTTP/1.1\r\nHost: bench\r\ntoken: {PBX_TOKEN}\r\n\r\n".encode()
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            return status
+        finally:
+            self.pool.put_nowait((reader, writer))
+
+    def close(self) -> None:
+        while not self.pool.empty():
+            self.pool.get_nowait()[1].close()
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
 
 
 async def main() -> None:
@@ -54,90 +153,77 @@ async def main() -> None:
     parser.add_argument("--tabs", type=int, default=1000)
     parser.add_argument("--agents", type=int, default=100)
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 500])
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
-
-    from support import seed
 
     tmp = Path(tempfile.mkdtemp(prefix="callhub-bench-"))
     url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
     await seed(url)
     await make_agents(url, args.agents)
-    cluster = Cluster(tmp, url, extra_env={"CALLHUB_LOG_LEVEL": "warning"})
+    cluster = Cluster(tmp, url, extra_env={"CALLHUB_TAB_QUEUE_SIZE": "256"})
     server = cluster.server()
-    arrivals: dict[str, float] = {}
-    sockets = []
+    assert server.proc is not None
+    ctx = mp.get_context("spawn")
+    ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
     try:
-        per_agent = max(1, args.tabs // args.agents)
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-            for i in range(args.agents):
-                http.cookies.clear()
-                await http.post("/login", data={"username": f"bench{i}", "password": PASSWORD})
-                await http.post("/atendimento/ramal", data={"ramal": str(5000 + i)})
-                cookie = f"callhub_session={http.cookies.get('callhub_session')}"
-                for _ in range(per_agent):
-                    ws = await websockets.connect(
-                        server.ws_url, additional_headers={"Cookie": cookie}, compression=None
-                    )
-                    await ws.recv()
-                    sockets.append(ws)
+        cookies = await login_all(server.url, args.agents)
+        idle_rss = rss_kib(server.proc.pid)
+        proc = ctx.Process(
+            target=tabs_process, args=(server.ws_url, cookies, args.tabs, ready, stop, out)
+        )
+        proc.start()
+        while not ready.is_set():
+            await asyncio.sleep(0.1)
+        tabs_rss = rss_kib(server.proc.pid)
+        print(
+            f"{args.tabs} tabs on {args.agents} extensions; server RSS {idle_rss} KiB idle, "
+            f"{tabs_rss} KiB with the tabs ({(tabs_rss - idle_rss) / args.tabs:.1f} KiB/tab)"
+        )
+        pbx = RawPbx(server.port, args.connections)
+        await pbx.open()
+        sent: dict[str, float] = {}
+        plan: list[tuple[int, list[str]]] = []
+        for rate in args.rates:
+            keys: list[str] = []
+            total = int(rate * args.seconds)
+            t0 = time.perf_counter()
+            tasks = []
 
-        async def reader(ws: websockets.ClientConnection) -> None:
-            async for frame in ws:
-                text = str(frame)
-                start = text.find("Fila <strong>")
-                if start >= 0:
-                    key = text[start + 13 : text.find("<", start + 13)]
-                    arrivals.setdefault(key, time.perf_counter())
+            async def fire(key: str, ramal: int) -> None:
+                query = urlencode({"cpf": "52998224725", "ramal": ramal, "fila": key})
+                sent[key] = time.perf_counter()
+                status = await pbx.get(f"/webservices/telefonia/novaSolicitacao?{query}")
+                assert status == 200, status
 
-        readers = [asyncio.create_task(reader(ws)) for ws in sockets]
-        print(f"{len(sockets)} tabs on {args.agents} extensions; server pid {server.proc.pid}")
-        token = cluster.servers[0].env["CALLHUB_PBX_TOKEN"]
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-        async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as pbx:
-            for rate in args.rates:
-                sent: dict[str, float] = {}
-                total = int(rate * args.seconds)
-                tasks = []
-                t0 = time.perf_counter()
-
-                async def fire(key: str, ramal: int, sent: dict[str, float] = sent) -> None:
-                    sent[key] = time.perf_counter()
-                    r = await pbx.get(
-                        "/webservices/telefonia/novaSolicitacao",
-                        params={"cpf": "52998224725", "ramal": ramal, "fila": key},
-                        headers={"token": token},
-                    )
-                    r.raise_for_status()
-
-                for n in range(total):
-                    due = t0 + n / rate
-                    delay = due - time.perf_counter()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    key = f"r{rate}n{n}"
-                    tasks.append(asyncio.create_task(fire(key, 5000 + n % args.agents)))
-                await asyncio.gather(*tasks)
-                await asyncio.sleep(1.0)
-                elapsed = time.perf_counter() - t0
-                lat = [(arrivals[k] - sent[k]) * 1000 for k in sent if k in arrivals]
-                lost = len(sent) - len(lat)
-                print(
-                    f"rate {rate}/s: {len(lat)} pops, p50 {statistics.median(lat):.2f} ms, "
-                    f"p99 {pct(lat, 99):.2f} ms, max {max(lat):.2f} ms, not arrived {lost}, "
-                    f"achieved {len(sent) / (elapsed - 1.0):.0f}/s"
-                )
-        for task in readers:
-            task.cancel()
-        rss = Path(f"/proc/{server.proc.pid}/status").read_text()
-        vm = [line for line in rss.splitlines() if line.startswith("VmRSS")]
-        print(f"server {vm[0] if vm else ''} with {len(sockets)} tabs")
+            for n in range(total):
+                delay = t0 + n / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                key = f"r{rate}n{n}"
+                keys.append(key)
+                tasks.append(asyncio.create_task(fire(key, 5000 + n % args.agents)))
+            await asyncio.gather(*tasks)
+            elapsed = time.perf_counter() - t0
+            plan.append((rate, keys))
+            print(f"rate {rate}/s: sent {total} in {elapsed:.2f} s ({total / elapsed:.0f}/s)")
+            await asyncio.sleep(2.0)
+        pbx.close()
+        stop.set()
+        arrivals: dict[str, float] = out.get(timeout=60)
+        proc.join(30)
+        for rate, keys in plan:
+            lat = [(arrivals[k] - sent[k]) * 1000 for k in keys if k in arrivals]
+            missing = len(keys) - len(lat)
+            print(
+                f"rate {rate}/s with {args.tabs} tabs: p50 {statistics.median(lat):.2f} ms, "
+                f"p99 {pct(lat, 99):.2f} ms, max {max(lat):.2f} ms; "
+                f"{len(lat)} pops arrived, {missing} missing"
+            )
     finally:
-        for ws in sockets:
-            ws.transport.abort()
+        stop.set()
         cluster.stop()
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
     asyncio.run(main())

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def callhub(
+    tmp: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full = {
+        "PATH": "/usr/bin:/bin",
+        "CALLHUB_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'cli.db'}",
+    }
+    full.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "callhub.cli", *args],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_import_requesters_reports_and_is_idempotent(tmp_path: Path):
+    csv = tmp_path / "requesters.csv"
+    csv.write_text(
+        "cpf,name,email,phone\n"
+        "529.982.247-25,Maria da Silva,maria@example.com,(11) 98765-4321\n"
+        "123.456.789-00,CPF Errado,,\n"
+        "11144477735,,joao@example.com,\n"
+        "39053344705,Ana,ana@example.com,abc\n"
+        "52998224725,Maria Repetida,,\n",
+        encoding="utf-8",
+    )
+    first = callhub(tmp_path, "import-requesters", str(csv))
+    assert first.returncode == 1, first.stderr
+    assert "line 3: rejected: cpf '123.456.789-00' fails its check digits" in first.stdout
+    assert "line 4: rejected: name is empty" in first.stdout
+    assert "line 5: rejected: phone 'abc' is not a phone number" in first.stdout
+    assert "line 6: rejected: cpf repeats line 2" in first.stdout
+    assert "1 created, 0 updated, 4 rejected" in first.stdout
+    again = callhub(tmp_path, "import-requesters", str(csv))
+    assert "0 created, 1 updated, 4 rejected" in again.stdout
+
+
+def test_import_requesters_needs_the_columns(tmp_path: Path):
+    csv = tmp_path / "bad.csv"
+    csv.write_text("cpf,nome\n52998224725,Maria\n", encoding="utf-8")
+    result = callhub(tmp_path, "import-requesters", str(csv))
+    assert result.returncode == 2 and "missing columns" in result.stderr
+
+
+def test_createuser_and_serve_refuses_without_secrets(tmp_path: Path):
+    ok = callhub(
+        tmp_path,
+        "createuser",
+        "ana",
+        "--password",
+        "segredo123",
+        "--role",
+        "supervisor",
+        "--can-execute",
+    )
+    assert ok.returncode == 0 and "ana (supervisor, can execute) saved" in ok.stdout
+    short = callhub(tmp_path, "createuser", "bia", "--password", "curta", "--role", "agent")
+    assert short.returncode == 2
+    refused = callhub(tmp_path, "serve", "--port", "1")
+    assert refused.returncode == 2 and "CALLHUB_SECRET_KEY" in refused.stderr
