@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
-from support import Agent, Cluster, RedisServer, pbx
+import pytest
+
+from support import Agent, Cluster, RedisServer, Server, pbx
 
 
-async def test_pop_crosses_processes(
-    cluster: Cluster, redis_server: RedisServer, agents: list[Agent]
-):
+@pytest.fixture
+def pair(cluster: Cluster, redis_server: RedisServer) -> tuple[Server, Server]:
+    """Two callhub processes sharing one store and one redis-server."""
     cluster.redis_url = redis_server.url
-    a, b = cluster.server(), cluster.server()
+    return cluster.server(), cluster.server()
+
+
+async def test_pop_crosses_processes(pair: tuple[Server, Server], agents: list[Agent]):
+    a, b = pair
     agent = await Agent(a, "agente").login("3001")
     agents.append(agent)
     tab_a = await agent.tab()
@@ -23,10 +29,9 @@ async def test_pop_crosses_processes(
 
 
 async def test_redis_restart_loses_no_pop(
-    cluster: Cluster, redis_server: RedisServer, agents: list[Agent]
+    pair: tuple[Server, Server], redis_server: RedisServer, agents: list[Agent]
 ):
-    cluster.redis_url = redis_server.url
-    a, b = cluster.server(), cluster.server()
+    a, b = pair
     agent = await Agent(a, "agente").login("3002")
     agents.append(agent)
     tab = await agent.tab()

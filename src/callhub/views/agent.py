@@ -68,6 +68,21 @@ def _screen(
     return HTMLResponse(html, status_code=status)
 
 
+def _rejected(
+    request: Request, pop: ScreenPop, errors: dict[str, str], values: dict[str, str]
+) -> Response:
+    """The pop's screen again, with what was typed and each field's problem (422)."""
+    return _screen(
+        request,
+        screen_id=f"screen-{pop.seq}",
+        seq=pop.seq,
+        pop=pop.payload,
+        errors=errors,
+        form=values,
+        status=422,
+    )
+
+
 @login_required(*AGENTS)
 async def page(request: Request) -> Response:
     user = _user(request)
@@ -209,15 +224,7 @@ async def register_requester(request: Request) -> Response:
         errors["phone"] = i18n.N_("Telefone inválido.")
     screen_id = f"screen-{seq}"
     if errors:
-        return _screen(
-            request,
-            screen_id=screen_id,
-            seq=seq,
-            pop=pop.payload,
-            errors=errors,
-            form=values,
-            status=422,
-        )
+        return _rejected(request, pop, errors, values)
     phones = [phone] if phone else []
 
     def save(session: Session) -> dict[str, Any]:
@@ -282,15 +289,7 @@ async def create_request(request: Request) -> Response:
         if service is None:
             errors["service_id"] = i18n.N_("Serviço inexistente.")
     if errors:
-        return _screen(
-            request,
-            screen_id=screen_id,
-            seq=seq,
-            pop=pop.payload,
-            errors=errors,
-            form=values,
-            status=422,
-        )
+        return _rejected(request, pop, errors, values)
     user_id = _user(request).id
 
     def create(session: Session) -> dict[str, Any]:
