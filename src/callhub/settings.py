@@ -61,7 +61,6 @@ class Settings:
     pbx_allowlist: tuple[str, ...] = field(default_factory=tuple)
     session_max_age: int = 12 * 3600
     https_only_cookies: bool = False
-    default_locale: str = "pt_BR"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -96,31 +97,33 @@ def add_phones(*, session: Session, requester_id: int, phones: list[str]) -> Non
     session.flush()
 
 
-def list_services(*, session: Session) -> list[ServiceItem]:
-    query = (
+def _active_services() -> Any:
+    return (
         select(Service, Category)
         .join(Category, col(Service.category_id) == col(Category.id), isouter=True)
         .where(col(Service.active).is_(True))
-        .order_by(col(Service.name))
     )
-    return [
-        ServiceItem(
-            id=s.id or 0,
-            name=s.name,
-            category=c.name if c is not None else None,
-            sla_minutes=s.sla_minutes
-            if s.sla_minutes is not None
-            else (c.sla_minutes if c else None),
-        )
-        for s, c in (session.exec(query)).all()
-    ]
+
+
+def _item(service: Service, category: Category | None) -> ServiceItem:
+    own = service.sla_minutes
+    return ServiceItem(
+        id=service.id or 0,
+        name=service.name,
+        category=category.name if category is not None else None,
+        sla_minutes=own if own is not None else (category.sla_minutes if category else None),
+    )
+
+
+def list_services(*, session: Session) -> list[ServiceItem]:
+    query = _active_services().order_by(col(Service.name))
+    return [_item(s, c) for s, c in session.exec(query).all()]
 
 
 def get_service(*, session: Session, service_id: int) -> ServiceItem | None:
-    for item in list_services(session=session):
-        if item.id == service_id:
-            return item
-    return None
+    """An active service, by number (one row, not the whole catalogue)."""
+    row = session.exec(_active_services().where(Service.id == service_id)).first()
+    return _item(*row) if row is not None else None
 
 
 def ensure_service(

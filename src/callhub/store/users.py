@@ -66,10 +66,6 @@ def extension_of(*, session: Session, user_id: int) -> Extension | None:
     return (session.exec(select(Extension).where(Extension.user_id == user_id))).first()
 
 
-def holder_of(*, session: Session, ramal: str) -> Extension | None:
-    return session.get(Extension, ramal)
-
-
 def register_extension(
     *, session: Session, ramal: str, user_id: int
 ) -> tuple[int | None, str | None]:

@@ -15,7 +15,7 @@ from callhub.identity import DocKind, normalise_phone, parse_document
 from callhub.screenpop import NotFound, request_view, requester_view_by_id
 from callhub.store import catalog, pops, requests, users
 from callhub.store.engine import Store
-from callhub.store.models import Extension, Role, ScreenPop, Status, Urgency, User
+from callhub.store.models import Role, ScreenPop, Status, Urgency, User
 from callhub.views.auth import login_required
 from callhub.views.templating import locale_of
 from callhub.ws.hub import Hub
@@ -184,20 +184,19 @@ async def open_pop(request: Request) -> Response:
     return HTMLResponse(html)
 
 
-async def _update_pop(request: Request, seq: int, payload: dict[str, Any]) -> None:
-    """Keep the stored pop current (a reload shows it) and tell the agent's other tabs."""
-    user_id = _user(request).id or 0
+async def _update_pop(request: Request, pop: ScreenPop, payload: dict[str, Any]) -> None:
+    """Keep the stored pop current (a reload shows it) and tell the agent's other tabs.
 
-    def work(session: Session) -> Extension | None:
+    `pop` comes from _own_pop, so its extension is the agent's.
+    """
+    seq = pop.seq or 0
+
+    def work(session: Session) -> None:
         pops.update_payload(session=session, seq=seq, payload=payload)
         session.commit()
-        return users.extension_of(session=session, user_id=user_id)
 
-    extension = await _store(request).run(work)
-    if extension is not None:
-        await _hub(request).publish(
-            extension.ramal, {"t": "screen", "seq": seq, "payload": payload}
-        )
+    await _store(request).run(work)
+    await _hub(request).publish(pop.ramal, {"t": "screen", "seq": seq, "payload": payload})
 
 
 @login_required(*AGENTS)
@@ -247,7 +246,7 @@ async def register_requester(request: Request) -> Response:
 
     view = await _store(request).run(save)
     payload = {**pop.payload, "kind": "new_request", "requester": view}
-    await _update_pop(request, pop.seq or 0, payload)
+    await _update_pop(request, pop, payload)
     return _screen(
         request,
         screen_id=screen_id,
@@ -312,7 +311,7 @@ async def create_request(request: Request) -> Response:
 
     view = await _store(request).run(create)
     payload = {**pop.payload, "kind": "view", "request": view, "created": view["id"]}
-    await _update_pop(request, pop.seq or 0, payload)
+    await _update_pop(request, pop, payload)
     return _screen(request, screen_id=screen_id, seq=seq, pop=payload)
 
 
@@ -399,7 +398,7 @@ async def _execute(request: Request, change: str) -> Response:
         if own is not None:
             pop = {**own.payload, "kind": "view", "request": view}
             if not errors:
-                await _update_pop(request, seq, pop)
+                await _update_pop(request, own, pop)
     return _screen(
         request,
         screen_id=screen_id,

@@ -127,10 +127,6 @@ class Hub:
 
     # -- tabs -------------------------------------------------------------------------
 
-    @property
-    def tab_count(self) -> int:
-        return sum(len(t) for t in self.tabs.values())
-
     async def attach(self, tab: Tab) -> None:
         tabs = self.tabs.setdefault(tab.ramal, set())
         first = not tabs
