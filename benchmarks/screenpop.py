@@ -116,11 +116,19 @@ class RawPbx:
 
     async def get(self, path: str) -> int:
         reader, writer = await self.pool.get()
+        request = f"GET {path} HTTP/1.1\r\nHost: bench\r\ntoken: {PBX_TOKEN}\r\n\r\n".encode()
         try:
-            writer.write(
-                f"GET {path} HTTP/1.1\r\nHost: bench\r\ntoken: {PBX_TOKEN}\r\n\r\n".encode()
-            )
-            head = await reader.readuntil(b"\r\n\r\n")
+            for attempt in range(2):
+                try:
+                    writer.write(request)
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    break
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    # The server closed an idle keep-alive connection: open another, once.
+                    writer.close()
+                    if attempt:
+                        raise
+                    reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
             status = int(head.split(b" ", 2)[1])
             length = 0
             for line in head.split(b"\r\n"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -55,6 +56,8 @@ def format_document(digits: str | None) -> str:
     return digits
 
 
+# Pure functions of short strings, called on every pop: cached (phonenumbers is slow-ish).
+@functools.lru_cache(maxsize=8192)
 def normalise_phone(number: str | None, region: str = "BR") -> str | None:
     """E.164 for a number as a PBX or a person writes it; None when it is no phone number."""
     if not number or not number.strip():
@@ -68,6 +71,7 @@ def normalise_phone(number: str | None, region: str = "BR") -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=8192)
 def format_phone(e164: str | None) -> str:
     if not e164:
         return ""

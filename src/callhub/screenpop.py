@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from callhub.identity import DocKind, Document, format_phone, normalise_phone, parse_document
 from callhub.store import catalog, pops, requests
-from callhub.store.models import PopKind, Requester, ScreenPop, ServiceRequest, utcnow
+from callhub.store.models import PopKind, ScreenPop, ServiceRequest, utcnow
 from callhub.store.params import TelephonyParams
 
 
@@ -47,23 +47,22 @@ class PopResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def requester_view(requester: Requester, phones: list[str]) -> dict[str, Any]:
+def requester_view(card: catalog.RequesterCard) -> dict[str, Any]:
     return {
-        "id": requester.id,
-        "name": requester.name,
-        "cpf": requester.cpf,
-        "cnpj": requester.cnpj,
-        "email": requester.email,
-        "phones": [format_phone(p) for p in phones],
+        "id": card.id,
+        "name": card.name,
+        "cpf": card.cpf,
+        "cnpj": card.cnpj,
+        "email": card.email,
+        "phones": [format_phone(p) for p in card.phones],
     }
 
 
 def requester_view_by_id(*, session: Session, requester_id: int) -> dict[str, Any]:
-    requester = session.get(Requester, requester_id)
-    if requester is None:
+    card = catalog.card_by_id(session=session, requester_id=requester_id)
+    if card is None:
         raise NotFound("requester_id", "unknown requester")
-    phones = catalog.phones_of(session=session, requester_id=requester_id)
-    return requester_view(requester, phones)
+    return requester_view(card)
 
 
 def request_view(*, session: Session, number: int) -> dict[str, Any]:
@@ -110,16 +109,18 @@ def _request_view(*, session: Session, request: ServiceRequest) -> dict[str, Any
     }
 
 
-def identify(*, session: Session, document: Document, number: str | None) -> Requester | None:
+def identify(
+    *, session: Session, document: Document, number: str | None
+) -> catalog.RequesterCard | None:
     """By the document typed in the IVR; by the number that called only when none was typed.
 
     A document that is unknown or fails its check digits identifies nobody (telephony.md):
     the agent must see what was typed rather than a guess from a shared line.
     """
     if document.kind is DocKind.missing:
-        return catalog.requester_by_phone(session=session, number=number)
+        return catalog.card_by_phone(session=session, number=number)
     if document.valid:
-        return catalog.requester_by_document(session=session, document=document)
+        return catalog.card_by_document(session=session, document=document)
     return None
 
 
@@ -141,7 +142,7 @@ def _store(
     ctx: CallContext,
     kind: PopKind,
     document: Document,
-    requester: Requester | None,
+    requester: catalog.RequesterCard | None,
     request: dict[str, Any] | None,
     child: int | None,
 ) -> ScreenPop:
@@ -172,9 +173,7 @@ def _store(
         "child": child,
     }
     if requester is not None:
-        assert requester.id is not None
-        phones = catalog.phones_of(session=session, requester_id=requester.id)
-        payload["requester"] = requester_view(requester, phones)
+        payload["requester"] = requester_view(requester)
     return pops.create_pop(
         session=session,
         pop_id=uuid.uuid4().hex,
@@ -242,7 +241,7 @@ def view_request_pop(
             description=f"Visualizada por telefone; solicitação filha {child_number} aberta",
         )
     view = _request_view(session=session, request=request)
-    requester = session.get(Requester, request.requester_id)
+    requester = catalog.card_by_id(session=session, requester_id=request.requester_id)
     pop = _store(
         session=session,
         ctx=ctx,

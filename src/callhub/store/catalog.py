@@ -2,14 +2,85 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from callhub.identity import DocKind, Document, normalise_phone
 from callhub.store.models import Category, Phone, Requester, Service
+
+
+@dataclass(frozen=True)
+class RequesterCard:
+    """What a screen shows of a requester: read in one statement on the pop's hot path."""
+
+    id: int
+    name: str
+    cpf: str | None
+    cnpj: str | None
+    email: str | None
+    phones: tuple[str, ...]
+
+
+@functools.cache
+def _card_statements() -> dict[str, Any]:
+    """Built once: composing a statement costs more than SQLite takes to run it."""
+    r = Requester.__table__  # type: ignore[attr-defined]
+    p = Phone.__table__  # type: ignore[attr-defined]
+    card = (
+        sa_select(r.c.id, r.c.name, r.c.cpf, r.c.cnpj, r.c.email, p.c.number)
+        .select_from(r.outerjoin(p, p.c.requester_id == r.c.id))
+        .order_by(p.c.id)
+    )
+    return {
+        "cpf": card.where(r.c.cpf == bindparam("key")),
+        "cnpj": card.where(r.c.cnpj == bindparam("key")),
+        "id": card.where(r.c.id == bindparam("key")),
+        "phone": sa_select(p.c.requester_id)
+        .where(p.c.number == bindparam("key"))
+        .distinct()
+        .limit(2),
+    }
+
+
+def _card(session: Session, by: str, key: object) -> RequesterCard | None:
+    rows = session.execute(_card_statements()[by], {"key": key}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return RequesterCard(
+        id=first.id,
+        name=first.name,
+        cpf=first.cpf,
+        cnpj=first.cnpj,
+        email=first.email,
+        phones=tuple(row.number for row in rows if row.number is not None),
+    )
+
+
+def card_by_id(*, session: Session, requester_id: int) -> RequesterCard | None:
+    return _card(session, "id", requester_id)
+
+
+def card_by_document(*, session: Session, document: Document) -> RequesterCard | None:
+    if document.kind is DocKind.cpf:
+        return _card(session, "cpf", document.digits)
+    if document.kind is DocKind.cnpj:
+        return _card(session, "cnpj", document.digits)
+    return None
+
+
+def card_by_phone(*, session: Session, number: str | None) -> RequesterCard | None:
+    """The requester with this phone, when exactly one has it (a shared line identifies nobody)."""
+    e164 = normalise_phone(number)
+    if e164 is None:
+        return None
+    owners = session.execute(_card_statements()["phone"], {"key": e164}).scalars().all()
+    return _card(session, "id", owners[0]) if len(owners) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -28,21 +99,6 @@ def requester_by_document(*, session: Session, document: Document) -> Requester 
     else:
         return None
     return (session.exec(query)).first()
-
-
-def requester_by_phone(*, session: Session, number: str | None) -> Requester | None:
-    """The requester with this phone, when exactly one has it (a shared line identifies nobody)."""
-    e164 = normalise_phone(number)
-    if e164 is None:
-        return None
-    query = (
-        select(Requester)
-        .join(Phone, col(Phone.requester_id) == col(Requester.id))
-        .where(Phone.number == e164)
-        .limit(2)
-    )
-    found = (session.exec(query)).all()
-    return found[0] if len(found) == 1 else None
 
 
 def phones_of(*, session: Session, requester_id: int) -> list[str]:

@@ -6,7 +6,8 @@ import functools
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import bindparam, func, insert
+from sqlalchemy import update as sa_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
@@ -90,8 +91,23 @@ def create_pop(
     return ScreenPop.model_construct(seq=int(seq), **values)
 
 
-def mark_delivered(*, session: Session, seq: int, delivered: int) -> None:
-    session.exec(update(ScreenPop).where(col(ScreenPop.seq) == seq).values(delivered=delivered))
+@functools.cache
+def _mark_delivered_statement() -> Any:
+    table = ScreenPop.__table__  # type: ignore[attr-defined]
+    return (
+        sa_update(table)
+        .where(table.c.seq == bindparam("b_seq"))
+        .values(delivered=bindparam("b_delivered"))
+    )
+
+
+def mark_delivered(*, session: Session, marks: dict[int, int]) -> None:
+    """How many tabs each pop reached (seq -> count), in one batched statement."""
+    if marks:
+        session.execute(
+            _mark_delivered_statement(),
+            [{"b_seq": seq, "b_delivered": n} for seq, n in marks.items()],
+        )
 
 
 def pops_after(

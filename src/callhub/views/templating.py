@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,12 +11,14 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from callhub import i18n
 from callhub.identity import format_document, format_phone
+from callhub.store.catalog import ServiceItem
 from callhub.store.models import Status, Urgency
 
 STATUS_LABELS = {
@@ -46,9 +50,26 @@ TEMPLATES_DIR = _find("templates")
 STATIC_DIR = _find("static")
 
 
+@functools.lru_cache(maxsize=256)
+def _options(services: tuple[ServiceItem, ...], selected: str) -> Markup:
+    parts = []
+    for s in services:
+        label = f"{s.category} › {s.name}" if s.category else s.name
+        mark = " selected" if str(s.id) == selected else ""
+        parts.append(f'<option value="{s.id}"{mark}>{escape(label)}</option>')
+    return Markup("".join(parts))
+
+
+def service_options(services: Sequence[ServiceItem], selected: object = None) -> Markup:
+    """The catalogue's <option>s: built once per catalogue, not at every pop."""
+    return _options(tuple(services), "" if selected is None else str(selected))
+
+
 def _make_env(locale: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
+        # Templates ship with the code: no stat() of every template at every render.
+        auto_reload=False,
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
@@ -73,6 +94,7 @@ def _make_env(locale: str) -> Environment:
     env.globals["URGENCY_LABELS"] = URGENCY_LABELS
     env.globals["TYPE_LABELS"] = TYPE_LABELS
     env.globals["STATUSES"] = list(Status)
+    env.globals["service_options"] = service_options
     return env
 
 

@@ -33,6 +33,7 @@ log = logging.getLogger("callhub.hub")
 CLOSE_NORMAL = 1000
 CLOSE_SERVICE_RESTART = 1012  # htmx's ws extension reconnects on 1006, 1011, 1012, 1013
 CLOSE_TRY_AGAIN = 1013
+DELIVERY_BATCH_SECONDS = 0.05
 
 
 def channel_of(ramal: str) -> str:
@@ -123,6 +124,9 @@ class Hub:
         self.tabs: dict[str, set[Tab]] = {}
         self.services: list[catalog.ServiceItem] = []
         self._background: set[asyncio.Task[Any]] = set()
+        # Delivery counts waiting to be written (seq -> tabs reached), in batches.
+        self._deliveries: dict[int, int] = {}
+        self._writing_deliveries = False
         broker.bind(self.on_message, self.resync)
 
     # -- tabs -------------------------------------------------------------------------
@@ -254,7 +258,7 @@ class Hub:
             log.warning("pop %s stored but not published: %s", pop.pop_id, exc)
             return 0
         if delivered:
-            self.spawn(self._mark_delivered(pop.seq, delivered))
+            self._note_delivered(pop.seq, delivered)
         return delivered
 
     async def publish(self, ramal: str, message: dict[str, Any]) -> None:
@@ -263,12 +267,30 @@ class Hub:
         except BrokerUnavailable as exc:
             log.warning("message for extension %s not published: %s", ramal, exc)
 
-    async def _mark_delivered(self, seq: int, delivered: int) -> None:
-        def work(session: Session) -> None:
-            pops.mark_delivered(session=session, seq=seq, delivered=delivered)
-            session.commit()
+    def _note_delivered(self, seq: int, delivered: int) -> None:
+        """Record that a pop reached tabs: written in batches, off the pop's path.
 
-        await self.store.run(work)
+        The count only decides whether a brand-new tab replays the pop; losing the last
+        batch in a crash at worst shows a pop once more.
+        """
+        self._deliveries[seq] = max(delivered, self._deliveries.get(seq, 0))
+        if not self._writing_deliveries:
+            self._writing_deliveries = True
+            self.spawn(self._write_deliveries())
+
+    async def _write_deliveries(self) -> None:
+        try:
+            while self._deliveries:
+                await asyncio.sleep(DELIVERY_BATCH_SECONDS)
+                batch, self._deliveries = self._deliveries, {}
+
+                def work(session: Session, batch: dict[int, int] = batch) -> None:
+                    pops.mark_delivered(session=session, marks=batch)
+                    session.commit()
+
+                await self.store.run(work)
+        finally:
+            self._writing_deliveries = False
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -297,10 +319,9 @@ class Hub:
             recent = pops.recent_pops(session=session, ramal=tab.ramal, window_seconds=window)
             unseen = [p for p in recent if p.seq is not None and p.seq > after]
             # Shown now: a brand-new tab of the agent need not replay them.
-            undelivered = [p.seq for p in unseen if p.delivered == 0 and p.seq is not None]
-            for seq in undelivered:
-                pops.mark_delivered(session=session, seq=seq, delivered=1)
+            undelivered = {p.seq: 1 for p in unseen if p.delivered == 0 and p.seq is not None}
             if undelivered:
+                pops.mark_delivered(session=session, marks=undelivered)
                 session.commit()
             return recent, unseen
 
