@@ -178,7 +178,7 @@ class RedisBroker(Broker):
                 await pipe.execute()
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
-                await self._pubsub.aclose()
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         for client in (self._sub_redis, self._redis):
             if client is not None:
                 with contextlib.suppress(Exception):
@@ -273,7 +273,7 @@ class RedisBroker(Broker):
     async def _resubscribe(self) -> None:
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
-                await self._pubsub.aclose()
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         assert self._sub_redis is not None
         self._pubsub = self._sub_redis.pubsub(ignore_subscribe_messages=True)
         await self._pubsub.subscribe(

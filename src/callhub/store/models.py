@@ -194,6 +194,6 @@ class ScreenPop(SQLModel, table=True):
     call_id: int | None = Field(default=None, foreign_key="call.id")
     requester_id: int | None = Field(default=None, foreign_key="requester.id")
     request_id: int | None = Field(default=None, foreign_key="service_request.id")
-    payload: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     delivered: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))

@@ -75,7 +75,7 @@ def create_pop(
     request_id: int | None,
 ) -> ScreenPop:
     created_at = utcnow()
-    values = {
+    values: dict[str, Any] = {
         "pop_id": pop_id,
         "ramal": ramal,
         "kind": kind,

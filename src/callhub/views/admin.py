@@ -19,6 +19,7 @@ from callhub.store.params import (
     set_parameter,
 )
 from callhub.views.auth import login_required
+from callhub.views.templating import Renderer
 
 
 async def _parameters_page(
@@ -27,7 +28,8 @@ async def _parameters_page(
     values, services = await request.app.state.store.run(
         lambda s: (get_parameters(session=s), catalog.list_services(session=s))
     )
-    return request.app.state.renderer.response(
+    renderer: Renderer = request.app.state.renderer
+    return renderer.response(
         request,
         "pages/admin_parametros.html",
         {
@@ -86,7 +88,8 @@ async def save_parameters(request: Request) -> Response:
 async def telephony(request: Request) -> Response:
     token = await request.app.state.pbx_token.current()
     base = str(request.base_url).rstrip("/")
-    return request.app.state.renderer.response(
+    renderer: Renderer = request.app.state.renderer
+    return renderer.response(
         request,
         "pages/admin_telefonia.html",
         {

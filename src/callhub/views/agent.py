@@ -17,7 +17,7 @@ from callhub.store import catalog, pops, requests, users
 from callhub.store.engine import Store
 from callhub.store.models import Role, ScreenPop, Status, Urgency, User
 from callhub.views.auth import login_required
-from callhub.views.templating import locale_of
+from callhub.views.templating import Renderer, locale_of
 from callhub.ws.hub import Hub
 
 RAMAL = re.compile(r"^[0-9]{1,20}$")
@@ -89,7 +89,7 @@ async def page(request: Request) -> Response:
     extension = await _store(request).run(
         lambda s: users.extension_of(session=s, user_id=user.id or 0)
     )
-    renderer = request.app.state.renderer
+    renderer: Renderer = request.app.state.renderer
     request.session["locale"] = locale_of(request)
     return renderer.response(
         request,
@@ -103,7 +103,7 @@ async def register_ramal(request: Request) -> Response:
     form = await request.form()
     ramal = str(form.get("ramal") or "").strip()
     user = _user(request)
-    renderer = request.app.state.renderer
+    renderer: Renderer = request.app.state.renderer
     error = None
     if not ramal:
         error = i18n.N_("Informe o número do ramal.")
@@ -326,7 +326,7 @@ async def view_request(request: Request) -> Response:
     if request.headers.get("hx-request"):
         return _screen(request, screen_id=f"screen-r{number}", pop=payload)
     hub = _hub(request)
-    renderer = request.app.state.renderer
+    renderer: Renderer = request.app.state.renderer
     html = renderer.render(
         "fragments/screen.html",
         locale_of(request),

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from callhub import i18n
 from callhub.store import users
 from callhub.store.models import Role, User
+from callhub.views.templating import Renderer
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 HOME = {Role.agent: "/atendimento", Role.supervisor: "/atendimento", Role.admin: "/admin"}
@@ -23,7 +24,9 @@ async def current_user(request: Request) -> User | None:
     user_id = request.session.get("user_id")
     if not isinstance(user_id, int):
         return None
-    user = await request.app.state.store.run(lambda s: users.get_user(session=s, user_id=user_id))
+    user: User | None = await request.app.state.store.run(
+        lambda s: users.get_user(session=s, user_id=user_id)
+    )
     if user is None or not user.active:
         request.session.clear()
         return None
@@ -43,7 +46,7 @@ def login_required(*roles: Role) -> Callable[[Endpoint], Endpoint]:
                 target = request.url.path
                 return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
             if roles and user.role not in roles:
-                renderer = request.app.state.renderer
+                renderer: Renderer = request.app.state.renderer
                 return renderer.response(request, "pages/forbidden.html", status=403)
             request.state.user = user
             return await endpoint(request)
@@ -60,7 +63,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 async def login_page(request: Request) -> Response:
-    renderer = request.app.state.renderer
+    renderer: Renderer = request.app.state.renderer
     return renderer.response(
         request, "pages/login.html", {"next": _safe_next(request.query_params.get("next"))}
     )
@@ -71,7 +74,7 @@ async def login(request: Request) -> Response:
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     target = _safe_next(str(form.get("next") or ""))
-    renderer = request.app.state.renderer
+    renderer: Renderer = request.app.state.renderer
     errors = {}
     if not username:
         errors["username"] = i18n.N_("Informe o usuário.")

@@ -19,7 +19,7 @@ from callhub.screenpop import CallContext, NotFound, PopResult, new_request_pop,
 from callhub.store import requests as store_requests
 from callhub.store.engine import Store
 from callhub.store.params import TelephonyParams, telephony_params
-from callhub.views.templating import STATUS_LABELS, gettext_for, locale_of
+from callhub.views.templating import STATUS_LABELS, Renderer, gettext_for, locale_of
 from callhub.webservices.common import (
     BadInput,
     client_allowed,
@@ -100,7 +100,8 @@ async def _pop_answer(request: Request, result: PopResult) -> Response:
     hub = request.app.state.hub
     delivered = await hub.publish_pop(result.pop)
     if _wants(request, "text/html"):
-        return request.app.state.renderer.response(
+        renderer: Renderer = request.app.state.renderer
+        return renderer.response(
             request,
             "pages/screen.html",
             {
