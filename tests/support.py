@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from callhub.store.engine import Store
 from callhub.store.models import Role
 
 PBX_TOKEN = "test-pbx-token-0123456789"
+PBX55_TOKEN = "test-55pbx-token-9876543210"
 SECRET = "test-secret-key-0123456789abcdef"
 PASSWORD = "callhub-demo"
 
@@ -142,6 +144,7 @@ class Cluster:
             "CALLHUB_DATABASE_URL": self.database_url,
             "CALLHUB_SECRET_KEY": SECRET,
             "CALLHUB_PBX_TOKEN": PBX_TOKEN,
+            "CALLHUB_PBX55_TOKEN": PBX55_TOKEN,
             "CALLHUB_TAB_SEND_TIMEOUT": "1",
             **self.extra_env,
             **env,
@@ -252,6 +255,22 @@ class Tab:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.ws.close(), 2)
         self.ws.transport.abort()
+
+
+async def push55(
+    server: Server, body: dict[str, object] | str | bytes, method: str = "POST", **headers: str
+) -> httpx.Response:
+    """A 55pbx push: a dict is sent as JSON, text and bytes as they are."""
+    content = json.dumps(body).encode() if isinstance(body, dict) else body
+    if isinstance(content, str):
+        content = content.encode()
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+        return await c.request(
+            method,
+            "/integrations/55pbx",
+            content=content,
+            headers={"token": PBX55_TOKEN, "content-type": "application/json", **headers},
+        )
 
 
 async def pbx(server: Server, name: str, method: str = "GET", **params: str) -> httpx.Response:

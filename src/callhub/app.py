@@ -6,6 +6,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -16,6 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from callhub.adapters.pbx55 import endpoint as pbx55_endpoint
 from callhub.broker import create_broker
 from callhub.settings import Settings
 from callhub.store.engine import Store
@@ -116,13 +118,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             hub = Hub(broker=broker, store=store, renderer=renderer, settings=settings)
             await hub.refresh_services()
             pbx_token = TokenStore(store, "pbx_token", settings.pbx_token)
+            pbx55_token = TokenStore(store, "pbx55_token", settings.pbx55_token)
             if settings.demo:
                 await pbx_token.ensure()
+                await pbx55_token.ensure()
             app.state.settings = settings
             app.state.store = store
             app.state.broker = broker
             app.state.hub = hub
             app.state.pbx_token = pbx_token
+            app.state.pbx55_token = pbx55_token
+            app.state.pbx55_zone = ZoneInfo(settings.pbx55_timezone)
             app.state.telephony_params = telefonia.ParamsCache(store)
             try:
                 yield
@@ -139,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *agent.routes,
             *admin.routes,
             *telefonia.routes,
+            *pbx55_endpoint.routes,
             WebSocketRoute("/ws/atendimento", agent_socket),
             Route("/healthz", healthz),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -14,8 +14,8 @@ from typing import Any
 from sqlmodel import Session
 
 from callhub.identity import DocKind, Document, format_phone, normalise_phone, parse_document
-from callhub.store import catalog, pops, requests
-from callhub.store.models import PopKind, ScreenPop, ServiceRequest, utcnow
+from callhub.store import calls, catalog, pops, requests
+from callhub.store.models import Call, PopKind, ScreenPop, ServiceRequest, utcnow
 from callhub.store.params import TelephonyParams
 
 
@@ -36,6 +36,12 @@ class CallContext:
     document: str | None = None
     queue: str | None = None
     ivr: str | None = None
+    wait_seconds: int | None = None
+    # Set when the PBX reports call ends (55pbx): the screen shows when the call ended.
+    ended: dict[str, Any] | None = None
+    tracks_end: bool = False
+    # A transferred call: who had it, and the request they opened.
+    transfer: dict[str, Any] | None = None
 
 
 @dataclass
@@ -82,6 +88,7 @@ def _request_view(*, session: Session, request: ServiceRequest) -> dict[str, Any
     )
     history = requests.history(session=session, number=request.id)
     children = requests.children_of(session=session, number=request.id)
+    linked = calls.calls_for_request(session=session, request_id=request.id)
     return {
         "id": request.id,
         "type": request.type,
@@ -106,7 +113,28 @@ def _request_view(*, session: Session, request: ServiceRequest) -> dict[str, Any
             }
             for h in history
         ],
+        "calls": [call_summary(c) for c in linked],
     }
+
+
+def call_summary(call: Call) -> dict[str, Any]:
+    """A call as lists show it (the request's calls, the history page)."""
+    e164 = normalise_phone(call.number)
+    return {
+        "id": call.id,
+        "source": call.source,
+        "started_at": call.started_at.isoformat(),
+        "ramal": call.ramal,
+        "direction": call.direction,
+        "number_display": format_phone(e164) if e164 else (call.number or ""),
+        "duration_seconds": call.duration_seconds,
+        "status": call.status,
+        "audio_url": call.audio_url if _playable(call.audio_url) else None,
+    }
+
+
+def _playable(url: str | None) -> bool:
+    return bool(url) and str(url).lower().startswith(("https://", "http://"))
 
 
 def identify(
@@ -133,6 +161,9 @@ def _call_view(ctx: CallContext, call_id: int | None, external_id: str) -> dict[
         "number_display": format_phone(e164) if e164 else (ctx.number or ""),
         "queue": ctx.queue,
         "ivr": ctx.ivr,
+        "wait_seconds": ctx.wait_seconds,
+        "tracks_end": ctx.tracks_end,
+        "ended": ctx.ended,
     }
 
 
@@ -171,6 +202,7 @@ def _store(
         "requester": None,
         "request": request,
         "child": child,
+        "transfer": ctx.transfer,
     }
     if requester is not None:
         payload["requester"] = requester_view(requester)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigError(RuntimeError):
@@ -49,6 +50,8 @@ class Settings:
     secret_key: str | None = None
     pbx_token: str | None = None
     pbx55_token: str | None = None
+    # The zone of the dates in 55pbx pushes ("2012-05-01 12:30:00" carries none).
+    pbx55_timezone: str = "America/Sao_Paulo"
     uscall_wsdl: str | None = None
     uscall_token: str | None = None
     demo: bool = False
@@ -74,6 +77,7 @@ class Settings:
             secret_key=env.get("CALLHUB_SECRET_KEY") or None,
             pbx_token=env.get("CALLHUB_PBX_TOKEN") or None,
             pbx55_token=env.get("CALLHUB_PBX55_TOKEN") or None,
+            pbx55_timezone=env.get("CALLHUB_PBX55_TIMEZONE") or cls.pbx55_timezone,
             uscall_wsdl=env.get("CALLHUB_USCALL_WSDL") or None,
             uscall_token=env.get("CALLHUB_USCALL_TOKEN") or None,
             demo=_bool(env, "CALLHUB_DEMO", False),
@@ -88,6 +92,13 @@ class Settings:
 
     def check(self) -> None:
         """Secrets have no default that works in production."""
+        try:
+            ZoneInfo(self.pbx55_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"CALLHUB_PBX55_TIMEZONE: unknown time zone {self.pbx55_timezone!r}"
+                " (an IANA name such as America/Sao_Paulo)"
+            ) from None
         if self.demo:
             return
         missing = [

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, String, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -35,6 +36,23 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Exact decimals (money) on SQLite too, which would round them through floats."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+def _money() -> Column[Decimal]:
+    return Column(DecimalText(), nullable=True)
 
 
 def _ts(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
@@ -168,13 +186,21 @@ class Setting(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+class CallDirection(StrEnum):
+    receptive = "receptive"
+    active = "active"
+    sms = "sms"
+
+
 class Call(SQLModel, table=True):
+    """One call (or SMS) as its PBX reported it, merged from every mention of it."""
+
     __table_args__ = (UniqueConstraint("source", "external_id"),)
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=16)
     external_id: str = Field(max_length=64)
     ramal: str | None = Field(default=None, max_length=20, index=True)
-    number: str | None = Field(default=None, max_length=32)
+    number: str | None = Field(default=None, max_length=32, index=True)
     document: str | None = Field(default=None, max_length=32)
     queue: str | None = Field(default=None, max_length=64)
     ivr: str | None = Field(default=None, max_length=255)
@@ -182,6 +208,32 @@ class Call(SQLModel, table=True):
     request_id: int | None = Field(default=None, foreign_key="service_request.id", index=True)
     started_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
     ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # What a PBX's call record adds (55pbx names in comments).
+    direction: str | None = Field(default=None, max_length=16, index=True)
+    call_type: str | None = Field(default=None, max_length=16)  # call_type, as sent
+    status: str | None = Field(default=None, max_length=64)  # call_status
+    disconnection: str | None = Field(default=None, max_length=64)  # call_disconnection
+    central_id: str | None = Field(default=None, max_length=32)
+    trunk: str | None = Field(default=None, max_length=32)  # call_terminal
+    country_code: str | None = Field(default=None, max_length=4)
+    area_code: str | None = Field(default=None, max_length=4)
+    order_typed: str | None = Field(default=None, max_length=32)  # call_order
+    talk_seconds: int | None = None  # call_time
+    duration_seconds: int | None = None  # call_duration
+    wait_seconds: int | None = None  # call_time_waiting
+    audio_url: str | None = Field(default=None, max_length=1024)
+    audio_file: str | None = Field(default=None, max_length=255)
+    tax: Decimal | None = Field(default=None, sa_column=_money())
+    tax_type: str | None = Field(default=None, max_length=16)
+    cost: Decimal | None = Field(default=None, sa_column=_money())
+    balance: Decimal | None = Field(default=None, sa_column=_money())
+    transfer_to: str | None = Field(default=None, max_length=64, index=True)  # call_transfer_id
+    transferred_from_id: int | None = Field(default=None, foreign_key="call.id")
+    # When each kind of push was first seen: a repeated push finds its mark and does nothing.
+    start_seen_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    end_seen_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    transfer_seen_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    transfer_popped_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class ScreenPop(SQLModel, table=True):

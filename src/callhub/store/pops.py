@@ -164,3 +164,24 @@ def update_payload(*, session: Session, seq: int, payload: dict[str, Any]) -> No
     if isinstance(requester, dict):
         values["requester_id"] = requester.get("id")
     session.exec(update(ScreenPop).where(col(ScreenPop.seq) == seq).values(**values))
+
+
+def pops_of_call(*, session: Session, call_id: int) -> list[ScreenPop]:
+    query = select(ScreenPop).where(ScreenPop.call_id == call_id).order_by(col(ScreenPop.seq))
+    return list(session.exec(query).all())
+
+
+def recent_with_request(
+    *, session: Session, ramal: str, window_seconds: int, limit: int = 5
+) -> list[ScreenPop]:
+    """The extension's latest pops that showed or opened a request, newest first."""
+    since = utcnow() - timedelta(seconds=window_seconds)
+    query = (
+        select(ScreenPop)
+        .where(ScreenPop.ramal == ramal)
+        .where(col(ScreenPop.request_id).is_not(None))
+        .where(col(ScreenPop.created_at) >= since)
+        .order_by(col(ScreenPop.seq).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query).all())

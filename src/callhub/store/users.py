@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from callhub.store.models import Extension, Role, User, utcnow
 
@@ -94,3 +94,9 @@ def release_extension(*, session: Session, user_id: int) -> str | None:
     session.delete(mine)
     session.flush()
     return mine.ramal
+
+
+def holder_of(*, session: Session, ramal: str) -> User | None:
+    """The agent the extension is registered to, if any."""
+    query = select(User).join(Extension, col(Extension.user_id) == col(User.id))
+    return session.exec(query.where(Extension.ramal == ramal)).first()

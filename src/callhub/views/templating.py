@@ -35,6 +35,12 @@ URGENCY_LABELS = {
     Urgency.low: i18n.N_("Baixa"),
 }
 TYPE_LABELS = {"I": i18n.N_("Incidente"), "R": i18n.N_("Requisição")}
+DIRECTION_LABELS = {
+    "receptive": i18n.N_("Receptiva"),
+    "active": i18n.N_("Ativa"),
+    "sms": i18n.N_("SMS"),
+    "": i18n.N_("Ligação"),
+}
 DISPLAY_ZONE = ZoneInfo("America/Sao_Paulo")
 
 
@@ -48,6 +54,19 @@ def _find(name: str) -> Path:
 
 TEMPLATES_DIR = _find("templates")
 STATIC_DIR = _find("static")
+
+
+def seconds(value: int | None) -> str:
+    """A duration as people read it: 45 s, 3 min 05 s, 1 h 02 min."""
+    if value is None:
+        return ""
+    minutes, secs = divmod(int(value), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
 
 
 @functools.lru_cache(maxsize=256)
@@ -88,11 +107,13 @@ def _make_env(locale: str) -> Environment:
     env.filters["when"] = when
     env.filters["document"] = format_document
     env.filters["phone"] = format_phone
+    env.filters["seconds"] = seconds
     env.globals["locale"] = locale
     env.globals["html_lang"] = "pt-BR" if locale == "pt_BR" else "en"
     env.globals["STATUS_LABELS"] = STATUS_LABELS
     env.globals["URGENCY_LABELS"] = URGENCY_LABELS
     env.globals["TYPE_LABELS"] = TYPE_LABELS
+    env.globals["DIRECTION_LABELS"] = DIRECTION_LABELS
     env.globals["STATUSES"] = list(Status)
     env.globals["service_options"] = service_options
     return env

@@ -208,6 +208,16 @@ class Hub:
             )
             for tab in tabs:
                 tab.offer(None, rendered[(tab.locale, tab.can_execute)])
+        elif kind == "callend":
+            # The PBX reported the end of a call shown on this extension.
+            rendered = self._render_for(
+                tabs,
+                "fragments/call_state.html",
+                call={"id": message["call_id"], "ended": message["ended"]},
+                oob=True,
+            )
+            for tab in tabs:
+                tab.offer(None, rendered[(tab.locale, tab.can_execute)])
         return 0
 
     def _fan_out_pop(self, tabs: set[Tab], message: dict[str, Any]) -> int:

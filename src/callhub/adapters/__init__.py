@@ -1,0 +1,1 @@
+"""PBX adapters: the 55pbx push receiver, the USCall client and simulators."""

@@ -1,0 +1,219 @@
+"""55pbx pushes end to end: uvicorn on loopback, httpx as the PBX, websockets as the tabs."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from callhub.store.engine import Store
+from callhub.store.models import Call, ScreenPop
+from support import Agent, Cluster, Server, push55
+
+SEED_EXAMPLE = (Path(__file__).parent / "55pbx_seed_example.txt").read_bytes()
+
+
+def start(call_id: str, ramal: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "central_id": "1000",
+        "branch_mask": int(ramal),
+        "call_id": call_id,
+        "call_date": "2026-11-20 09:15:00",
+        "call_type": "receptivo",
+        "call_number": "987654321",
+        "call_area_code": "11",
+        "call_country_code": "55",
+        "call_document": "",
+        "call_order": "",
+        "call_ura": "1-2",
+        "call_queue": "Suporte N1",
+        "call_time_waiting": 35,
+        "call_transfer_id": "",
+        **extra,
+    }
+
+
+def end(call_id: str, ramal: str, **extra: Any) -> dict[str, Any]:
+    return {
+        **start(call_id, ramal),
+        "call_status": "atendida",
+        "call_disconnection": "cliente",
+        "call_time": 185,
+        "call_duration": 220,
+        "call_cost": "0.58",
+        "call_url_audio": f"https://sip1.55pbx.com/webphone-1000/{call_id}.wav",
+        "call_audio_file": f"{call_id}.wav",
+        **extra,
+    }
+
+
+async def calls_in(cluster: Cluster) -> list[Call]:
+    store = Store(cluster.database_url)
+    try:
+        return await store.run(lambda s: list(s.exec(select(Call).order_by(Call.id)).all()))
+    finally:
+        await store.dispose()
+
+
+async def test_seed_example_verbatim_is_stored(server: Server, cluster: Cluster) -> None:
+    r = await push55(server, SEED_EXAMPLE)
+    assert r.status_code == 200, r.text
+    assert r.json()["ok"] is True and r.json()["callId"] == "1479477009.5199"
+    by_id = {c.external_id: c for c in await calls_in(cluster)}
+    call = by_id["1479477009.5199"]
+    assert call.ramal == "5000" and call.number == "+5511987654321"
+    assert call.direction == "active" and call.call_type == "active"
+    assert call.disconnection == "externo" and call.central_id == "1000"
+    assert (call.talk_seconds, call.wait_seconds, call.duration_seconds) == (11, 8, 3)
+    assert str(call.cost) == "0.5800" and str(call.balance) == "9999759.1200"
+    assert call.tax_type == "VC2" and call.audio_file and call.audio_url
+    assert call.transfer_to == "1479477009.5198"
+    # The transfer names a new call: it is recorded, linked back, waiting for its pushes.
+    assert by_id["1479477009.5198"].transferred_from_id == call.id
+
+
+async def test_start_pops_and_end_shows_on_the_tab(server: Server, agents: list[Agent]) -> None:
+    agent = await Agent(server, "agente").login("5001")
+    agents.append(agent)
+    tab = await agent.tab()
+    r = await push55(server, start("call-a", "5001"))
+    assert r.status_code == 200 and r.json()["popped"] == 1 and r.json()["delivered"] == 1
+    frame = await tab.wait_for("Maria da Silva")  # identified by +55 11 98765-4321
+    assert "Suporte N1" in frame and "1-2" in frame and "35 s" in frame
+    assert "Em ligação" in frame
+
+    again = await push55(server, start("call-a", "5001"))  # a repeated push changes nothing
+    assert again.status_code == 200 and again.json()["popped"] == 0
+
+    r = await push55(server, end("call-a", "5001"), method="PUT")
+    assert r.status_code == 200 and r.json()["phase"] == "end"
+    ended = await tab.wait_for("Chamada encerrada")
+    assert "3 min 40 s" in ended and 'hx-swap-oob="true"' in ended
+
+
+async def test_document_typed_and_order_pick_the_screen(
+    server: Server, agents: list[Agent]
+) -> None:
+    agent = await Agent(server, "agente").login("5002")
+    agents.append(agent)
+    tab = await agent.tab()
+    # João Pereira (CPF 111.444.777-35) has request 1 in progress.
+    await push55(server, start("call-b", "5002", call_document="11144477735", call_order="1"))
+    frame = await tab.wait_for("João Pereira")
+    assert "nº 1" in frame and "Sem acesso à rede" in frame
+    # An order that is not the caller's: the new-request screen instead.
+    await push55(server, start("call-c", "5002", call_document="11144477735", call_order="3"))
+    frame = await tab.wait_for("João Pereira")
+    assert "Nova solicitação" in frame
+    # Unknown caller: no identification, with the number that called.
+    await push55(server, start("call-d", "5002", call_number="40041234", call_area_code="31"))
+    frame = await tab.wait_for("Solicitante sem identificação")
+    assert "(31) 4004-1234" in frame
+
+
+async def test_transfer_shows_the_request_the_first_agent_opened(
+    server: Server, agents: list[Agent]
+) -> None:
+    first = await Agent(server, "agente").login("5003")
+    second = await Agent(server, "agente3").login("5004")
+    agents.extend([first, second])
+    tab1, tab2 = await first.tab(), await second.tab()
+    await push55(server, start("leg-1", "5003"))
+    frame = await tab1.wait_for("Maria da Silva")
+    seq = frame.split('data-seq="')[1].split('"')[0]
+    created = await first.http.post(
+        "/atendimento/solicitacoes",
+        data={
+            "seq": seq,
+            "type": "I",
+            "service_id": "1",
+            "description": "Cliente sem acesso ao e-mail",
+            "urgency": "M",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert created.status_code == 200, created.text
+    number = created.text.split('class="request-number">nº ')[1].split("<")[0]
+
+    # The transfer push may arrive before or after the new leg's start: both orders pop once.
+    r = await push55(server, end("leg-1", "5003", call_transfer_id="leg-2"))
+    assert r.json()["phase"] == "transfer" and r.json()["popped"] == 0
+    r = await push55(server, start("leg-2", "5004"))
+    assert r.json()["popped"] == 1
+    frame = await tab2.wait_for("transferida")
+    assert "5003" in frame and "Ana Agente" in frame and f"nº {number}" in frame
+    assert "Cliente sem acesso ao e-mail" in frame
+
+    await push55(server, start("leg-3", "5004"))
+    await tab2.wait_for("Maria da Silva")
+    r = await push55(server, end("leg-2", "5003", call_transfer_id="leg-3"))
+    assert r.json()["popped"] == 1
+    await tab2.wait_for("transferida")
+
+
+async def test_end_before_start_and_concurrent_duplicates(
+    server: Server, cluster: Cluster, agents: list[Agent]
+) -> None:
+    agent = await Agent(server, "agente").login("5005")
+    agents.append(agent)
+    tab = await agent.tab()
+    r = await push55(server, end("late-start", "5005"))
+    assert r.status_code == 200 and r.json()["popped"] == 0
+    r = await push55(server, start("late-start", "5005"))
+    assert r.json()["popped"] == 1
+    frame = await tab.wait_for("Maria da Silva")
+    assert "Chamada encerrada" in frame  # the end already known is shown
+
+    answers = await asyncio.gather(*(push55(server, start("dup", "5005")) for _ in range(12)))
+    assert all(a.status_code == 200 for a in answers)
+    assert sum(a.json()["popped"] for a in answers) == 1
+    calls = [c for c in await calls_in(cluster) if c.external_id == "dup"]
+    assert len(calls) == 1
+    late = next(c for c in await calls_in(cluster) if c.external_id == "late-start")
+    assert late.duration_seconds == 220 and late.status == "atendida"  # end data kept
+
+
+async def test_sms_and_outbound_are_recorded_never_popped(
+    server: Server, cluster: Cluster
+) -> None:
+    r = await push55(server, start("sms-1", "5006", call_type="sms"))
+    assert r.status_code == 200 and r.json()["popped"] == 0
+    r = await push55(server, start("out-1", "5006", call_type="ativo", call_order="3"))
+    assert r.json()["popped"] == 0
+    calls = {c.external_id: c for c in await calls_in(cluster)}
+    assert calls["sms-1"].direction == "sms"
+    assert calls["out-1"].direction == "active" and calls["out-1"].request_id == 3
+
+
+async def test_no_tab_is_stored_and_answered(server: Server, cluster: Cluster) -> None:
+    r = await push55(server, start("nobody", "5999"))
+    assert r.status_code == 200 and r.json() == {
+        "ok": True,
+        "callId": "nobody",
+        "phase": "start",
+        "popped": 1,
+        "delivered": 0,
+    }
+    store = Store(cluster.database_url)
+    try:
+        pops = await store.run(
+            lambda s: list(s.exec(select(ScreenPop).where(ScreenPop.ramal == "5999")).all())
+        )
+    finally:
+        await store.dispose()
+    assert len(pops) == 1 and pops[0].delivered == 0
+
+
+async def test_bad_pushes(server: Server, cluster: Cluster) -> None:
+    r = await push55(server, start("x", "5007"), token="wrong")
+    assert r.status_code == 401 and r.json()["field"] == "token"
+    r = await push55(server, b'{"call_id": "x", "call_time": "onze"}')
+    assert r.status_code == 400 and r.json()["field"] == "call_time"
+    r = await push55(server, b'{"call_id": ')
+    assert r.status_code == 400 and "JSON" in r.json()["error"]
+    r = await push55(server, b'{"call_id": "big", "call_ura": "' + b"1" * 70_000 + b'"}')
+    assert r.status_code == 413
+    assert not [c for c in await calls_in(cluster) if c.external_id in ("x", "big")]
+
