@@ -21,7 +21,7 @@ from callhub.adapters.pbx55 import endpoint as pbx55_endpoint
 from callhub.broker import create_broker
 from callhub.settings import Settings
 from callhub.store.engine import Store
-from callhub.views import admin, agent, auth
+from callhub.views import admin, agent, auth, calls
 from callhub.views.templating import STATIC_DIR, Renderer
 from callhub.webservices import telefonia
 from callhub.webservices.common import TokenStore
@@ -34,7 +34,7 @@ SECURITY_HEADERS = [
     (
         b"content-security-policy",
         b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        b"connect-src 'self'; media-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+        b"connect-src 'self'; media-src 'self' https:; frame-ancestors 'none'; base-uri 'self'; "
         b"form-action 'self'; object-src 'none'",
     ),
     (b"x-content-type-options", b"nosniff"),
@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *auth.routes,
             *agent.routes,
             *admin.routes,
+            *calls.routes,
             *telefonia.routes,
             *pbx55_endpoint.routes,
             WebSocketRoute("/ws/atendimento", agent_socket),

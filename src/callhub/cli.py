@@ -247,18 +247,21 @@ def seed_demo(session: Session) -> None:
     session.commit()
 
 
-async def _demo_token(store: Store, settings: Settings) -> str:
+async def _demo_tokens(store: Store, settings: Settings) -> tuple[str, str]:
     from callhub.webservices.common import TokenStore
 
-    return await TokenStore(store, "pbx_token", settings.pbx_token).ensure()
+    return (
+        await TokenStore(store, "pbx_token", settings.pbx_token).ensure(),
+        await TokenStore(store, "pbx55_token", settings.pbx55_token).ensure(),
+    )
 
 
 def demo(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(store: Store) -> str:
+    async def work(store: Store) -> tuple[str, str]:
         await store.run(seed_demo)
-        return await _demo_token(store, settings)
+        return await _demo_tokens(store, settings)
 
-    token = _with_store(settings, work)
+    token, token55 = _with_store(settings, work)
     base = f"http://{args.host}:{args.port}"
     print(
         f"""
@@ -272,6 +275,10 @@ callhub demo is ready on {base}
   curl -H 'token: {token}' '{base}/webservices/telefonia/novaSolicitacao?cpf=529.982.247-25&ramal=2001&numero=11987654321'
   curl -H 'token: {token}' '{base}/webservices/telefonia/visualizarSolicitacao?idSolicitacao=1&cpf=11144477735&ramal=2001'
   curl -H 'token: {token}' '{base}/webservices/telefonia/obterQtdeSolicitacoes?cpf=11144477735'
+
+  Or let a simulated 55pbx ring extensions 2001 and 2002 (log in as agente2 on 2002):
+
+  callhub simulate 55pbx --to {base}/integrations/55pbx --token {token55} --calls-per-minute 6
 """,
         flush=True,
     )
@@ -279,6 +286,54 @@ callhub demo is ready on {base}
         return 0
     serve(args.host, args.port)
     return 0
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
+    from callhub.adapters.pbx55.simulator import Plan, Simulator
+
+    if not args.token:
+        print("error: --token (or CALLHUB_PBX55_TOKEN) is required", file=sys.stderr)
+        return 2
+    to = args.to
+    if urlsplit(to).path in ("", "/"):
+        to = to.rstrip("/") + "/integrations/55pbx"
+    try:
+        low, high = (float(x) for x in args.talk.split("-", 1))
+    except ValueError:
+        print("error: --talk must be MIN-MAX seconds, e.g. 8-40", file=sys.stderr)
+        return 2
+    ramais = [r.strip() for r in args.ramais.split(",") if r.strip()]
+    if not ramais or not all(r.isdigit() for r in ramais) or args.calls_per_minute <= 0:
+        print("error: --ramais needs extension numbers; --calls-per-minute > 0", file=sys.stderr)
+        return 2
+    plan = Plan(
+        to=to,
+        token=args.token,
+        calls_per_minute=args.calls_per_minute,
+        extensions=ramais,
+        talk=(low, max(low, high)),
+        count=args.count,
+        seed=args.seed,
+    )
+
+    async def run() -> int:
+        sim = Simulator(plan, log=lambda line: print(line, flush=True))
+        try:
+            stats = await sim.run()
+        finally:
+            await sim.aclose()
+        print(
+            f"{stats.calls} calls, {stats.pushes} pushes ({stats.failed} failed), "
+            f"{stats.popped} pops; statuses {stats.statuses}"
+        )
+        return 1 if stats.failed else 0
+
+    try:
+        return asyncio.run(run())
+    except KeyboardInterrupt:
+        return 130
 
 
 # -- entry point -------------------------------------------------------------------------
@@ -309,6 +364,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="CSV with columns cpf,name,email,phone")
 
     sub.add_parser("migrate", help="apply the database migrations and exit")
+
+    p = sub.add_parser("simulate", help="play a PBX's calls against a callhub")
+    p.add_argument("pbx", choices=["55pbx"])
+    p.add_argument(
+        "--to",
+        default="http://127.0.0.1:8000/integrations/55pbx",
+        help="callhub's push URL (a bare http://host:port gets /integrations/55pbx)",
+    )
+    p.add_argument("--token", default=os.environ.get("CALLHUB_PBX55_TOKEN"))
+    p.add_argument("--calls-per-minute", type=float, default=6.0)
+    p.add_argument("--ramais", default="2001,2002", help="extensions, comma separated")
+    p.add_argument("--count", type=int, default=None, help="stop after this many calls")
+    p.add_argument("--talk", default="8-40", help="seconds of conversation, MIN-MAX")
+    p.add_argument("--seed", type=int, default=None, help="repeat the same calls")
     return parser
 
 
@@ -328,6 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return createuser(settings, args)
         if args.command == "import-requesters":
             return import_requesters_cmd(settings, args)
+        if args.command == "simulate":
+            return simulate(args)
         if args.command == "migrate":
             _with_store(settings, lambda s: asyncio.sleep(0))
             print("schema is up to date")

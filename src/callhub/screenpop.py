@@ -128,7 +128,10 @@ def call_summary(call: Call) -> dict[str, Any]:
         "direction": call.direction,
         "number_display": format_phone(e164) if e164 else (call.number or ""),
         "duration_seconds": call.duration_seconds,
+        "wait_seconds": call.wait_seconds,
+        "queue": call.queue,
         "status": call.status,
+        "request_id": call.request_id,
         "audio_url": call.audio_url if _playable(call.audio_url) else None,
     }
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from callhub.store.engine import Store
 from callhub.store.models import Call, ScreenPop
-from support import Agent, Cluster, Server, push55
+from support import PBX55_TOKEN, Agent, Cluster, Server, push55
 
 SEED_EXAMPLE = (Path(__file__).parent / "55pbx_seed_example.txt").read_bytes()
 
@@ -175,9 +175,7 @@ async def test_end_before_start_and_concurrent_duplicates(
     assert late.duration_seconds == 220 and late.status == "atendida"  # end data kept
 
 
-async def test_sms_and_outbound_are_recorded_never_popped(
-    server: Server, cluster: Cluster
-) -> None:
+async def test_sms_and_outbound_are_recorded_never_popped(server: Server, cluster: Cluster) -> None:
     r = await push55(server, start("sms-1", "5006", call_type="sms"))
     assert r.status_code == 200 and r.json()["popped"] == 0
     r = await push55(server, start("out-1", "5006", call_type="ativo", call_order="3"))
@@ -217,3 +215,35 @@ async def test_bad_pushes(server: Server, cluster: Cluster) -> None:
     assert r.status_code == 413
     assert not [c for c in await calls_in(cluster) if c.external_id in ("x", "big")]
 
+
+async def test_history_filters_and_recordings(server: Server, agents: list[Agent]) -> None:
+    await push55(server, end("hist-1", "5010", call_number="912345678"))
+    await push55(server, start("hist-2", "5011", call_type="sms"))
+    agent = await Agent(server, "agente").login()
+    agents.append(agent)
+    page = await agent.http.get("/chamadas", params={"ramal": "5010"})
+    assert page.status_code == 200
+    assert "(11) 91234-5678" in page.text and "3 min 40 s" in page.text
+    assert '<audio controls preload="none" src="https://sip1.55pbx.com/' in page.text
+    assert "SMS" not in page.text.split("<tbody>")[1]
+    page = await agent.http.get("/chamadas", params={"tipo": "sms"})
+    assert "5011" in page.text.split("<tbody>")[1] and "5010" not in page.text.split("<tbody>")[1]
+    page = await agent.http.get("/chamadas", params={"numero": "(11) 91234-5678"})
+    assert "5010" in page.text.split("<tbody>")[1]
+    page = await agent.http.get("/chamadas", params={"de": "ontem", "tipo": "fax"})
+    assert page.status_code == 400 and "Data inválida" in page.text
+
+
+async def test_admin_shows_and_rotates_the_token(server: Server, agents: list[Agent]) -> None:
+    admin = await Agent(server, "admin").login()
+    agents.append(admin)
+    page = await admin.http.get("/admin/telefonia")
+    assert f"{server.url}/integrations/55pbx" in page.text and PBX55_TOKEN in page.text
+    r = await admin.http.post("/admin/telefonia/55pbx/token")
+    assert r.status_code == 303
+    page = await admin.http.get("/admin/telefonia")
+    token = page.text.split('id="pbx55-token">')[1].split("<")[0]
+    assert token != PBX55_TOKEN and len(token) >= 24
+    assert (await push55(server, start("old-token", "5012"))).status_code == 401
+    r = await push55(server, start("new-token", "5012"), token=token)
+    assert r.status_code == 200

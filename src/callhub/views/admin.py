@@ -8,6 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from callhub import i18n
+from callhub.adapters.pbx55.endpoint import PATH as PBX55_PATH
 from callhub.store import catalog
 from callhub.store.models import Role
 from callhub.store.params import (
@@ -87,6 +88,7 @@ async def save_parameters(request: Request) -> Response:
 @login_required(Role.admin)
 async def telephony(request: Request) -> Response:
     token = await request.app.state.pbx_token.current()
+    token55 = await request.app.state.pbx55_token.current()
     base = str(request.base_url).rstrip("/")
     renderer: Renderer = request.app.state.renderer
     return renderer.response(
@@ -96,6 +98,10 @@ async def telephony(request: Request) -> Response:
             "token": token,
             "base": base + "/webservices/telefonia/",
             "rotated": request.query_params.get("ok") == "1",
+            "token55": token55,
+            "url55": base + PBX55_PATH,
+            "rotated55": request.query_params.get("ok") == "55",
+            "zone55": request.app.state.settings.pbx55_timezone,
         },
     )
 
@@ -104,6 +110,12 @@ async def telephony(request: Request) -> Response:
 async def rotate_token(request: Request) -> Response:
     await request.app.state.pbx_token.rotate()
     return RedirectResponse("/admin/telefonia?ok=1", status_code=303)
+
+
+@login_required(Role.admin)
+async def rotate_token55(request: Request) -> Response:
+    await request.app.state.pbx55_token.rotate()
+    return RedirectResponse("/admin/telefonia?ok=55#pbx55", status_code=303)
 
 
 async def index(request: Request) -> Response:
@@ -116,4 +128,5 @@ routes = [
     Route("/admin/parametros", save_parameters, methods=["POST"]),
     Route("/admin/telefonia", telephony, methods=["GET"]),
     Route("/admin/telefonia/token", rotate_token, methods=["POST"]),
+    Route("/admin/telefonia/55pbx/token", rotate_token55, methods=["POST"]),
 ]

@@ -1,0 +1,103 @@
+"""The call history: every call a PBX reported, filtered, with its recording."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from callhub import i18n
+from callhub.screenpop import call_summary
+from callhub.store import calls
+from callhub.store.models import CallDirection, Role
+from callhub.views.auth import login_required
+from callhub.views.templating import DISPLAY_ZONE, Renderer
+
+PAGE = 50
+RAMAL = re.compile(r"^[0-9]{1,20}$")
+
+
+def _day(raw: str | None, field: str, errors: dict[str, str]) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[field] = i18n.N_("Data inválida (use AAAA-MM-DD).")
+        return None
+
+
+def _start_of(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def read_filter(params: dict[str, str]) -> tuple[calls.CallFilter, dict[str, str]]:
+    """The filters as typed (dates are local days, both inclusive), and what was wrong."""
+    errors: dict[str, str] = {}
+    since = _day(params.get("de"), "de", errors)
+    until = _day(params.get("ate"), "ate", errors)
+    ramal = (params.get("ramal") or "").strip()
+    if ramal and not RAMAL.match(ramal):
+        errors["ramal"] = i18n.N_("O ramal tem apenas dígitos.")
+        ramal = ""
+    number = re.sub(r"\D", "", params.get("numero") or "")[:20]
+    direction = params.get("tipo") or ""
+    if direction and direction not in {d.value for d in CallDirection}:
+        errors["tipo"] = i18n.N_("Tipo desconhecido.")
+        direction = ""
+    status = (params.get("situacao") or "").strip()[:64]
+    return (
+        calls.CallFilter(
+            since=_start_of(since, DISPLAY_ZONE) if since else None,
+            until=_start_of(until + timedelta(days=1), DISPLAY_ZONE) if until else None,
+            ramal=ramal or None,
+            number=number or None,
+            direction=direction or None,
+            status=status or None,
+        ),
+        errors,
+    )
+
+
+@login_required(Role.agent, Role.supervisor, Role.admin)
+async def history(request: Request) -> Response:
+    params = dict(request.query_params)
+    where, errors = read_filter(params)
+    before_raw = params.get("antes") or ""
+    before = int(before_raw) if before_raw.isdigit() and len(before_raw) < 12 else None
+
+    def work(session: Any) -> tuple[list[dict[str, Any]], list[str]]:
+        found = calls.search(session=session, where=where, before=before, limit=PAGE + 1)
+        return [call_summary(c) for c in found], calls.statuses(session=session)
+
+    rows, statuses = await request.app.state.store.run(work)
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    next_query = None
+    if more:
+        kept = {k: v for k, v in params.items() if k != "antes" and v}
+        kept["antes"] = str(rows[-1]["id"])
+        next_query = urlencode(kept)
+    renderer: Renderer = request.app.state.renderer
+    return renderer.response(
+        request,
+        "pages/chamadas.html",
+        {
+            "rows": rows,
+            "form": params,
+            "errors": errors,
+            "statuses": statuses,
+            "directions": [d.value for d in CallDirection],
+            "next_query": next_query,
+        },
+        status=400 if errors else 200,
+    )
+
+
+routes = [Route("/chamadas", history, methods=["GET"])]
