@@ -1,5 +1,8 @@
 """PBX-request-to-fragment latency of screen pops, through the real login and websocket.
 
+`--source telefonia` (default) calls `novaSolicitacao`; `--source 55pbx` pushes 55pbx
+start records (JSON, `POST /integrations/55pbx`), each popping the agent's screen.
+
 Starts callhub under uvicorn (embedded: SQLite and the in-process broker) on loopback,
 logs AGENTS agents in, each on its own extension, and opens TABS websockets spread over
 them from a separate process (so that reading frames does not steal the PBX client's
@@ -9,12 +12,14 @@ first tab of that extension receiving the fragment is the latency. Prints p50, p
 max per rate, the rate achieved, and the server's resident memory per tab.
 
     .venv/bin/python benchmarks/screenpop.py --tabs 1000 --rates 100 500 --seconds 10
+    .venv/bin/python benchmarks/screenpop.py --source 55pbx --rates 100 300 --seconds 10
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing as mp
 import statistics
 import sys
@@ -32,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from callhub.store import users  # noqa: E402
 from callhub.store.engine import Store  # noqa: E402
 from callhub.store.models import Role  # noqa: E402
-from support import PASSWORD, PBX_TOKEN, Cluster, seed  # noqa: E402
+from support import PASSWORD, PBX55_TOKEN, PBX_TOKEN, Cluster, seed  # noqa: E402
 
 MARK = "Fila <strong>"
 
@@ -114,9 +119,12 @@ class RawPbx:
         for _ in range(self.connections):
             self.pool.put_nowait(await asyncio.open_connection("127.0.0.1", self.port))
 
-    async def get(self, path: str) -> int:
+    async def get(self, path: str, body: bytes | None = None, token: str = PBX_TOKEN) -> int:
         reader, writer = await self.pool.get()
-        request = f"GET {path} HTTP/1.1\r\nHost: bench\r\ntoken: {PBX_TOKEN}\r\n\r\n".encode()
+        head = f"{'POST' if body else 'GET'} {path} HTTP/1.1\r\nHost: bench\r\ntoken: {token}\r\n"
+        if body:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        request = (head + "\r\n").encode() + (body or b"")
         try:
             for attempt in range(2):
                 try:
@@ -163,6 +171,7 @@ async def main() -> None:
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 500])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--source", choices=["telefonia", "55pbx"], default="telefonia")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="callhub-bench-"))
@@ -199,9 +208,26 @@ async def main() -> None:
             tasks = []
 
             async def fire(key: str, ramal: int) -> None:
-                query = urlencode({"cpf": "52998224725", "ramal": ramal, "fila": key})
-                sent[key] = time.perf_counter()
-                status = await pbx.get(f"/webservices/telefonia/novaSolicitacao?{query}")
+                if args.source == "55pbx":
+                    body = json.dumps(
+                        {
+                            "call_id": key,
+                            "branch_mask": ramal,
+                            "call_type": "receptivo",
+                            "call_date": "2026-11-20 10:00:00",
+                            "call_number": "987654321",
+                            "call_area_code": "11",
+                            "call_country_code": "55",
+                            "call_queue": key,
+                            "call_time_waiting": 12,
+                        }
+                    ).encode()
+                    sent[key] = time.perf_counter()
+                    status = await pbx.get("/integrations/55pbx", body, PBX55_TOKEN)
+                else:
+                    query = urlencode({"cpf": "52998224725", "ramal": ramal, "fila": key})
+                    sent[key] = time.perf_counter()
+                    status = await pbx.get(f"/webservices/telefonia/novaSolicitacao?{query}")
                 assert status == 200, status
 
             for n in range(total):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -83,24 +83,26 @@ def merge_record(
     return int(session.execute(statement, row).scalar_one())
 
 
+@functools.cache
+def _claim_statement(column: str) -> Any:
+    table = Call.__table__  # type: ignore[attr-defined]
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .where(table.c[column].is_(None))
+        .values({column: bindparam("b_now")})
+    )
+
+
 def claim(*, session: Session, call_id: int, mark: str) -> bool:
     """True for the one push that first sets this mark (start, end, transfer, transfer_pop)."""
-    column = MARKS[mark]
-    table = Call.__table__  # type: ignore[attr-defined]
-    result = session.execute(
-        update(table)
-        .where(table.c.id == call_id)
-        .where(table.c[column].is_(None))
-        .values({column: utcnow()})
-    )
+    result = session.execute(_claim_statement(MARKS[mark]), {"b_id": call_id, "b_now": utcnow()})
     return bool(getattr(result, "rowcount", 0))
 
 
 def get_call(*, session: Session, call_id: int) -> Call | None:
-    call = session.get(Call, call_id)
-    if call is not None:
-        session.refresh(call)  # merged by a Core statement: never trust a stale identity map
-    return call
+    # Merged by a Core statement: never trust what the identity map may hold.
+    return session.get(Call, call_id, populate_existing=True)
 
 
 def by_external_id(*, session: Session, source: str, external_id: str) -> Call | None:
@@ -108,17 +110,24 @@ def by_external_id(*, session: Session, source: str, external_id: str) -> Call |
     return session.exec(query).first()
 
 
+@functools.cache
+def _transferred_from_statement() -> Any:
+    return (
+        select(Call)
+        .where(Call.source == bindparam("b_source"))
+        .where(Call.transfer_to == bindparam("b_external"))
+        .order_by(col(Call.id))
+        .limit(1)
+    )
+
+
 def transferred_from(*, session: Session, call: Call) -> Call | None:
     """The call whose transfer created this one."""
     if call.transferred_from_id is not None:
         return session.get(Call, call.transferred_from_id)
-    query = (
-        select(Call)
-        .where(Call.source == call.source)
-        .where(Call.transfer_to == call.external_id)
-        .order_by(col(Call.id))
-    )
-    return session.exec(query).first()
+    params = {"b_source": call.source, "b_external": call.external_id}
+    found: Call | None = session.exec(_transferred_from_statement(), params=params).first()
+    return found
 
 
 def set_request(*, session: Session, call_id: int, request_id: int) -> None:
