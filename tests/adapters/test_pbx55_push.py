@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from callhub.store.engine import Store
@@ -247,3 +251,46 @@ async def test_admin_shows_and_rotates_the_token(server: Server, agents: list[Ag
     assert (await push55(server, start("old-token", "5012"))).status_code == 401
     r = await push55(server, start("new-token", "5012"), token=token)
     assert r.status_code == 200
+
+
+PUSH_VALUES = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
+PUSH_FIELDS = st.sampled_from(
+    [
+        "branch_mask",
+        "call_date",
+        "call_type",
+        "call_number",
+        "call_area_code",
+        "call_country_code",
+        "call_document",
+        "call_order",
+        "call_time",
+        "call_duration",
+        "call_cost",
+        "call_transfer_id",
+        "call_url_audio",
+    ]
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    fields=st.dictionaries(PUSH_FIELDS, PUSH_VALUES, max_size=8),
+    call_id=st.text(min_size=1, max_size=70) | st.integers(),
+    noise=st.sampled_from(["", "}", ",}", "garbage"]),
+)
+def test_fuzzed_pushes_get_a_clean_answer_never_a_500(
+    server: Server, fields: dict[str, object], call_id: object, noise: str
+) -> None:
+    raw = json.dumps({"call_id": call_id, **fields})
+    if noise:
+        raw = raw[:-1] + noise if noise != "garbage" else raw + noise
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        r = client.post("/integrations/55pbx", content=raw, headers={"token": PBX55_TOKEN})
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 400:
+        assert r.json()["error"]

@@ -39,7 +39,7 @@ def record_values(push: Push) -> dict[str, Any]:
     full = push.full_number
     return {
         "ramal": push.branch,
-        "number": normalise_phone(full) or full,
+        "number": (normalise_phone(full) or full or "")[:32] or None,
         "document": push.document,
         "queue": push.queue,
         "ivr": push.ura,

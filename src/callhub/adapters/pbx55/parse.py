@@ -42,6 +42,7 @@ DIRECTIONS = {
     ),
     "sms": CallDirection.sms,
 }
+MAX_SECONDS = 10**7  # 115 days: more is no call, and would not fit the column
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M")
 
 
@@ -116,7 +117,10 @@ class Push:
     def ended_at(self) -> datetime | None:
         if self.call_date is None or self.duration_seconds is None:
             return None
-        return self.call_date + timedelta(seconds=self.duration_seconds)
+        try:
+            return self.call_date + timedelta(seconds=self.duration_seconds)
+        except OverflowError:
+            return None
 
 
 # field name -> (kind, max length)
@@ -298,6 +302,8 @@ class Fields:
             return None
         if number < 0:
             raise self._bad(name, self._("não pode ser negativo"))
+        if number > MAX_SECONDS:
+            raise self._bad(name, self._("mais de %(n)d segundos") % {"n": MAX_SECONDS})
         return int(number.to_integral_value())
 
     def money(self, name: str) -> Decimal | None:
@@ -312,7 +318,10 @@ class Fields:
             if not math.isfinite(value) or not 0 <= value < 1e14:
                 raise self._bad(name, self._("data inválida"))
             seconds = value / 1000 if value > 1e11 else value  # epoch in ms or in s
-            return datetime.fromtimestamp(seconds, UTC)
+            try:
+                return datetime.fromtimestamp(seconds, UTC)
+            except (OverflowError, ValueError, OSError):
+                raise self._bad(name, self._("data inválida")) from None
         if not isinstance(value, str):
             raise self._bad(name, self._("data inválida (use AAAA-MM-DD hh:mm:ss)"))
         raw = value.strip()
@@ -331,6 +340,9 @@ class Fields:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=self.zone)
         try:
-            return parsed.astimezone(UTC)
+            parsed = parsed.astimezone(UTC)
         except (OverflowError, ValueError):
             raise self._bad(name, self._("data inválida")) from None
+        if not 1970 <= parsed.year <= 2999:
+            raise self._bad(name, self._("data inválida"))
+        return parsed
