@@ -10,9 +10,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import httpx
 import websockets
@@ -23,6 +24,7 @@ from callhub.store import users
 from callhub.store.engine import Store
 from callhub.store.models import Role
 
+T = TypeVar("T")
 PBX_TOKEN = "test-pbx-token-0123456789"
 PBX55_TOKEN = "test-55pbx-token-9876543210"
 SECRET = "test-secret-key-0123456789abcdef"
@@ -159,6 +161,14 @@ class Cluster:
     def stop(self) -> None:
         for server in self.servers:
             server.stop()
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """What the servers stored, read through a store of the test's own."""
+        store = Store(self.database_url)
+        try:
+            return await store.run(work)
+        finally:
+            await store.dispose()
 
 
 class RedisServer:

@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from callhub.store.engine import Store
 from callhub.store.models import Call, ScreenPop
 from support import PBX55_TOKEN, Agent, Cluster, Server, push55
 
@@ -54,11 +53,7 @@ def end(call_id: str, ramal: str, **extra: Any) -> dict[str, Any]:
 
 
 async def calls_in(cluster: Cluster) -> list[Call]:
-    store = Store(cluster.database_url)
-    try:
-        return await store.run(lambda s: list(s.exec(select(Call).order_by(Call.id)).all()))
-    finally:
-        await store.dispose()
+    return await cluster.read(lambda s: list(s.exec(select(Call).order_by(Call.id)).all()))
 
 
 async def test_seed_example_verbatim_is_stored(server: Server, cluster: Cluster) -> None:
@@ -198,13 +193,9 @@ async def test_no_tab_is_stored_and_answered(server: Server, cluster: Cluster) -
         "popped": 1,
         "delivered": 0,
     }
-    store = Store(cluster.database_url)
-    try:
-        pops = await store.run(
-            lambda s: list(s.exec(select(ScreenPop).where(ScreenPop.ramal == "5999")).all())
-        )
-    finally:
-        await store.dispose()
+    pops = await cluster.read(
+        lambda s: list(s.exec(select(ScreenPop).where(ScreenPop.ramal == "5999")).all())
+    )
     assert len(pops) == 1 and pops[0].delivered == 0
 
 

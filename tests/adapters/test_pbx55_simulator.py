@@ -7,7 +7,6 @@ import sys
 
 from sqlmodel import select
 
-from callhub.store.engine import Store
 from callhub.store.models import Call
 from support import PBX55_TOKEN, Agent, Cluster, Server
 
@@ -47,11 +46,7 @@ async def test_simulated_calls_are_recorded_and_pop(
     assert "40 calls" in text and "(0 failed)" in text
     await tab.wait_for('id="pop-area"')
 
-    store = Store(cluster.database_url)
-    try:
-        found = await store.run(lambda s: list(s.exec(select(Call)).all()))
-    finally:
-        await store.dispose()
+    found = await cluster.read(lambda s: list(s.exec(select(Call)).all()))
     kinds = {c.direction for c in found}
     assert len(found) >= 40 and "receptive" in kinds
     ended = [c for c in found if c.end_seen_at is not None and c.direction != "sms"]

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -72,7 +73,7 @@ async def history(request: Request) -> Response:
     before_raw = params.get("antes") or ""
     before = int(before_raw) if before_raw.isdigit() and len(before_raw) < 12 else None
 
-    def work(session: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    def work(session: Session) -> tuple[list[dict[str, Any]], list[str]]:
         found = calls.search(session=session, where=where, before=before, limit=PAGE + 1)
         return [call_summary(c) for c in found], calls.statuses(session=session)
 
