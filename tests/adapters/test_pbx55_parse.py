@@ -99,6 +99,21 @@ def test_bad_fields_are_named(raw: bytes, field: str) -> None:
     assert field in caught.value.message
 
 
+def test_escaped_surrogate_pairs_are_joined_in_both_forms() -> None:
+    assert parse_push(rb'{"call_id": "\ud83d\udcde"}', ZONE).call_id == "\U0001f4de"
+    assert parse_push(rb'{"call_id": "\ud83d\udcde",}', ZONE).call_id == "\U0001f4de"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [rb'{"call_id": "\ud800"}', rb'{"call_id": "a\udc00",}', rb'{"\ud800": 1, "call_id": "a"}'],
+)
+def test_lone_surrogates_are_400(raw: bytes) -> None:
+    with pytest.raises(BadInput) as caught:
+        parse_push(raw, ZONE)
+    assert caught.value.status == 400
+
+
 @pytest.mark.parametrize(
     "raw",
     [b"", b"   ", b"[1, 2]", b'"text"', b"{not json", b"\xff\xfe", b'{"call_id": "a"} trailing'],

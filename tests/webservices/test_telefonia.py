@@ -72,6 +72,16 @@ async def test_oversized_body_is_413(server: Server):
         assert r.status_code == 413
 
 
+async def test_json_with_a_lone_surrogate_is_400_not_500(server: Server):
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        r = await c.post(
+            "/webservices/telefonia/novaSolicitacao",
+            content=rb'{"ramal": "2001", "fila": "\ud800"}',
+            headers={"token": PBX_TOKEN, "content-type": "application/json"},
+        )
+    assert r.status_code == 400 and "JSON" in r.json()["error"]
+
+
 async def test_post_form_and_json_and_get_agree(server: Server):
     r1 = await pbx(server, "obterQtdeSolicitacoes", cpf="111.444.777-35")
     r2 = await pbx(server, "obterQtdeSolicitacoes", method="POST", cpf="11144477735")

@@ -8,6 +8,7 @@ import json
 import secrets
 import time
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl
 
 from sqlmodel import Session
@@ -52,6 +53,21 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+def join_surrogates(value: Any) -> Any:
+    """Escaped surrogates ("\\ud800") are no text a UTF-8 store takes: json.loads keeps a
+    lone one, and json5 leaves even a pair as two lone ones. Join pairs; a lone one is a
+    ValueError (so a 400, never a 500 at the database)."""
+    if isinstance(value, str):
+        if not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value):
+            return value.encode("utf-16", "surrogatepass").decode("utf-16")
+        return value
+    if isinstance(value, dict):
+        return {join_surrogates(k): join_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [join_surrogates(v) for v in value]
+    return value
+
+
 async def read_params(request: Request, limit: int) -> dict[str, str]:
     """Query string, then a form or JSON body on top: the same names either way."""
     params: dict[str, str] = dict(request.query_params)
@@ -63,7 +79,7 @@ async def read_params(request: Request, limit: int) -> dict[str, str]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json" or (not ctype and body.lstrip()[:1] == b"{"):
         try:
-            data = json.loads(body)
+            data = join_surrogates(json.loads(body))
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadInput(None, f"malformed JSON body: {exc}") from None
         if not isinstance(data, dict):

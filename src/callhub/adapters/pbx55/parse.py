@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import json5
 
 from callhub.store.models import CallDirection
-from callhub.webservices.common import BadInput
+from callhub.webservices.common import BadInput, join_surrogates
 
 Gettext = Callable[[str], str]
 
@@ -203,6 +203,12 @@ def decode_body(body: bytes, _: Gettext = _identity) -> dict[str, Any]:
         data = json.loads(text)
     except (ValueError, RecursionError):
         data = _lenient(text, _)
+    try:
+        data = join_surrogates(data)
+    except (ValueError, RecursionError):
+        raise BadInput(
+            None, _("corpo: texto com caracteres inválidos (surrogates isolados)")
+        ) from None
     if not isinstance(data, dict):
         raise BadInput(None, _("corpo: esperado um objeto JSON com os campos da ligação"))
     return data
