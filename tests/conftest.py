@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from support import Agent, Cluster, RedisServer, Server, seed
+from support import Agent, Cluster, RedisServer, Server, USCallSim, seed
 
 
 @pytest.fixture
@@ -45,3 +45,13 @@ async def agents() -> AsyncIterator[list[Agent]]:
     yield made
     for a in made:
         await a.aclose()
+
+
+@pytest.fixture
+def uscall_sim(tmp_path: Path) -> Iterator[USCallSim]:
+    sim = USCallSim(tmp_path)
+    sim.start()
+    try:
+        yield sim
+    finally:
+        sim.stop()

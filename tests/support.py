@@ -71,6 +71,16 @@ async def seed(database_url: str) -> None:
         await store.dispose()
 
 
+def terminate(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @dataclass
 class Server:
     port: int
@@ -117,13 +127,7 @@ class Server:
         return self._log_file
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.proc = None
         if self._log_file is not None:
             self._log_file.close()
@@ -206,6 +210,62 @@ class RedisServer:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
+
+
+USCALL_TOKEN = "$1$gcNiVTZp$5IqX.EhuJyLNG7pBc5o4.."
+
+
+class USCallSim:
+    """`callhub uscall-sim` in its own process: the PBX callhub and the tests talk to."""
+
+    def __init__(self, tmp: Path, *args: str, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.args = args
+        self.log = tmp / f"uscall-sim-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    url = Server.url
+
+    @property
+    def wsdl(self) -> str:
+        return f"{self.url}/aplicativos/webservice/wsuscall.php?wsdl"
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "callhub.cli",
+                    "uscall-sim",
+                    "--port",
+                    str(self.port),
+                    "--token",
+                    USCALL_TOKEN,
+                    "--seed",
+                    "7",
+                    *self.args,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for_port(self.port, proc=self.proc)
+
+    def stop(self) -> None:
+        terminate(self.proc)
+        self.proc = None
+
+    async def arrive(self, fila: str, numero: str, **extra: str) -> str:
+        async with httpx.AsyncClient(base_url=self.url, timeout=5) as c:
+            r = await c.post("/_sim/arrive", data={"fila": fila, "numero": numero, **extra})
+            r.raise_for_status()
+            return str(r.json()["idcall"])
+
+    async def state(self) -> dict[str, object]:
+        async with httpx.AsyncClient(base_url=self.url, timeout=5) as c:
+            r = await c.get("/")
+            r.raise_for_status()
+            return dict(r.json())
 
 
 class Agent:

@@ -1,4 +1,4 @@
-"""callhub serve | demo | createuser | import-requesters | migrate"""
+"""callhub serve | demo | createuser | import-requesters | migrate | simulate | uscall-sim"""
 
 from __future__ import annotations
 
@@ -336,6 +336,45 @@ def simulate(args: argparse.Namespace) -> int:
         return 130
 
 
+def uscall_sim(args: argparse.Namespace) -> int:
+    import secrets
+
+    import uvicorn
+
+    from callhub.adapters.uscall.simulator.server import SimConfig, Simulator
+    from callhub.adapters.uscall.wsdl import PATH
+
+    token = args.token or secrets.token_urlsafe(24)
+    sim = Simulator(
+        SimConfig(
+            token=token,
+            calls_per_minute=args.calls_per_minute,
+            callhub_url=args.callhub,
+            callhub_token=args.callhub_token,
+            logged_in=args.logged_in,
+            seed=args.seed,
+        )
+    )
+    base = f"http://{args.host}:{args.port}"
+    print(
+        f"""
+USCall UC simulator on {base}
+
+  WSDL:   {base}{PATH}?wsdl
+  Token:  {token}
+  Agents: 101..106 (password senha<number>, e.g. 101 / senha101); extensions 2000..2009;
+          queues 900 Suporte N1, 901 Financeiro, 902 Comercial
+  Rings:  {args.callhub or "(no callhub: pass --callhub URL --callhub-token T)"}
+
+  Point callhub at it:
+  CALLHUB_USCALL_WSDL='{base}{PATH}?wsdl' CALLHUB_USCALL_TOKEN='{token}' callhub serve
+""",
+        flush=True,
+    )
+    uvicorn.run(sim.app(), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 # -- entry point -------------------------------------------------------------------------
 
 
@@ -378,6 +417,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=None, help="stop after this many calls")
     p.add_argument("--talk", default="8-40", help="seconds of conversation, MIN-MAX")
     p.add_argument("--seed", type=int, default=None, help="repeat the same calls")
+
+    p = sub.add_parser("uscall-sim", help="serve a simulated USCall UC PBX (SOAP)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8090)
+    p.add_argument("--token", default=os.environ.get("CALLHUB_USCALL_TOKEN"))
+    p.add_argument("--calls-per-minute", type=float, default=0.0, help="callers arriving")
+    p.add_argument("--callhub", default=None, help="callhub's URL, rung when a call rings")
+    p.add_argument("--callhub-token", default=os.environ.get("CALLHUB_PBX_TOKEN"))
+    p.add_argument("--logged-in", type=int, default=4, help="agents logged in at start")
+    p.add_argument("--seed", type=int, default=None, help="repeat the same traffic")
     return parser
 
 
@@ -399,6 +448,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return import_requesters_cmd(settings, args)
         if args.command == "simulate":
             return simulate(args)
+        if args.command == "uscall-sim":
+            return uscall_sim(args)
         if args.command == "migrate":
             _with_store(settings, lambda s: asyncio.sleep(0))
             print("schema is up to date")

@@ -1,0 +1,621 @@
+"""The simulated USCall UC PBX: its state, and the 21 functions as it answers them.
+
+Agents log in to extensions and queues, pause and resume; callers wait in queues and
+abandon when their patience runs out; a free agent's extension rings, then talks; every
+finished call leaves a CDR with a recording; outbound and click-to-call calls, monitoring
+and the dynamic URAs (with cti_info variables) behave as the seed describes.
+
+Time moves when `tick(now)` is called (the server runs a ticker; tests may call it with
+their own clock). Every answer is what the function returns over SOAP: a JSON string.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import re
+from collections.abc import Callable
+from typing import Any
+
+from callhub.adapters.uscall.simulator import audio
+from callhub.adapters.uscall.simulator.model import (
+    RING_SECONDS,
+    Agent,
+    Call,
+    Cdr,
+    Exten,
+    Pause,
+    PbxError,
+    Queue,
+    Ura,
+    bounds,
+    hms,
+    local,
+    md5,
+)
+from callhub.adapters.uscall.wsdl import CTI_INFOS, OPERATIONS
+
+
+class Pbx:
+    def __init__(
+        self,
+        token: str,
+        *,
+        clock: Callable[[], float],
+        rng: random.Random | None = None,
+        on_ring: Callable[[Call], None] | None = None,
+    ) -> None:
+        self.token = token
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.on_ring = on_ring
+        self.agents: dict[str, Agent] = {}
+        self.extens: dict[str, Exten] = {}
+        self.queues: dict[str, Queue] = {}
+        self.pauses: dict[str, Pause] = {}
+        self.trunks: list[dict[str, str]] = []
+        self.uras: dict[str, Ura] = {}
+        self.calls: list[Call] = []  # on extensions or dialling (not waiting in a queue)
+        self.cdrs: list[Cdr] = []
+        self.ura_cdrs: list[dict[str, Any]] = []
+        self._ids = itertools.count(int(clock()) * 100)
+
+    # -- the SOAP face ---------------------------------------------------------------
+
+    def call(self, operation: str, args: dict[str, str]) -> str:
+        """Run one function as the webservice does; the answer is its JSON string."""
+        try:
+            if args.get("token", "") != self.token:
+                raise PbxError("Token inválido")
+            handler = getattr(self, "op_" + operation)
+            params = {p: (args.get(p) or "").strip() for p in OPERATIONS[operation]}
+            result = handler(**params)
+        except PbxError as exc:
+            result = {"status": "erro", "mensagem": str(exc)}
+        return json.dumps(result, ensure_ascii=False)
+
+    @staticmethod
+    def _required(**values: str) -> None:
+        for name, value in values.items():
+            if not value:
+                raise PbxError(f"Parâmetro obrigatório não informado: {name}")
+
+    @staticmethod
+    def ok(message: str, **extra: Any) -> dict[str, Any]:
+        return {"status": "ok", "mensagem": message, **extra}
+
+    def _agent(self, num: str) -> Agent:
+        agent = self.agents.get(num)
+        if agent is None:
+            raise PbxError(f"Agente {num} não encontrado")
+        return agent
+
+    def _logged(self, num: str) -> Agent:
+        agent = self._agent(num)
+        if agent.ramal is None:
+            raise PbxError(f"Agente {num} não está logado")
+        return agent
+
+    def _exten(self, num: str) -> Exten:
+        exten = self.extens.get(num)
+        if exten is None:
+            raise PbxError(f"Ramal {num} não encontrado")
+        return exten
+
+    def _count_day(self, agent: Agent) -> None:
+        day = local(self.clock())[:10]
+        if agent.day != day:
+            agent.day, agent.received, agent.made = day, 0, 0
+
+    def op_getAgent(self) -> list[dict[str, Any]]:
+        return [
+            {"num": a.num, "nome": a.name, "senhamd5": md5(a.password), "filachave": a.key_queue}
+            for a in self.agents.values()
+        ]
+
+    def op_startCall(
+        self, tipo: str, origem: str, destino: str, categoria: str, idcti: str
+    ) -> dict[str, Any]:
+        self._required(tipo=tipo, origem=origem, destino=destino, categoria=categoria)
+        self._dial_rule(categoria, origem if tipo.startswith("clicktocal") else destino)
+        now = self.clock()
+        if tipo == "outbound":
+            exten = self._exten(origem)
+            if exten.call is not None:
+                raise PbxError(f"Ramal {origem} ocupado")
+            agent = self._agent_on(origem)
+            call = Call(
+                self._new_id(),
+                "Efetuada",
+                origem,
+                destino,
+                self._trunk(),
+                idcti=idcti,
+                ramal=origem,
+                agent=agent.num if agent else None,
+                arrived=now,
+                talk_seconds=self.rng.uniform(20, 90),
+                dialling_until=now + 2,
+            )
+            exten.call = call
+            if agent is not None:
+                self._count_day(agent)
+                agent.made += 1
+            self.calls.append(call)
+            return self.ok("Ligação iniciada", idcall=call.id)
+        if tipo in ("clicktocall", "clicktocal"):
+            queue = next((q for q in self.queues.values() if q.ddr == destino), None)
+            if queue is None:
+                raise PbxError(f"DDR {destino} não configurado")
+            call = Call(
+                self._new_id(),
+                "Click to call",
+                origem,
+                destino,
+                self._trunk(),
+                ddr=destino,
+                queue=queue.num,
+                idcti=idcti,
+                arrived=now + 3,
+                talk_seconds=self.rng.uniform(20, 90),
+                patience=self.rng.uniform(30, 120),
+            )
+            queue.waiting.append(call)
+            return self.ok("Ligação iniciada", idcall=call.id)
+        raise PbxError("tipo: use outbound ou clicktocall")
+
+    def _dial_rule(self, categoria: str, number: str) -> None:
+        if categoria not in {"1", "2"}:
+            raise PbxError(f"Categoria {categoria} não encontrada")
+        if not re.fullmatch(r"\d{2,15}", number):
+            raise PbxError(f"Número {number} fora da regra de discagem da categoria {categoria}")
+
+    def op_cdrSearch(
+        self, dataini: str, datafin: str, origem: str, destino: str, idunico: str
+    ) -> list[dict[str, Any]]:
+        start, end = bounds(dataini, datafin, self.clock())
+        return [
+            c.as_search()
+            for c in self.cdrs
+            if (idunico and idunico in (c.id, c.idcti))
+            or (
+                not idunico
+                and start <= c.when <= end
+                and (not origem or c.origin == origem)
+                and (not destino or c.destination == destino)
+            )
+        ]
+
+    def op_audioDownload(self, idunico: str, formato: str) -> dict[str, Any]:
+        self._required(idunico=idunico)
+        fmt = (formato or "wav").lower()
+        if fmt not in audio.FORMATS:
+            raise PbxError("formato: use mp3, ogg ou wav")
+        cdr = next((c for c in self.cdrs if idunico in (c.id, c.idcti) and c.audio), None)
+        if cdr is None:
+            raise PbxError(f"Gravação não encontrada para {idunico}")
+        return {
+            "Nomeaudio": cdr.audio.rsplit(".", 1)[0] + "." + fmt,
+            "Data": local(cdr.when),
+            "Tipo": cdr.kind,
+            "Status": cdr.status,
+            "Origem": cdr.origin,
+            "Destino": cdr.destination,
+            "arquivo_base_64": audio.recording_base64(cdr.id, min(cdr.talk, 4.0), fmt),
+        }
+
+    def op_agentLogin(self, agente: str, ramal: str, senhamd5: str, filachave: str) -> Any:
+        self._required(agente=agente, ramal=ramal, senhamd5=senhamd5)
+        agent = self._agent(agente)
+        if senhamd5.lower() != md5(agent.password):
+            raise PbxError("Senha do agente inválida")
+        exten = self._exten(ramal)
+        if exten.kind != "callcenter":
+            raise PbxError(f"Ramal {ramal} não é do tipo callcenter")
+        holder = self._agent_on(ramal)
+        if holder is not None and holder is not agent:
+            raise PbxError(f"Ramal {ramal} em uso pelo agente {holder.num}")
+        queue = filachave or agent.key_queue
+        if queue not in self.queues or self.queues[queue].kind != "callcenter":
+            raise PbxError(f"Fila {queue} não é uma fila de call center")
+        agent.ramal, agent.queues, agent.pause = ramal, [queue], None
+        return self.ok(f"Agente {agente} logado no ramal {ramal}")
+
+    def op_agentLogout(self, agente: str) -> dict[str, Any]:
+        self._required(agente=agente)
+        agent = self._logged(agente)
+        agent.ramal, agent.queues, agent.pause = None, [], None
+        return self.ok(f"Agente {agente} deslogado")
+
+    def op_agentStatus(self, agente: str) -> list[dict[str, Any]]:
+        agents = [self._agent(agente)] if agente else list(self.agents.values())
+        return [self._agent_status(a) for a in agents]
+
+    def _agent_status(self, a: Agent) -> dict[str, Any]:
+        self._count_day(a)
+        exten = self.extens.get(a.ramal or "")
+        call = exten.call if exten else None
+        if a.ramal is None:
+            status = "nao logado"
+        elif call is not None:
+            status = "tocando" if call.answered is None and call.ringing_since else "ocupado"
+        elif a.pause is not None:
+            status = "em pausa"
+        else:
+            status = "ocioso"
+        now = self.clock()
+        return {
+            "num": a.num,
+            "status": status,
+            "pausa": a.pause.name if a.pause else "",
+            "campanha": "",
+            "ramal": a.ramal or "",
+            "numero": (call.origin if call.kind != "Efetuada" else call.destination)
+            if call
+            else "",
+            "tempo": hms(now - call.answered) if call and call.answered else "",
+            "filas": ",".join(a.queues),
+            "recebidas": a.received,
+            "efetuadas": a.made,
+            "atendfila": ("Ativo" if call.kind == "Efetuada" else call.queue or "") if call else "",
+            "idcall": call.id if call else "",
+            "ddr": call.ddr if call else "",
+        }
+
+    def op_getPauses(self) -> list[dict[str, Any]]:
+        return [
+            {"id": p.id, "pause": p.name, "tempo": p.max_seconds, "filas": p.queues}
+            for p in self.pauses.values()
+        ]
+
+    def op_startPause(self, agente: str, idpausa: str) -> dict[str, Any]:
+        self._required(agente=agente, idpausa=idpausa)
+        agent = self._logged(agente)
+        pause = self.pauses.get(idpausa)
+        if pause is None:
+            raise PbxError(f"Pausa {idpausa} não encontrada")
+        if pause.queues != "ALL" and not set(agent.queues) & set(pause.queues.split(",")):
+            raise PbxError(f"Pausa {pause.name} não permitida nas filas do agente")
+        agent.pause = pause
+        return self.ok(f"Agente {agente} em pausa: {pause.name}")
+
+    def op_endPause(self, agente: str) -> dict[str, Any]:
+        self._required(agente=agente)
+        agent = self._logged(agente)
+        if agent.pause is None:
+            raise PbxError(f"Agente {agente} não está em pausa")
+        agent.pause = None
+        return self.ok(f"Agente {agente} disponível")
+
+    def op_hangupCall(self, ramal: str, agente: str) -> dict[str, Any]:
+        self._required(ramal=ramal)
+        num = self._logged(ramal).ramal if agente == "yes" else ramal
+        exten = self._exten(num or "")
+        if exten.call is None:
+            raise PbxError(f"Nenhuma ligação em curso no ramal {exten.num}")
+        self._finish(exten.call, self.clock())
+        return self.ok(f"Ligação do ramal {exten.num} desconectada")
+
+    def op_monitExten(self, srcramal: str, dstramal: str, agente: str, tipo: str) -> Any:
+        self._required(srcramal=srcramal, dstramal=dstramal)
+        kind = tipo or "escuta"
+        if kind not in ("escuta", "monitor", "conf"):
+            raise PbxError("tipo: use escuta, monitor ou conf")
+        src = self._exten(srcramal)
+        num = self._logged(dstramal).ramal if agente == "yes" else dstramal
+        dst = self._exten(num or "")
+        if dst.call is None or dst.call.answered is None:
+            raise PbxError(f"Nenhuma ligação em curso no ramal {dst.num}")
+        if src.call is not None:
+            raise PbxError(f"Ramal {srcramal} ocupado")
+        src.monitoring = dst.call
+        return self.ok(f"Monitoria ({kind}) do ramal {dst.num} iniciada no ramal {srcramal}")
+
+    def op_getExtens(self, ramal: str) -> list[dict[str, Any]]:
+        extens = [self._exten(ramal)] if ramal else list(self.extens.values())
+        return [{"num": e.num, "tipo": e.kind, "nome": e.name} for e in extens]
+
+    def op_extenStatus(self, tipo: str, ramal: str) -> list[dict[str, Any]]:
+        kind = tipo or "all"
+        if kind not in ("callcenter", "pbx", "all"):
+            raise PbxError("tipo: use callcenter, pbx ou all")
+        extens = [self._exten(ramal)] if ramal else list(self.extens.values())
+        now = self.clock()
+        out = []
+        for e in extens:
+            if kind != "all" and e.kind != kind:
+                continue
+            call = e.call or e.monitoring
+            if call is None:
+                status = "disponível" if e.ip else "indisponível"
+            elif call.dialling_until is not None and call.answered is None:
+                status = "discando"
+            elif call.answered is None:
+                status = "tocando"
+            else:
+                status = "ocupado"
+            out.append(
+                {
+                    "ramal": e.num,
+                    "status": status,
+                    "sigame": e.forward,
+                    "ip": e.ip,
+                    "numero": (call.destination if call.kind == "Efetuada" else call.origin)
+                    if call
+                    else "",
+                    "tempo": hms(now - call.answered) if call and call.answered else "",
+                }
+            )
+        return out
+
+    def op_getQueue(self, fila: str) -> list[dict[str, Any]]:
+        return [{"fila": q.num, "tipo": q.kind, "nome": q.name} for q in self._queues(fila)]
+
+    def _queues(self, fila: str) -> list[Queue]:
+        if not fila:
+            return list(self.queues.values())
+        if fila not in self.queues:
+            raise PbxError(f"Fila {fila} não encontrada")
+        return [self.queues[fila]]
+
+    def op_queueStatus(self, fila: str) -> list[dict[str, Any]]:
+        now = self.clock()
+        out = []
+        for q in self._queues(fila):
+            waiting = [c for c in q.waiting if c.arrived <= now]
+            out.append(
+                {
+                    "fila": q.num,
+                    "status": "busy" if waiting else "ok",
+                    "espera": len(waiting),
+                    "numeros": [
+                        {"numero": c.origin, "tempo": hms(now - c.arrived)} for c in waiting
+                    ],
+                }
+            )
+        return out
+
+    def op_cdrTariff(self, dataini: str, datafin: str) -> list[dict[str, Any]]:
+        start, end = bounds(dataini, datafin, self.clock())
+        out = []
+        for c in self.cdrs:
+            if c.kind != "Efetuada" or not start <= c.when <= end:
+                continue
+            exten = self.extens.get(c.ramal or "")
+            trunk = next((t for t in self.trunks if t["nome"] == c.trunk), {"canal": ""})
+            out.append(
+                {
+                    "datahorario": local(c.when),
+                    "ramalnum": c.ramal or "",
+                    "ramalnome": exten.name if exten else "",
+                    "ramalcanal": f"SIP/{c.ramal}-{c.id[-6:]}",
+                    "numero": c.destination,
+                    "tronconome": c.trunk,
+                    "truncocanal": f"{trunk['canal']}-{c.id[-4:]}",
+                    "statuscall": c.status,
+                    "durtotal": int(c.duration),
+                    "durcall": int(c.talk),
+                    "idcall": c.id,
+                }
+            )
+        return out
+
+    def op_listTrunk(self) -> list[dict[str, str]]:
+        return list(self.trunks)
+
+    def op_listURA(self, idura: str) -> list[dict[str, Any]]:
+        if idura and idura not in self.uras:
+            raise PbxError(f"URA {idura} não encontrada")
+        uras = [self.uras[idura]] if idura else list(self.uras.values())
+        return [
+            {
+                "id": u.id,
+                "nome": u.name,
+                "descricao": u.description,
+                "fluxos": [
+                    {
+                        "fluxo": f.num,
+                        "descricao": f.description,
+                        "audio": f.audio,
+                        "timeout": f.timeout,
+                        "repetir": f.repeat,
+                        "destino_invalido": f.invalid,
+                        "tipo_fluxo": f.kind,
+                        "palavras": [{"palavra": w, "destino": d} for w, d in f.words],
+                    }
+                    for f in u.flows
+                ],
+            }
+            for u in uras
+        ]
+
+    def op_startCallura(
+        self, idura: str, destino: str, categoria: str, idcti: str, **infos: str
+    ) -> dict[str, Any]:
+        self._required(idura=idura, destino=destino, categoria=categoria)
+        ura = self.uras.get(idura)
+        if ura is None:
+            raise PbxError(f"URA {idura} não encontrada")
+        self._dial_rule(categoria, destino)
+        now = self.clock()
+        call_id = self._new_id()
+        events = []
+        t = now + 4
+        flow = ura.flows[0]
+        spoken = flow.audio.split(":", 1)[1] if flow.audio.startswith("texto:") else flow.audio
+        for n, name in enumerate(CTI_INFOS, start=1):
+            spoken = spoken.replace(f"{{CTI_INFO{n}}}", infos.get(name, ""))
+        pressed = self.rng.choice([w.split(",")[0] for w, _ in flow.words] or [""])
+        dest = next((d for w, d in flow.words if pressed in w.split(",")), flow.invalid)
+        events.append(
+            {"datahora": local(t), "fluxo": flow.num, "evento": "AUDIO", "detalhe": spoken}
+        )
+        events.append(
+            {"datahora": local(t + 6), "fluxo": flow.num, "evento": "ENTRADA", "detalhe": pressed}
+        )
+        self.ura_cdrs.append(
+            {
+                "datahora": local(t + 6),
+                "ura": f"{ura.id} - {ura.name}",
+                "bilheteunico": call_id,
+                "ddr": "",
+                "origem": destino,
+                "destino": dest,
+                "tronco": self._trunk(),
+                "duracao": hms(10),
+                "fluxo": flow.num,
+                "palavra_origem": pressed,
+                "palavra_dest": pressed,
+                "evento": "SAIDA",
+                "status": "COMPLETADA",
+                "eventos": events,
+                "idcti": idcti,
+                "_when": t + 6,
+                "_ura": ura.id,
+            }
+        )
+        self._record(
+            Call(
+                call_id,
+                "Discador",
+                destino,
+                f"URA {ura.id}",
+                self._trunk(),
+                idcti=idcti,
+                arrived=now,
+                answered=t,
+                talk_seconds=10,
+            ),
+            status="COMPLETADA",
+            end=t + 10,
+        )
+        return self.ok("Discagem para URA iniciada", idcall=call_id)
+
+    def op_cdrURA(self, dataini: str, datafin: str, idura: str, idunico: str) -> Any:
+        start, end = bounds(dataini, datafin, self.clock())
+        return [
+            {k: v for k, v in r.items() if not k.startswith("_")}
+            for r in self.ura_cdrs
+            if (idunico and idunico in (r["bilheteunico"], r["idcti"]))
+            or (not idunico and start <= r["_when"] <= end and (not idura or r["_ura"] == idura))
+        ]
+
+    # -- time ------------------------------------------------------------------------
+
+    def arrive(
+        self, queue: str, number: str, *, talk: float | None = None, patience: float | None = None
+    ) -> Call:
+        """A caller dials in and waits in `queue`."""
+        q = self.queues[queue]
+        call = Call(
+            self._new_id(),
+            "Recebida",
+            number,
+            q.ddr or q.num,
+            self._trunk(),
+            ddr=q.ddr or "",
+            queue=q.num,
+            arrived=self.clock(),
+            talk_seconds=talk if talk is not None else self.rng.uniform(15, 60),
+            patience=patience if patience is not None else self.rng.uniform(20, 90),
+        )
+        q.waiting.append(call)
+        return call
+
+    def tick(self) -> None:
+        now = self.clock()
+        for q in self.queues.values():
+            for call in list(q.waiting):
+                if call.arrived <= now and now - call.arrived > call.patience:
+                    q.waiting.remove(call)
+                    self._record(call, status="ABANDONO", end=now)
+            while q.waiting and q.waiting[0].arrived <= now:
+                agent = self._free_agent(q.num)
+                if agent is None:
+                    break
+                call = q.waiting.pop(0)
+                exten = self.extens[agent.ramal or ""]
+                call.ramal, call.agent, call.ringing_since = exten.num, agent.num, now
+                exten.call = call
+                self.calls.append(call)
+                if self.on_ring is not None:
+                    self.on_ring(call)
+        for call in list(self.calls):
+            if call.answered is None:
+                if call.dialling_until is not None and now >= call.dialling_until:
+                    call.answered = now
+                elif call.ringing_since is not None and now - call.ringing_since >= RING_SECONDS:
+                    call.answered = now
+                    agent = self.agents.get(call.agent or "")
+                    if agent is not None:
+                        self._count_day(agent)
+                        agent.received += 1
+            elif now - call.answered >= call.talk_seconds:
+                self._finish(call, now)
+
+    def _free_agent(self, queue: str) -> Agent | None:
+        free = [
+            a
+            for a in self.agents.values()
+            if a.ramal
+            and queue in a.queues
+            and a.pause is None
+            and self.extens[a.ramal].call is None
+        ]
+        return free[0] if free else None
+
+    def _finish(self, call: Call, now: float) -> None:
+        if call in self.calls:
+            self.calls.remove(call)
+        for e in self.extens.values():
+            if e.call is call:
+                e.call = None
+            if e.monitoring is call:
+                e.monitoring = None
+        status = "COMPLETADA" if call.answered is not None else "NÃO ATENDIDA"
+        self._record(call, status=status, end=now)
+
+    def _record(self, call: Call, *, status: str, end: float) -> None:
+        answered = call.answered
+        wait = (answered if answered is not None else end) - call.arrived
+        talk = end - answered if answered is not None else 0.0
+        self.cdrs.append(
+            Cdr(
+                id=call.id,
+                when=call.arrived,
+                kind=call.kind,
+                ddr=call.ddr,
+                origin=call.origin,
+                destination=call.destination
+                if call.kind == "Efetuada"
+                else call.ramal or call.destination,
+                trunk=call.trunk,
+                wait=max(0, wait),
+                duration=max(0, end - call.arrived),
+                status=status,
+                idcti=call.idcti,
+                ramal=call.ramal,
+                queue=call.queue,
+                talk=max(0, talk),
+                audio=f"{call.id}.wav" if answered is not None else "",
+            )
+        )
+
+    def _agent_on(self, ramal: str) -> Agent | None:
+        return next((a for a in self.agents.values() if a.ramal == ramal), None)
+
+    def _trunk(self) -> str:
+        return self.rng.choice(self.trunks)["nome"] if self.trunks else ""
+
+    def _new_id(self) -> str:
+        return f"{next(self._ids)}.{self.rng.randrange(1000)}"
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state as JSON, for the simulator's control page and tests."""
+        return {
+            "agents": [self._agent_status(a) for a in self.agents.values()],
+            "queues": json.loads(self.call("queueStatus", {"token": self.token})),
+            "calls": len(self.calls),
+            "cdrs": len(self.cdrs),
+        }
