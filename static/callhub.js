@@ -36,3 +36,35 @@
     remember(Math.max(seqOf('pop-area', 'data-seq'), seqOf('recent-pops', 'data-max-seq')));
   });
 })();
+
+// Durations that count up on their own: time in state, waits, talk time and the wall
+// board's data age. The server sends when each began (data-since, epoch seconds); only
+// what changed travels, so the counting happens here.
+(function () {
+  'use strict';
+  function duration(seconds) {
+    var s = Math.max(0, Math.floor(seconds));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    var mm = (h && m < 10 ? '0' : '') + m, ss = (r < 10 ? '0' : '') + r;
+    return (h ? h + ':' : '') + mm + ':' + ss;
+  }
+  function tick() {
+    var now = Date.now() / 1000;
+    var els = document.querySelectorAll('[data-since]');
+    for (var i = 0; i < els.length; i++) {
+      var since = parseFloat(els[i].getAttribute('data-since'));
+      if (since) { els[i].textContent = duration(now - since); }
+    }
+    var meta = document.getElementById('board-meta');
+    if (meta) {
+      var updated = parseFloat(meta.getAttribute('data-updated') || '0');
+      var interval = parseFloat(meta.getAttribute('data-interval') || '2');
+      meta.classList.toggle('stale', !!updated && now - updated > 3 * interval + 3);
+    }
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    tick();
+    setInterval(tick, 1000);
+    document.body.addEventListener('htmx:wsAfterMessage', tick);
+  });
+})();

@@ -18,14 +18,16 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callhub.adapters.pbx55 import endpoint as pbx55_endpoint
+from callhub.adapters.uscall.link import USCallLink
+from callhub.board.poller import BoardPoller
 from callhub.broker import create_broker
 from callhub.settings import Settings
 from callhub.store.engine import Store
-from callhub.views import admin, agent, auth, calls
+from callhub.views import admin, agent, auth, board, calls
 from callhub.views.templating import STATIC_DIR, Renderer
 from callhub.webservices import telefonia
 from callhub.webservices.common import TokenStore
-from callhub.ws.endpoints import agent_socket
+from callhub.ws.endpoints import agent_socket, board_socket
 from callhub.ws.hub import Hub
 
 log = logging.getLogger("callhub")
@@ -130,9 +132,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.pbx55_token = pbx55_token
             app.state.pbx55_zone = ZoneInfo(settings.pbx55_timezone)
             app.state.telephony_params = telefonia.ParamsCache(store)
+            link = USCallLink(settings) if settings.uscall else None
+            app.state.uscall = link
+            if link is not None:
+                link.start()
+            poller = BoardPoller(broker=broker, store=store, settings=settings, link=link)
+            poller.start()
             try:
                 yield
             finally:
+                await poller.aclose()
+                if link is not None:
+                    await link.aclose()
                 await hub.close_all()
                 await broker.disconnect()
         finally:
@@ -145,9 +156,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *agent.routes,
             *admin.routes,
             *calls.routes,
+            *board.routes,
             *telefonia.routes,
             *pbx55_endpoint.routes,
             WebSocketRoute("/ws/atendimento", agent_socket),
+            WebSocketRoute("/ws/painel", board_socket),
             Route("/healthz", healthz),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

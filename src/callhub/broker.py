@@ -64,6 +64,21 @@ class Broker(ABC):
     async def set_tabs(self, channel: str, count: int) -> None:
         """Report how many tabs this process serves on `channel`."""
 
+    @abstractmethod
+    async def tab_counts(self, channels: list[str]) -> dict[str, int]:
+        """How many tabs all live processes serve on each of `channels`."""
+
+    @abstractmethod
+    async def lead(self, name: str, ttl_seconds: float) -> bool:
+        """Take or keep the lease `name` for this process; False while another holds it."""
+
+    @abstractmethod
+    async def put(self, key: str, value: str, ttl_seconds: float) -> None:
+        """Keep a value every process can read (the wall board's latest state)."""
+
+    @abstractmethod
+    async def get(self, key: str) -> str | None: ...
+
 
 class MemoryBroker(Broker):
     """One process: publishing is a function call into the hub."""
@@ -71,6 +86,8 @@ class MemoryBroker(Broker):
     def __init__(self) -> None:
         super().__init__()
         self._channels: set[str] = set()
+        self._values: dict[str, str] = {}
+        self._tabs: dict[str, int] = {}
 
     async def connect(self) -> None:
         pass
@@ -90,8 +107,33 @@ class MemoryBroker(Broker):
         return self._on_message(channel, message)
 
     async def set_tabs(self, channel: str, count: int) -> None:
-        pass
+        if count > 0:
+            self._tabs[channel] = count
+        else:
+            self._tabs.pop(channel, None)
 
+    async def tab_counts(self, channels: list[str]) -> dict[str, int]:
+        return {c: self._tabs.get(c, 0) for c in channels}
+
+    async def lead(self, name: str, ttl_seconds: float) -> bool:
+        return True  # one process: it always leads
+
+    async def put(self, key: str, value: str, ttl_seconds: float) -> None:
+        self._values[key] = value
+
+    async def get(self, key: str) -> str | None:
+        return self._values.get(key)
+
+
+# Take the lease when free, renew it when ours: one round trip, no race between the two.
+_LEAD = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
 
 # PUBLISH, then add up the tab counts of the live processes serving the channel: one round trip.
 _PUBLISH_AND_COUNT = """
@@ -128,6 +170,7 @@ class RedisBroker(Broker):
         self._listener: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._script: Any = None
+        self._lead_script: Any = None
         self._connected = asyncio.Event()
 
     @property
@@ -151,6 +194,7 @@ class RedisBroker(Broker):
         # skip the resync of the tabs, and pops published in the gap would wait for a reload.
         self._sub_redis = Redis.from_url(self.url, retry=Retry(NoBackoff(), 0), **options)
         self._script = self._redis.register_script(_PUBLISH_AND_COUNT)
+        self._lead_script = self._redis.register_script(_LEAD)
         try:
             await self._redis.ping()
         except Exception as exc:
@@ -219,6 +263,46 @@ class RedisBroker(Broker):
                 await self._redis.hset(self._tabs_key(channel), self.process_id, count)
             else:
                 await self._redis.hdel(self._tabs_key(channel), self.process_id)
+
+    async def tab_counts(self, channels: list[str]) -> dict[str, int]:
+        assert self._redis is not None
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.zrangebyscore(self._procs_key, time.time() - self.process_ttl_seconds, "+inf")
+            for channel in channels:
+                pipe.hgetall(self._tabs_key(channel))
+            alive, *counts = await pipe.execute()
+        except Exception as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+        live = set(alive)
+        return {
+            channel: sum(int(n) for proc, n in per_proc.items() if proc in live)
+            for channel, per_proc in zip(channels, counts, strict=True)
+        }
+
+    async def lead(self, name: str, ttl_seconds: float) -> bool:
+        assert self._lead_script is not None
+        try:
+            key = f"{self.prefix}:lead:{name}"
+            args = [self.process_id, int(ttl_seconds * 1000)]
+            return bool(await self._lead_script(keys=[key], args=args))
+        except Exception as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+
+    async def put(self, key: str, value: str, ttl_seconds: float) -> None:
+        assert self._redis is not None
+        try:
+            await self._redis.set(f"{self.prefix}:value:{key}", value, px=int(ttl_seconds * 1000))
+        except Exception as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+
+    async def get(self, key: str) -> str | None:
+        assert self._redis is not None
+        try:
+            value = await self._redis.get(f"{self.prefix}:value:{key}")
+        except Exception as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+        return None if value is None else str(value)
 
     async def _beat(self) -> None:
         assert self._redis is not None

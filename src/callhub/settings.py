@@ -54,6 +54,14 @@ class Settings:
     pbx55_timezone: str = "America/Sao_Paulo"
     uscall_wsdl: str | None = None
     uscall_token: str | None = None
+    uscall_verify_tls: bool = True
+    uscall_timeout: float = 5.0
+    # The dialling rule ("categoria") for the calls callhub asks USCall to make.
+    uscall_category: str = "1"
+    # The site's zone: where "today" starts for the wall board's counts.
+    timezone: str = "America/Sao_Paulo"
+    board_poll_seconds: float = 2.0
+    service_level_seconds: int = 20
     demo: bool = False
     # How far back a tab that opens or reconnects is given the pops it has not seen.
     pop_window_seconds: int = 600
@@ -80,6 +88,14 @@ class Settings:
             pbx55_timezone=env.get("CALLHUB_PBX55_TIMEZONE") or cls.pbx55_timezone,
             uscall_wsdl=env.get("CALLHUB_USCALL_WSDL") or None,
             uscall_token=env.get("CALLHUB_USCALL_TOKEN") or None,
+            uscall_verify_tls=_bool(env, "CALLHUB_USCALL_VERIFY_TLS", True),
+            uscall_timeout=_float(env, "CALLHUB_USCALL_TIMEOUT", cls.uscall_timeout),
+            uscall_category=env.get("CALLHUB_USCALL_CATEGORY") or cls.uscall_category,
+            timezone=env.get("CALLHUB_TIMEZONE") or cls.timezone,
+            board_poll_seconds=_float(env, "CALLHUB_BOARD_POLL_SECONDS", cls.board_poll_seconds),
+            service_level_seconds=_int(
+                env, "CALLHUB_SERVICE_LEVEL_SECONDS", cls.service_level_seconds
+            ),
             demo=_bool(env, "CALLHUB_DEMO", False),
             pop_window_seconds=_int(env, "CALLHUB_POP_WINDOW_SECONDS", cls.pop_window_seconds),
             tab_queue_size=_int(env, "CALLHUB_TAB_QUEUE_SIZE", cls.tab_queue_size),
@@ -90,15 +106,30 @@ class Settings:
             https_only_cookies=_bool(env, "CALLHUB_HTTPS_ONLY", False),
         )
 
+    @property
+    def uscall(self) -> bool:
+        return bool(self.uscall_wsdl and self.uscall_token)
+
     def check(self) -> None:
         """Secrets have no default that works in production."""
-        try:
-            ZoneInfo(self.pbx55_timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"CALLHUB_PBX55_TIMEZONE: unknown time zone {self.pbx55_timezone!r}"
-                " (an IANA name such as America/Sao_Paulo)"
-            ) from None
+        for name, zone in (
+            ("CALLHUB_PBX55_TIMEZONE", self.pbx55_timezone),
+            ("CALLHUB_TIMEZONE", self.timezone),
+        ):
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(
+                    f"{name}: unknown time zone {zone!r} (an IANA name such as America/Sao_Paulo)"
+                ) from None
+        if bool(self.uscall_wsdl) != bool(self.uscall_token):
+            raise ConfigError("CALLHUB_USCALL_WSDL and CALLHUB_USCALL_TOKEN go together")
+        if not 0.2 <= self.board_poll_seconds <= 300:
+            raise ConfigError("CALLHUB_BOARD_POLL_SECONDS must be between 0.2 and 300")
+        if not 0 < self.uscall_timeout <= 120:
+            raise ConfigError("CALLHUB_USCALL_TIMEOUT must be between 0 and 120 seconds")
+        if not 1 <= self.service_level_seconds <= 3600:
+            raise ConfigError("CALLHUB_SERVICE_LEVEL_SECONDS must be between 1 and 3600")
         if self.demo:
             return
         missing = [

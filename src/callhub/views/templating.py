@@ -41,6 +41,16 @@ DIRECTION_LABELS = {
     "sms": i18n.N_("SMS"),
     "": i18n.N_("Ligação"),
 }
+AGENT_STATE_LABELS = {
+    "available": i18n.N_("Disponível"),
+    "busy": i18n.N_("Em ligação"),
+    "ringing": i18n.N_("Tocando"),
+    "paused": i18n.N_("Em pausa"),
+    "exten_down": i18n.N_("Ramal inoperante"),
+    "unknown": i18n.N_("Desconhecido"),
+    "login_error": i18n.N_("Erro de login"),
+    "logged_out": i18n.N_("Fora da fila"),
+}
 DISPLAY_ZONE = ZoneInfo("America/Sao_Paulo")
 
 
@@ -114,6 +124,19 @@ def _make_env(locale: str) -> Environment:
     env.globals["URGENCY_LABELS"] = URGENCY_LABELS
     env.globals["TYPE_LABELS"] = TYPE_LABELS
     env.globals["DIRECTION_LABELS"] = DIRECTION_LABELS
+    env.globals["AGENT_STATE_LABELS"] = AGENT_STATE_LABELS
+
+    def clock(epoch: float | None) -> str:
+        if not epoch:
+            return ""
+        value = datetime.fromtimestamp(epoch, DISPLAY_ZONE)
+        return format_datetime(value, "HH:mm:ss", tzinfo=DISPLAY_ZONE, locale=babel_locale)
+
+    def percent(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.0f}%"
+
+    env.filters["clock"] = clock
+    env.filters["percent"] = percent
     env.globals["STATUSES"] = list(Status)
     env.globals["service_options"] = service_options
     return env

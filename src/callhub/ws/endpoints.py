@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from callhub import i18n
+from callhub.board.model import Board, changes
+from callhub.broker import BrokerUnavailable
 from callhub.store import users
-from callhub.ws.hub import CLOSE_TRY_AGAIN, Hub, Tab
+from callhub.store.models import Role, User
+from callhub.ws.hub import BOARD_CHANNEL, CLOSE_TRY_AGAIN, Hub, Tab
 
 log = logging.getLogger("callhub.ws")
 
@@ -27,10 +31,53 @@ def origin_allowed(ws: WebSocket) -> bool:
     return urlsplit(origin).netloc == host
 
 
+def _session_user_id(ws: WebSocket) -> int | None:
+    user_id = ws.session.get("user_id") if "session" in ws.scope else None
+    return user_id if isinstance(user_id, int) and origin_allowed(ws) else None
+
+
+def _tab(ws: WebSocket, hub: Hub, user: User, ramal: str) -> Tab:
+    locale = ws.session.get("locale") or i18n.negotiate(ws.headers.get("accept-language"))
+    assert user.id is not None
+    return Tab(
+        ws,
+        user_id=user.id,
+        user_name=user.name,
+        can_execute=user.can_execute,
+        locale=locale if locale in i18n.AVAILABLE else i18n.DEFAULT,
+        ramal=ramal,
+        queue_size=hub.settings.tab_queue_size,
+    )
+
+
+async def _serve(
+    ws: WebSocket,
+    tab: Tab,
+    first_frames: Callable[[], Awaitable[list[str]]],
+    detach: Callable[[Tab], Awaitable[None]],
+) -> None:
+    """Send the first frames, then stream the tab's queue until either side goes."""
+    timeout: float = ws.app.state.hub.settings.tab_send_timeout
+    receiver = asyncio.create_task(_receive_until_closed(ws, tab))
+    try:
+        for frame in await first_frames():
+            await _send(ws, frame, timeout)
+        await _stream(ws, tab, timeout)
+    except (WebSocketDisconnect, OSError, RuntimeError, TimeoutError, BrokerUnavailable) as exc:
+        log.debug("tab on %r gone: %r", tab.ramal, exc)
+        if isinstance(exc, TimeoutError):
+            await _close(ws, CLOSE_TRY_AGAIN)
+    finally:
+        receiver.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await receiver
+        await detach(tab)
+
+
 async def agent_socket(ws: WebSocket) -> None:
     hub: Hub = ws.app.state.hub
-    user_id = ws.session.get("user_id") if "session" in ws.scope else None
-    if not isinstance(user_id, int) or not origin_allowed(ws):
+    user_id = _session_user_id(ws)
+    if user_id is None:
         await ws.close(code=CLOSE_POLICY)
         return
     user, extension = await hub.store.run(
@@ -42,34 +89,40 @@ async def agent_socket(ws: WebSocket) -> None:
     if user is None or not user.active or extension is None:
         await ws.close(code=CLOSE_POLICY)
         return
-    locale = ws.session.get("locale") or i18n.negotiate(ws.headers.get("accept-language"))
     after_raw = ws.query_params.get("after", "")
     await ws.accept()
-    tab = Tab(
-        ws,
-        user_id=user_id,
-        user_name=user.name,
-        can_execute=user.can_execute,
-        locale=locale if locale in i18n.AVAILABLE else i18n.DEFAULT,
-        ramal=extension.ramal,
-        queue_size=hub.settings.tab_queue_size,
-    )
+    tab = _tab(ws, hub, user, extension.ramal)
     await hub.attach(tab)
-    receiver = asyncio.create_task(_receive_until_closed(ws, tab))
-    try:
+
+    async def first_frames() -> list[str]:
         after = int(after_raw) if after_raw.isdigit() else await hub.start_after(tab.ramal)
-        for frame in await hub.catch_up(tab, after):
-            await _send(ws, frame, hub.settings.tab_send_timeout)
-        await _stream(ws, tab, hub.settings.tab_send_timeout)
-    except (WebSocketDisconnect, OSError, RuntimeError, TimeoutError) as exc:
-        log.debug("tab on %s gone: %r", tab.ramal, exc)
-        if isinstance(exc, TimeoutError):
-            await _close(ws, CLOSE_TRY_AGAIN)
-    finally:
-        receiver.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await receiver
-        await hub.detach(tab)
+        return await hub.catch_up(tab, after)
+
+    await _serve(ws, tab, first_frames, hub.detach)
+
+
+async def board_socket(ws: WebSocket) -> None:
+    """A wall board tab: the whole board at once, then the rows that change."""
+    hub: Hub = ws.app.state.hub
+    user_id = _session_user_id(ws)
+    if user_id is None:
+        await ws.close(code=CLOSE_POLICY)
+        return
+    user = await hub.store.run(lambda s: users.get_user(session=s, user_id=user_id))
+    if user is None or not user.active or user.role not in (Role.supervisor, Role.admin):
+        await ws.close(code=CLOSE_POLICY)
+        return
+    await ws.accept()
+    tab = _tab(ws, hub, user, "")
+    await hub.attach_board(tab)
+
+    async def first_frames() -> list[str]:
+        raw = await hub.broker.get(BOARD_CHANNEL)
+        if raw is None:
+            return []
+        return [hub.render_board(tab.locale, changes(None, Board.from_json(raw)))]
+
+    await _serve(ws, tab, first_frames, hub.detach_board)
 
 
 async def _stream(ws: WebSocket, tab: Tab, timeout: float) -> None:

@@ -34,6 +34,7 @@ CLOSE_NORMAL = 1000
 CLOSE_SERVICE_RESTART = 1012  # htmx's ws extension reconnects on 1006, 1011, 1012, 1013
 CLOSE_TRY_AGAIN = 1013
 DELIVERY_BATCH_SECONDS = 0.05
+BOARD_CHANNEL = "board"
 
 
 def channel_of(ramal: str) -> str:
@@ -122,6 +123,10 @@ class Hub:
         self.renderer = renderer
         self.settings = settings
         self.tabs: dict[str, set[Tab]] = {}
+        # Wall board tabs, all on the one "board" channel.
+        self.board_tabs: set[Tab] = set()
+        # Whether the board offers USCall's actions (monitor, hang up).
+        self.board_actions = settings.uscall
         self.services: list[catalog.ServiceItem] = []
         self._background: set[asyncio.Task[Any]] = set()
         # Delivery counts waiting to be written (seq -> tabs reached), in batches.
@@ -148,6 +153,31 @@ class Hub:
         if not tabs:
             del self.tabs[tab.ramal]
             await self.broker.unsubscribe(channel_of(tab.ramal))
+
+    async def attach_board(self, tab: Tab) -> None:
+        first = not self.board_tabs
+        self.board_tabs.add(tab)
+        if first:
+            await self.broker.subscribe(BOARD_CHANNEL)
+
+    async def detach_board(self, tab: Tab) -> None:
+        if tab not in self.board_tabs:
+            return
+        self.board_tabs.discard(tab)
+        if not self.board_tabs:
+            await self.broker.unsubscribe(BOARD_CHANNEL)
+
+    def render_board(self, locale: str, message: dict[str, Any]) -> str:
+        return self.renderer.render(
+            "fragments/board_update.html",
+            locale,
+            layout=message["layout"],
+            queues=message["queues"],
+            agents=message["agents"],
+            meta=message["meta"],
+            actions=self.board_actions,
+            interval=self.settings.board_poll_seconds,
+        )
 
     async def refresh_services(self) -> None:
         self.services = await self.store.run(lambda s: catalog.list_services(session=s))
@@ -182,6 +212,8 @@ class Hub:
     # -- messages from the broker ----------------------------------------------------
 
     def on_message(self, channel: str, data: str) -> int:
+        if channel == BOARD_CHANNEL:
+            return self._fan_out_board(json.loads(data))
         if not channel.startswith("ext:"):
             return 0
         tabs = self.tabs.get(channel[4:])
@@ -219,6 +251,15 @@ class Hub:
             for tab in tabs:
                 tab.offer(None, rendered[(tab.locale, tab.can_execute)])
         return 0
+
+    def _fan_out_board(self, message: dict[str, Any]) -> int:
+        rendered: dict[str, str] = {}
+        for tab in list(self.board_tabs):
+            html = rendered.get(tab.locale)
+            if html is None:
+                html = rendered[tab.locale] = self.render_board(tab.locale, message)
+            tab.offer(None, html)
+        return len(self.board_tabs)
 
     def _fan_out_pop(self, tabs: set[Tab], message: dict[str, Any]) -> int:
         seq = int(message["seq"])
@@ -378,7 +419,7 @@ class Hub:
                 self._fan_out_pop(tabs, pop_message(pop))
 
     async def close_all(self, code: int = CLOSE_SERVICE_RESTART) -> None:
-        for tabs in list(self.tabs.values()):
+        for tabs in [*self.tabs.values(), self.board_tabs]:
             for tab in list(tabs):
                 tab.close_soon(code)
         for task in list(self._background):

@@ -1,0 +1,109 @@
+"""What the wall board reads from callhub's own records: today's calls per queue and per
+extension, and who holds each extension."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, or_, select
+
+from callhub.store.models import Call, CallDirection, Extension, User, utcnow
+
+# How PBXs spell an answered or an abandoned call (compared case-insensitively).
+ANSWERED = {"atendida", "atendido", "completada", "answered", "completed"}
+ABANDONED = {"abandono", "abandonada", "abandonado", "abandoned", "não atendida", "nao atendida"}
+# Sources whose end of call is reported: only their open calls count as "on a call".
+ENDS_REPORTED = ("55pbx", "uscall")
+OPEN_CALL_HOURS = 4
+
+
+@dataclass
+class QueueDay:
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    within_target: int = 0
+
+
+@dataclass
+class ExtensionDay:
+    ramal: str
+    user: str | None = None
+    received: int = 0
+    made: int = 0
+    number: str = ""
+    call_since: datetime | None = None
+
+
+def queue_day(*, session: Session, since: datetime, target_seconds: int) -> dict[str, QueueDay]:
+    """Receptive calls per queue since `since`: offered, answered, abandoned, and answered
+    within `target_seconds` of waiting."""
+    talked = col(Call.talk_seconds) > 0
+    within = func.coalesce(col(Call.wait_seconds), 0) <= target_seconds
+    statement = (
+        sa_select(
+            col(Call.queue),
+            col(Call.status),
+            case((talked, 1), else_=0),
+            case((within, 1), else_=0),
+            func.count(),
+        )
+        .where(
+            col(Call.started_at) >= since,
+            col(Call.queue).is_not(None),
+            or_(col(Call.direction).is_(None), Call.direction == CallDirection.receptive),
+        )
+        .group_by(col(Call.queue), col(Call.status), talked, within)
+    )
+    out: dict[str, QueueDay] = {}
+    for queue, status, talk, ok, count in session.execute(statement):
+        day = out.setdefault(str(queue), QueueDay())
+        day.offered += count
+        said = (status or "").strip().casefold()
+        if talk or said in ANSWERED:
+            day.answered += count
+            day.within_target += count if ok else 0
+        elif said in ABANDONED or said.startswith("abandon"):
+            day.abandoned += count
+    return out
+
+
+def extension_day(*, session: Session, since: datetime) -> dict[str, ExtensionDay]:
+    """Every registered extension with its agent, calls today, and the open call if any."""
+    out: dict[str, ExtensionDay] = {}
+    for ramal, name in session.exec(
+        select(Extension.ramal, User.name).join(User, col(User.id) == Extension.user_id)
+    ):
+        out[ramal] = ExtensionDay(ramal, user=name)
+    made = col(Call.direction) == CallDirection.active
+    counts = session.exec(
+        select(Call.ramal, case((made, 1), else_=0), func.count())
+        .where(col(Call.started_at) >= since, col(Call.ramal).in_(list(out)))
+        .where(col(Call.direction).is_(None) | (Call.direction != CallDirection.sms))
+        .group_by(Call.ramal, made)
+    )
+    for ext, is_made, count in counts:
+        day = out[str(ext)]
+        if is_made:
+            day.made += count
+        else:
+            day.received += count
+    open_calls = session.exec(
+        select(Call.ramal, Call.number, Call.started_at)
+        .where(
+            col(Call.ramal).in_(list(out)),
+            col(Call.source).in_(ENDS_REPORTED),
+            col(Call.started_at) >= utcnow() - timedelta(hours=OPEN_CALL_HOURS),
+            col(Call.ended_at).is_(None),
+            col(Call.end_seen_at).is_(None),
+            col(Call.start_seen_at).is_not(None),
+        )
+        .order_by(col(Call.started_at))
+    )
+    for ext, number, started in open_calls:
+        day = out[str(ext)]
+        day.number, day.call_since = number or "", started
+    return out

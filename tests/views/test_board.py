@@ -1,0 +1,212 @@
+"""The wall board through a real server: fed by the USCall simulator, or by callhub alone."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import websockets
+
+from callhub.adapters.uscall import USCallClient
+from support import USCALL_TOKEN, Agent, Cluster, Server, Tab, USCallSim, push55
+
+
+def uscall_env(sim: USCallSim, token: str = USCALL_TOKEN) -> dict[str, str]:
+    return {
+        "CALLHUB_USCALL_WSDL": sim.wsdl,
+        "CALLHUB_USCALL_TOKEN": token,
+        "CALLHUB_BOARD_POLL_SECONDS": "0.3",
+    }
+
+
+async def board_tab(supervisor: Agent) -> Tab:
+    url = supervisor.server.url.replace("http", "ws") + "/ws/painel"
+    ws = await websockets.connect(url, additional_headers={"Cookie": supervisor.cookie})
+    tab = Tab(ws, [])
+    supervisor.tabs.append(tab)
+    return tab
+
+
+def row(frame: str, row_id: str) -> str:
+    found = re.search(rf'<tr id="{row_id}".*?</tr>', frame, re.S)
+    return found.group(0) if found else ""
+
+
+def latest_row(tab: Tab, row_id: str) -> str:
+    """The row as the page shows it now: its newest version in the frames received."""
+    for frame in reversed(tab.frames):
+        found = row(frame, row_id)
+        if found:
+            return found
+    return ""
+
+
+async def wait_row(tab: Tab, row_id: str, *texts: str, timeout: float = 8.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = latest_row(tab, row_id)
+        if found and all(t in found for t in texts):
+            return found
+        await tab.next(max(0.01, deadline - time.monotonic()))
+
+
+async def wait_frame(tab: Tab, check: object, timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = await tab.next(max(0.01, deadline - time.monotonic()))
+        if check(frame):  # type: ignore[operator]
+            return frame
+
+
+@pytest.fixture
+async def pbx(uscall_sim: USCallSim) -> AsyncIterator[USCallClient]:
+    client = await USCallClient.connect(uscall_sim.wsdl, USCALL_TOKEN)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def test_the_board_follows_the_pbx(
+    cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
+) -> None:
+    server = cluster.server(**uscall_env(uscall_sim))
+    supervisor = await Agent(server, "supervisor").login()
+    agents.append(supervisor)
+    page = await supervisor.http.get("/painel")
+    assert page.status_code == 200 and 'ws-connect="/ws/painel"' in page.text
+    tab = await board_tab(supervisor)
+
+    # Agent 104 starts logged in to queue 901 and idle.
+    found = await wait_row(tab, "a-104", "Disponível")
+    assert "Diego Rocha" in found and "2004" in found
+
+    await pbx.start_pause("104", "2")
+    await wait_row(tab, "a-104", "Em pausa", "Banheiro")
+    paused = latest_row(tab, "q-901")
+    assert paused.count('<td class="num">1</td>') == 2  # logged in 1, paused 1
+
+    await uscall_sim.arrive("901", "11987654321", talk="2", patience="60")
+    queue = await wait_row(tab, "q-901", '<td class="num big">1</td>')
+    assert "data-since" in queue  # the longest wait counts up in the page
+
+    await pbx.end_pause("104")
+    busy = await wait_row(tab, "a-104", "Em ligação")
+    assert "(11) 98765-4321" in busy
+    queue = await wait_row(tab, "q-901", '<td class="num big">0</td>')
+    # Answered, and recorded: offered 1, answered 1, within the 20 s target.
+    await wait_row(tab, "q-901", '<td class="num">100%</td>', timeout=10)
+    await wait_row(tab, "a-104", "Disponível", timeout=10)
+
+    # Only what changed travels: an idle board sends its meta line and nothing else.
+    await asyncio.sleep(0.5)
+    quiet = await tab.next(3)
+    assert 'id="board-meta"' in quiet and "<tr" not in quiet
+
+
+async def test_monitor_and_hang_up_from_the_board(
+    cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
+) -> None:
+    server = cluster.server(**uscall_env(uscall_sim))
+    supervisor = await Agent(server, "supervisor").login()
+    agents.append(supervisor)
+    await pbx.agent_login("101", "2001", hashlib.md5(b"senha101").hexdigest())
+    await pbx.start_call("outbound", "2001", "11987654321", "1")
+    tab = await board_tab(supervisor)
+    found = await wait_row(tab, "a-101", "Em ligação")
+    assert 'hx-post="/painel/monitorar"' in found
+    while latest_row(tab, "a-101").count("data-since") < 2:  # answered: talk time counts
+        await tab.next()
+
+    r = await supervisor.http.post(
+        "/painel/monitorar", data={"agente": "101", "ramal_origem": "2100", "tipo": "escuta"}
+    )
+    assert r.status_code == 200 and "Monitoria (escuta)" in r.text, r.text
+    r = await supervisor.http.post(
+        "/painel/monitorar", data={"agente": "101", "ramal_origem": "", "tipo": "escuta"}
+    )
+    assert r.status_code == 400 and "ramal_origem" in r.text
+    r = await supervisor.http.post(
+        "/painel/monitorar", data={"agente": "101", "ramal_origem": "2100", "tipo": "shout"}
+    )
+    assert r.status_code == 400 and "tipo" in r.text
+
+    r = await supervisor.http.post("/painel/desligar", data={"agente": "101"})
+    assert r.status_code == 200 and "desconectada" in r.text
+    await wait_row(tab, "a-101", "Disponível")
+    r = await supervisor.http.post("/painel/desligar", data={"agente": "101"})
+    assert r.status_code == 502 and "Nenhuma ligação em curso" in r.text
+
+    agent = await Agent(server, "agente").login("2001")
+    agents.append(agent)
+    assert (await agent.http.get("/painel")).status_code == 403
+    assert (await agent.http.post("/painel/desligar", data={"agente": "101"})).status_code == 403
+
+
+async def test_the_board_warns_while_uscall_is_unreachable_and_recovers(
+    cluster: Cluster, uscall_sim: USCallSim, agents: list[Agent]
+) -> None:
+    server = cluster.server(**uscall_env(uscall_sim))
+    supervisor = await Agent(server, "supervisor").login()
+    agents.append(supervisor)
+    tab = await board_tab(supervisor)
+    await wait_row(tab, "a-103", "Disponível")
+
+    uscall_sim.stop()
+    frame = await wait_frame(tab, lambda f: "USCall não responde" in f)
+    assert "unreachable" in frame
+    page = await supervisor.http.get("/painel")
+    assert "USCall não responde" in page.text and 'id="a-103"' in page.text  # last rows kept
+
+    uscall_sim.start()
+    await wait_frame(tab, lambda f: 'id="board-meta"' in f and "USCall não responde" not in f)
+
+
+async def test_a_wrong_token_is_surfaced_on_the_board(
+    cluster: Cluster, uscall_sim: USCallSim, agents: list[Agent]
+) -> None:
+    server = cluster.server(**uscall_env(uscall_sim, token="not-the-token"))
+    supervisor = await Agent(server, "supervisor").login()
+    agents.append(supervisor)
+    tab = await board_tab(supervisor)
+    await wait_frame(tab, lambda f: "Token inválido" in f)
+
+
+async def test_a_55pbx_only_site_has_a_board_too(cluster: Cluster, agents: list[Agent]) -> None:
+    server: Server = cluster.server(CALLHUB_BOARD_POLL_SECONDS="0.3")
+    agent = await Agent(server, "agente").login("2001")
+    agents.append(agent)
+    await agent.tab()
+    supervisor = await Agent(server, "supervisor").login()
+    agents.append(supervisor)
+    tab = await board_tab(supervisor)
+    await wait_row(tab, "a-r2001", "Disponível", "Ana Agente")
+
+    base = {
+        "call_id": "b-1",
+        "call_type": "receptive",
+        "call_queue": "Suporte N1",
+        "branch_mask": "2001",
+        "call_area_code": "11",
+        "call_number": "987654321",
+        "call_time_waiting": 8,
+    }
+    now = datetime.now(ZoneInfo("America/Sao_Paulo")).strftime("%Y-%m-%d %H:%M:%S")
+    assert (await push55(server, {**base, "call_date": now})).status_code == 200
+    busy = await wait_row(tab, "a-r2001", "Em ligação")
+    assert "(11) 98765-4321" in busy
+    end = {**base, "call_status": "atendida", "call_time": 30, "call_duration": 38}
+    await push55(server, end)
+    queue = await wait_row(tab, "q-Suporte N1", "100%")
+    assert '<td class="num big">—</td>' in queue  # no PBX says who waits
+    await wait_row(tab, "a-r2001", "Disponível")
+
+    abandoned = {**base, "call_id": "b-2", "call_status": "abandonada", "call_time": 0}
+    await push55(server, abandoned)
+    await wait_row(tab, "q-Suporte N1", "50%")
