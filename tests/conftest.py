@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from support import Agent, Cluster, RedisServer, Server, USCallSim, seed
+from callhub.adapters.uscall import USCallClient
+from support import USCALL_TOKEN, Agent, Cluster, RedisServer, Server, USCallSim, seed
 
 
 @pytest.fixture
@@ -55,3 +56,13 @@ def uscall_sim(tmp_path: Path) -> Iterator[USCallSim]:
         yield sim
     finally:
         sim.stop()
+
+
+@pytest.fixture
+async def pbx(uscall_sim: USCallSim) -> AsyncIterator[USCallClient]:
+    """callhub's own USCall client, talking to the simulator."""
+    client = await USCallClient.connect(uscall_sim.wsdl, USCALL_TOKEN, timeout=5)
+    try:
+        yield client
+    finally:
+        await client.aclose()

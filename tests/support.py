@@ -144,7 +144,7 @@ class Cluster:
     extra_env: dict[str, str] = field(default_factory=dict)
     servers: list[Server] = field(default_factory=list)
 
-    def server(self, **env: str) -> Server:
+    def server(self, port: int | None = None, **env: str) -> Server:
         full = {
             **os.environ,
             "CALLHUB_DATABASE_URL": self.database_url,
@@ -157,7 +157,7 @@ class Cluster:
         }
         if self.redis_url:
             full["CALLHUB_REDIS_URL"] = self.redis_url
-        server = Server(free_port(), full, self.tmp / f"server-{len(self.servers)}.log")
+        server = Server(port or free_port(), full, self.tmp / f"server-{len(self.servers)}.log")
         server.start()
         self.servers.append(server)
         return server

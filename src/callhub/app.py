@@ -23,7 +23,7 @@ from callhub.board.poller import BoardPoller
 from callhub.broker import create_broker
 from callhub.settings import Settings
 from callhub.store.engine import Store
-from callhub.views import admin, agent, auth, board, calls
+from callhub.views import admin, agent, agent_uscall, auth, board, calls
 from callhub.views.templating import STATIC_DIR, Renderer
 from callhub.webservices import telefonia
 from callhub.webservices.common import TokenStore
@@ -108,6 +108,7 @@ async def healthz(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     renderer = Renderer()
+    renderer.set_global("uscall", settings.uscall)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *admin.routes,
             *calls.routes,
             *board.routes,
+            *agent_uscall.routes,
             *telefonia.routes,
             *pbx55_endpoint.routes,
             WebSocketRoute("/ws/atendimento", agent_socket),

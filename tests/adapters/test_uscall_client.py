@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import io
 import wave
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,15 +22,6 @@ from callhub.adapters.uscall.wsdl import OPERATIONS
 from support import USCALL_TOKEN, USCallSim, free_port
 
 ZONE = ZoneInfo("America/Sao_Paulo")
-
-
-@pytest.fixture
-async def pbx(uscall_sim: USCallSim) -> AsyncIterator[USCallClient]:
-    client = await USCallClient.connect(uscall_sim.wsdl, USCALL_TOKEN, timeout=5)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 async def wait_until(check: object, timeout: float = 8.0) -> None:

@@ -6,11 +6,9 @@ import asyncio
 import hashlib
 import re
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 import websockets
 
 from callhub.adapters.uscall import USCallClient
@@ -62,15 +60,6 @@ async def wait_frame(tab: Tab, check: object, timeout: float = 10.0) -> str:
         frame = await tab.next(max(0.01, deadline - time.monotonic()))
         if check(frame):  # type: ignore[operator]
             return frame
-
-
-@pytest.fixture
-async def pbx(uscall_sim: USCallSim) -> AsyncIterator[USCallClient]:
-    client = await USCallClient.connect(uscall_sim.wsdl, USCALL_TOKEN)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 async def test_the_board_follows_the_pbx(

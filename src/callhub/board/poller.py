@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -122,8 +122,27 @@ class BoardPoller:
         message = changes(self.last, board)
         await self.broker.put(BOARD_CHANNEL, board.to_json(), max(10 * self.interval, 30.0))
         await self.broker.publish(BOARD_CHANNEL, json.dumps(message, separators=(",", ":")))
+        await self._tell_agents(self.last, board)
         self.last = board
         return board
+
+    async def _tell_agents(self, old: Board | None, new: Board) -> None:
+        """Each agent's own tab shows the agent's USCall state: send it the rows that
+        changed (and "logged out" to an extension an agent has left)."""
+        if new.source != "uscall":
+            return
+        before = old.agents if old and old.source == "uscall" else {}
+        for key, row in new.agents.items():
+            was = before.get(key)
+            if was == row:
+                continue
+            if was is not None and was.ramal and was.ramal != row.ramal:
+                await self.broker.publish(
+                    f"ext:{was.ramal}", json.dumps({"t": "agentstate", "row": None})
+                )
+            if row.ramal:
+                message = {"t": "agentstate", "row": asdict(row)}
+                await self.broker.publish(f"ext:{row.ramal}", json.dumps(message))
 
     # -- building a board ------------------------------------------------------------
 

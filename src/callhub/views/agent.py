@@ -91,11 +91,15 @@ async def page(request: Request) -> Response:
     )
     renderer: Renderer = request.app.state.renderer
     request.session["locale"] = locale_of(request)
-    return renderer.response(
-        request,
-        "pages/atendimento.html",
-        {"ramal": extension.ramal if extension else None, "moved": request.query_params.get("m")},
-    )
+    context: dict[str, Any] = {
+        "ramal": extension.ramal if extension else None,
+        "moved": request.query_params.get("m"),
+    }
+    if extension is not None and request.app.state.uscall is not None:
+        from callhub.views.agent_uscall import agent_panel  # it builds on this module
+
+        context["panel"] = await agent_panel(request, extension.ramal)
+    return renderer.response(request, "pages/atendimento.html", context)
 
 
 @login_required(*AGENTS)

@@ -18,6 +18,7 @@ from callhub.broker import BrokerUnavailable
 from callhub.store.models import Role
 from callhub.views.auth import login_required
 from callhub.views.templating import Renderer, gettext_for
+from callhub.views.templating import notice as _notice
 from callhub.ws.hub import BOARD_CHANNEL
 
 RAMAL = re.compile(r"^[0-9]{1,20}$")
@@ -56,13 +57,6 @@ async def page(request: Request) -> Response:
     context["monitor_from"] = request.session.get("monitor_from")
     renderer: Renderer = request.app.state.renderer
     return renderer.response(request, "pages/painel.html", context)
-
-
-def _notice(request: Request, text: str, *, ok: bool, status: int = 200) -> Response:
-    renderer: Renderer = request.app.state.renderer
-    return renderer.response(
-        request, "fragments/notice.html", {"text": text, "ok": ok}, status=status
-    )
 
 
 async def _uscall_action(request: Request) -> tuple[USCallLink | None, dict[str, str], str]:

@@ -147,6 +147,11 @@ class Renderer:
         self.envs = {locale: _make_env(locale) for locale in i18n.AVAILABLE}
         self.templates = {loc: Jinja2Templates(env=env) for loc, env in self.envs.items()}
 
+    def set_global(self, name: str, value: Any) -> None:
+        """A value every template sees (whether USCall is configured, say)."""
+        for env in self.envs.values():
+            env.globals[name] = value
+
     def render(self, name: str, locale: str, **context: Any) -> str:
         return self.envs[locale].get_template(name).render(**context)
 
@@ -170,3 +175,11 @@ def locale_of(request: Request) -> str:
 
 def gettext_for(request: Request) -> Any:
     return i18n.translations(locale_of(request)).gettext
+
+
+def notice(request: Request, text: str, *, ok: bool, status: int = 200) -> HTMLResponse:
+    """A one-line answer for an htmx action: done, or why not."""
+    renderer: Renderer = request.app.state.renderer
+    return renderer.response(
+        request, "fragments/notice.html", {"text": text, "ok": ok}, status=status
+    )

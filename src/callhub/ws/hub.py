@@ -240,6 +240,13 @@ class Hub:
             )
             for tab in tabs:
                 tab.offer(None, rendered[(tab.locale, tab.can_execute)])
+        elif kind == "agentstate":
+            # The USCall agent on this extension changed state (from the board's poller).
+            rendered = self._render_for(
+                tabs, "fragments/agent_state.html", me=message.get("row"), oob=True
+            )
+            for tab in tabs:
+                tab.offer(None, rendered[(tab.locale, tab.can_execute)])
         elif kind == "callend":
             # The PBX reported the end of a call shown on this extension.
             rendered = self._render_for(

@@ -1,0 +1,217 @@
+"""The agent's call controls through USCall: log in to and out of the queue, pause and
+resume, hang up, and call a requester from a request's screen (click-to-call).
+
+Every answer is a notice fragment for the agent's tab; USCall's refusals are shown with
+the PBX's own words. The agent's state itself arrives over the websocket (the wall
+board's poller publishes each agent's row to the agent's extension).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict
+from typing import Any
+
+import phonenumbers
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from callhub.adapters.uscall import results as r
+from callhub.adapters.uscall.client import USCallClient, USCallError, USCallUnavailable
+from callhub.adapters.uscall.link import USCallLink
+from callhub.screenpop import NotFound
+from callhub.store import catalog, requests, users
+from callhub.store.models import User
+from callhub.views.agent import AGENTS
+from callhub.views.auth import login_required
+from callhub.views.board import current_board
+from callhub.views.templating import gettext_for
+from callhub.views.templating import notice as _notice
+
+AGENT_NUMBER = re.compile(r"^[0-9]{1,10}$")
+PAUSE_ID = re.compile(r"^[0-9A-Za-z_-]{1,20}$")
+
+
+class Refused(Exception):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def _my_ramal(request: Request) -> str:
+    user: User = request.state.user
+    ext = await request.app.state.store.run(
+        lambda s: users.extension_of(session=s, user_id=user.id or 0)
+    )
+    if ext is None:
+        _ = gettext_for(request)
+        raise Refused(_("Informe o seu ramal antes."), 409)
+    return str(ext.ramal)
+
+
+def _client(request: Request) -> USCallClient:
+    _ = gettext_for(request)
+    link: USCallLink | None = request.app.state.uscall
+    if link is None:
+        raise Refused(_("USCall não está configurado."), 404)
+    return link.require()
+
+
+async def _me(request: Request, client: USCallClient, ramal: str) -> r.AgentStatus:
+    """The USCall agent logged in on this tab's extension."""
+    for agent in await client.agent_status():
+        if agent.ramal == ramal and agent.status != "nao logado":
+            return agent
+    _ = gettext_for(request)
+    raise Refused(_("Você não está logado na fila neste ramal."), 409)
+
+
+async def _act(request: Request, action: Any) -> Response:
+    """Run one USCall action and answer with a notice; errors become clear notices."""
+    _ = gettext_for(request)
+    try:
+        ramal = await _my_ramal(request)
+        client = _client(request)
+        form = {k: str(v).strip() for k, v in (await request.form()).items()}
+        done: r.Done = await action(client, ramal, form)
+    except Refused as exc:
+        return _notice(request, str(exc), ok=False, status=exc.status)
+    except USCallUnavailable as exc:
+        return _notice(
+            request, _("USCall não responde: %(error)s") % {"error": exc}, ok=False, status=503
+        )
+    except USCallError as exc:
+        return _notice(
+            request, _("USCall recusou: %(error)s") % {"error": exc}, ok=False, status=502
+        )
+    return _notice(request, done.message or _("Feito."), ok=True)
+
+
+@login_required(*AGENTS)
+async def queue_login(request: Request) -> Response:
+    _ = gettext_for(request)
+
+    async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
+        agent, password, queue = form.get("agente", ""), form.get("senha", ""), form.get("fila", "")
+        if not AGENT_NUMBER.match(agent):
+            raise Refused(_("agente: o número do seu agente no USCall (só dígitos)."), 400)
+        if not password:
+            raise Refused(_("senha: a sua senha de agente no USCall."), 400)
+        if queue and not AGENT_NUMBER.match(queue):
+            raise Refused(_("fila: escolha uma fila da lista."), 400)
+        md5 = hashlib.md5(password.encode()).hexdigest()  # USCall's agentLogin takes MD5
+        return await client.agent_login(agent, ramal, md5, filachave=queue or None)
+
+    return await _act(request, action)
+
+
+@login_required(*AGENTS)
+async def queue_logout(request: Request) -> Response:
+    async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
+        return await client.agent_logout((await _me(request, client, ramal)).num)
+
+    return await _act(request, action)
+
+
+@login_required(*AGENTS)
+async def pause(request: Request) -> Response:
+    _ = gettext_for(request)
+
+    async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
+        pause_id = form.get("idpausa", "")
+        if not PAUSE_ID.match(pause_id):
+            raise Refused(_("idpausa: escolha uma pausa da lista."), 400)
+        return await client.start_pause((await _me(request, client, ramal)).num, pause_id)
+
+    return await _act(request, action)
+
+
+@login_required(*AGENTS)
+async def resume(request: Request) -> Response:
+    async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
+        return await client.end_pause((await _me(request, client, ramal)).num)
+
+    return await _act(request, action)
+
+
+@login_required(*AGENTS)
+async def hangup(request: Request) -> Response:
+    async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
+        return await client.hangup_call(ramal)
+
+    return await _act(request, action)
+
+
+def dialable(e164: str) -> str:
+    """What the PBX dials: the national number (area code first) at home, 00+E.164 abroad."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return re.sub(r"\D", "", e164)
+    if number.country_code == 55:
+        return str(phonenumbers.national_significant_number(number))
+    return "00" + re.sub(r"\D", "", e164)
+
+
+@login_required(*AGENTS)
+async def click_to_call(request: Request) -> Response:
+    """Call the requester of a request from the agent's extension; idcti is the request's
+    number, so its recording is found by it later."""
+    _ = gettext_for(request)
+    link: USCallLink | None = request.app.state.uscall
+
+    async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
+        number_raw, phone_raw = form.get("solicitacao", ""), form.get("telefone", "0")
+        if not number_raw.isdigit() or len(number_raw) > 12:
+            raise Refused(_("solicitacao: número da solicitação inválido."), 400)
+        if not phone_raw.isdigit() or len(phone_raw) > 3:
+            raise Refused(_("telefone: escolha um telefone da lista."), 400)
+
+        def work(session: Session) -> list[str]:
+            found = requests.get_request(session=session, number=int(number_raw))
+            if found is None:
+                raise NotFound("solicitacao", "unknown request")
+            card = catalog.card_by_id(session=session, requester_id=found.requester_id)
+            return list(card.phones) if card else []
+
+        try:
+            phones = await request.app.state.store.run(work)
+        except NotFound:
+            raise Refused(_("solicitacao: solicitação não encontrada."), 404) from None
+        index = int(phone_raw)
+        if index >= len(phones):
+            raise Refused(_("telefone: o solicitante não tem esse telefone."), 400)
+        assert link is not None
+        return await client.start_call(
+            "outbound", ramal, dialable(phones[index]), link.category, idcti=number_raw
+        )
+
+    return await _act(request, action)
+
+
+async def agent_panel(request: Request, ramal: str) -> dict[str, Any]:
+    """What the agent's USCall box starts with: the agent's row on the board, the pauses
+    and the queues to choose from (or why they could not be read)."""
+    board = await current_board(request)
+    mine = next((a for a in board.agents.values() if a.ramal == ramal), None)
+    out: dict[str, Any] = {"me": asdict(mine) if mine else None, "pauses": [], "queues": []}
+    try:
+        client = _client(request)
+        out["pauses"] = await client.get_pauses()
+        out["queues"] = [q for q in await client.get_queue() if q.tipo == "callcenter"]
+    except (Refused, USCallError) as exc:
+        out["error"] = str(exc)
+    return out
+
+
+routes = [
+    Route("/atendimento/uscall/entrar", queue_login, methods=["POST"]),
+    Route("/atendimento/uscall/sair", queue_logout, methods=["POST"]),
+    Route("/atendimento/uscall/pausa", pause, methods=["POST"]),
+    Route("/atendimento/uscall/retomar", resume, methods=["POST"]),
+    Route("/atendimento/uscall/desligar", hangup, methods=["POST"]),
+    Route("/atendimento/ligar", click_to_call, methods=["POST"]),
+]
