@@ -284,7 +284,69 @@ callhub demo is ready on {base}
     )
     if args.no_serve:
         return 0
-    serve(args.host, args.port)
+    if args.no_uscall or settings.uscall:
+        serve(args.host, args.port)
+        return 0
+    return _serve_with_uscall_sim(args.host, args.port, token)
+
+
+def _serve_with_uscall_sim(host: str, port: int, pbx_token: str) -> int:
+    """The demo with a simulated USCall beside it: agents, queues and callers arriving."""
+    import secrets
+
+    import uvicorn
+
+    from callhub.adapters.uscall.simulator.server import SimConfig, Simulator
+    from callhub.adapters.uscall.wsdl import PATH
+
+    sim_port = port + 90
+    sim_token = secrets.token_urlsafe(24)
+    os.environ["CALLHUB_USCALL_WSDL"] = f"http://{host}:{sim_port}{PATH}?wsdl"
+    os.environ["CALLHUB_USCALL_TOKEN"] = sim_token
+    sim = Simulator(
+        SimConfig(
+            token=sim_token,
+            calls_per_minute=4,
+            callhub_url=f"http://{host}:{port}",
+            callhub_token=pbx_token,
+        )
+    )
+    print(
+        f"""  A simulated USCall UC PBX runs on http://{host}:{sim_port} (WSDL {PATH}?wsdl),
+  with callers arriving in its queues about 4 times a minute. In the agent's tab, log in
+  to the queue as USCall agent 101 / password senha101 (agentes 102..106: senha102..);
+  calls then ring extension 2001 and pop. The wall board is at http://{host}:{port}/painel
+  (user supervisor).
+""",
+        flush=True,
+    )
+
+    async def both() -> None:
+        log_level = os.environ.get("CALLHUB_LOG_LEVEL", "info")
+        sim_server = uvicorn.Server(
+            uvicorn.Config(sim.app(), host=host, port=sim_port, access_log=False)
+        )
+        app_server = uvicorn.Server(
+            uvicorn.Config(
+                "callhub.app:app",
+                host=host,
+                port=port,
+                ws_per_message_deflate=False,
+                log_level=log_level,
+                timeout_graceful_shutdown=5,
+            )
+        )
+        sim_task = asyncio.create_task(sim_server.serve())
+        try:
+            await app_server.serve()
+        finally:
+            sim_server.should_exit = True
+            await sim_task
+
+    try:
+        asyncio.run(both())
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 
@@ -391,6 +453,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument("--no-serve", action="store_true", help="only create the demo data")
+    p.add_argument(
+        "--no-uscall", action="store_true", help="without the simulated USCall PBX beside it"
+    )
 
     p = sub.add_parser("createuser", help="create or update a user")
     p.add_argument("username")
