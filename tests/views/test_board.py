@@ -9,10 +9,11 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 import websockets
 
 from callhub.adapters.uscall import USCallClient
-from support import USCALL_TOKEN, Agent, Cluster, Server, Tab, USCallSim, push55
+from support import USCALL_TOKEN, Agent, Cluster, RedisServer, Server, Tab, USCallSim, push55
 
 
 def uscall_env(sim: USCallSim, token: str = USCALL_TOKEN) -> dict[str, str]:
@@ -199,3 +200,40 @@ async def test_a_55pbx_only_site_has_a_board_too(cluster: Cluster, agents: list[
     abandoned = {**base, "call_id": "b-2", "call_status": "abandonada", "call_time": 0}
     await push55(server, abandoned)
     await wait_row(tab, "q-Suporte N1", "50%")
+
+
+@pytest.mark.redis
+async def test_one_poller_across_processes_and_another_takes_over(
+    cluster: Cluster, redis_server: RedisServer, uscall_sim: USCallSim, agents: list[Agent]
+) -> None:
+    cluster.redis_url = redis_server.url
+    first = cluster.server(**uscall_env(uscall_sim))
+    second = cluster.server(**uscall_env(uscall_sim))
+    supervisor = await Agent(second, "supervisor").login()
+    agents.append(supervisor)
+    tab = await board_tab(supervisor)
+    await wait_row(tab, "a-104", "Disponível")
+
+    async def polls() -> int:
+        requests = (await uscall_sim.state())["requests"]
+        assert isinstance(requests, dict)
+        return int(requests.get("agentStatus", 0))
+
+    before, started = await polls(), time.monotonic()
+    await asyncio.sleep(3)
+    rate = (await polls() - before) / (time.monotonic() - started)
+    assert rate < 1.5 / 0.3, f"{rate:.1f} agentStatus/s: more than one process polls"
+
+    # Whichever process held the lease, stopping it hands the board to the other.
+    first.stop()
+    await asyncio.sleep(0.5)
+    await wait_row(tab, "a-104", "Disponível")  # still shown
+    before = await polls()
+    await asyncio.sleep(8)  # the lease (5 s) runs out; the survivor polls
+    assert await polls() > before
+    pbx = await USCallClient.connect(uscall_sim.wsdl, USCALL_TOKEN)
+    try:
+        await pbx.start_pause("104", "2")
+    finally:
+        await pbx.aclose()
+    await wait_row(tab, "a-104", "Em pausa", timeout=8)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
-from support import PASSWORD, Server, pbx
+from callhub.adapters.uscall import USCallClient
+from support import PASSWORD, USCALL_TOKEN, Cluster, Server, USCallSim, pbx
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -101,3 +103,39 @@ async def test_execute_actions_are_refused_server_side(server: Server):
         r = await c.post("/atendimento/solicitacoes/1/ocorrencias", data={"description": ""})
         assert r.status_code == 422
     assert (await pbx(server, "obterQtdeSolicitacoes", cpf="11144477735")).text.startswith("1?")
+
+
+async def test_the_wall_board_updates_rows_in_place(
+    cluster: Cluster, uscall_sim: USCallSim, browser: Browser
+) -> None:
+    server = cluster.server(
+        CALLHUB_USCALL_WSDL=uscall_sim.wsdl,
+        CALLHUB_USCALL_TOKEN=USCALL_TOKEN,
+        CALLHUB_BOARD_POLL_SECONDS="0.3",
+    )
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    await page.goto(server.url + "/painel")
+    await page.fill("input[name=username]", "supervisor")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    agent = page.locator("#a-104 .state")
+    await expect(agent).to_have_text("Available", timeout=10_000)
+    # Time in state counts up in the page (mm:ss), from when the state began.
+    await expect(page.locator("#a-104 [data-since]")).to_have_text(re.compile(r"^\d+:\d\d$"))
+
+    client = await USCallClient.connect(uscall_sim.wsdl, USCALL_TOKEN)
+    try:
+        await client.start_pause("104", "2")
+    finally:
+        await client.aclose()
+    await expect(agent).to_have_text("Paused", timeout=5_000)
+    await expect(page.locator("#a-104")).to_contain_text("Banheiro")
+    await expect(page.locator("#q-901 td").nth(5)).to_have_text("1")  # paused in the queue
+    await expect(page.locator("#board-agents tr")).to_have_count(6)  # swapped, not appended
+    assert not errors, errors
+    await context.close()

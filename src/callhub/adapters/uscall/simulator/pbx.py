@@ -59,12 +59,15 @@ class Pbx:
         self.calls: list[Call] = []  # on extensions or dialling (not waiting in a queue)
         self.cdrs: list[Cdr] = []
         self.ura_cdrs: list[dict[str, Any]] = []
+        # Calls of each function received, for the control page (and the tests).
+        self.requests: dict[str, int] = {}
         self._ids = itertools.count(int(clock()) * 100)
 
     # -- the SOAP face ---------------------------------------------------------------
 
     def call(self, operation: str, args: dict[str, str]) -> str:
         """Run one function as the webservice does; the answer is its JSON string."""
+        self.requests[operation] = self.requests.get(operation, 0) + 1
         try:
             if args.get("token", "") != self.token:
                 raise PbxError("Token inválido")
@@ -615,7 +618,8 @@ class Pbx:
         """The state as JSON, for the simulator's control page and tests."""
         return {
             "agents": [self._agent_status(a) for a in self.agents.values()],
-            "queues": json.loads(self.call("queueStatus", {"token": self.token})),
+            "queues": self.op_queueStatus(""),
             "calls": len(self.calls),
             "cdrs": len(self.cdrs),
+            "requests": dict(self.requests),
         }
