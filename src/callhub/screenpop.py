@@ -133,6 +133,10 @@ def call_summary(call: Call) -> dict[str, Any]:
         "status": call.status,
         "request_id": call.request_id,
         "audio_url": call.audio_url if _playable(call.audio_url) else None,
+        # USCall keeps its recordings: callhub fetches one when it is played (audioDownload).
+        "recording_url": f"/chamadas/{call.id}/gravacao"
+        if call.source == "uscall" and call.audio_file
+        else None,
     }
 
 

@@ -10,15 +10,17 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from callhub import i18n
+from callhub.adapters.uscall.client import MEDIA_TYPES, USCallError, USCallUnavailable
+from callhub.adapters.uscall.link import USCallLink
 from callhub.screenpop import call_summary
 from callhub.store import calls
 from callhub.store.models import CallDirection, Role
 from callhub.views.auth import login_required
-from callhub.views.templating import DISPLAY_ZONE, Renderer
+from callhub.views.templating import DISPLAY_ZONE, Renderer, gettext_for
 
 PAGE = 50
 RAMAL = re.compile(r"^[0-9]{1,20}$")
@@ -101,4 +103,32 @@ async def history(request: Request) -> Response:
     )
 
 
-routes = [Route("/chamadas", history, methods=["GET"])]
+@login_required(Role.agent, Role.supervisor, Role.admin)
+async def recording(request: Request) -> Response:
+    """A USCall call's recording, fetched from the PBX when it is played."""
+    _ = gettext_for(request)
+    fmt = request.query_params.get("formato", "wav")
+    if fmt not in MEDIA_TYPES:
+        return PlainTextResponse(_("formato: use wav, mp3 ou ogg."), 400)
+    link: USCallLink | None = request.app.state.uscall
+    call_id = int(request.path_params["call_id"])
+    call = await request.app.state.store.run(lambda s: calls.get_call(session=s, call_id=call_id))
+    if call is None or call.source != "uscall" or not call.audio_file or link is None:
+        return PlainTextResponse(_("Gravação não encontrada."), 404)
+    try:
+        found = await link.require().audio_download(call.external_id, fmt)
+    except USCallUnavailable as exc:
+        return PlainTextResponse(_("USCall não responde: %(error)s") % {"error": exc}, 503)
+    except USCallError as exc:
+        return PlainTextResponse(_("USCall recusou: %(error)s") % {"error": exc}, 502)
+    return Response(
+        found.content,
+        media_type=found.media_type,
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
+
+
+routes = [
+    Route("/chamadas", history, methods=["GET"]),
+    Route("/chamadas/{call_id:int}/gravacao", recording, methods=["GET"]),
+]
