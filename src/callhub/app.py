@@ -23,7 +23,7 @@ from callhub.board.poller import BoardPoller
 from callhub.broker import create_broker
 from callhub.settings import Settings
 from callhub.store.engine import Store
-from callhub.views import admin, agent, agent_uscall, auth, board, calls
+from callhub.views import admin, agent, agent_uscall, auth, board, calls, uscall_reports
 from callhub.views.templating import STATIC_DIR, Renderer
 from callhub.webservices import telefonia
 from callhub.webservices.common import TokenStore
@@ -159,6 +159,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *calls.routes,
             *board.routes,
             *agent_uscall.routes,
+            *uscall_reports.routes,
             *telefonia.routes,
             *pbx55_endpoint.routes,
             WebSocketRoute("/ws/atendimento", agent_socket),

@@ -58,6 +58,8 @@ class Settings:
     uscall_timeout: float = 5.0
     # The dialling rule ("categoria") for the calls callhub asks USCall to make.
     uscall_category: str = "1"
+    # The dynamic URA that "notify by phone" dials the requester into.
+    uscall_notify_ura: str = "1"
     # The site's zone: where "today" starts for the wall board's counts.
     timezone: str = "America/Sao_Paulo"
     board_poll_seconds: float = 2.0
@@ -91,6 +93,7 @@ class Settings:
             uscall_verify_tls=_bool(env, "CALLHUB_USCALL_VERIFY_TLS", True),
             uscall_timeout=_float(env, "CALLHUB_USCALL_TIMEOUT", cls.uscall_timeout),
             uscall_category=env.get("CALLHUB_USCALL_CATEGORY") or cls.uscall_category,
+            uscall_notify_ura=env.get("CALLHUB_USCALL_NOTIFY_URA") or cls.uscall_notify_ura,
             timezone=env.get("CALLHUB_TIMEZONE") or cls.timezone,
             board_poll_seconds=_float(env, "CALLHUB_BOARD_POLL_SECONDS", cls.board_poll_seconds),
             service_level_seconds=_int(

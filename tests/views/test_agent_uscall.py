@@ -77,7 +77,17 @@ async def test_an_agents_day_through_uscall(
 
     r = await agent.http.post("/atendimento/uscall/desligar")
     assert r.status_code == 200 and "desconectada" in r.text
-    [cdr] = await pbx.cdr_search(idunico="1")
+
+    # Notify by phone: the notice URA speaks the name, the request and its status.
+    assert 'hx-post="/atendimento/avisar"' in view
+    r = await agent.http.post("/atendimento/avisar", data={"solicitacao": "1", "telefone": "0"})
+    assert r.status_code == 200 and "URA" in r.text, r.text
+    [heard] = await pbx.cdr_ura(idunico="1")
+    assert heard.origem == "2134567890"
+    assert heard.eventos[0]["detalhe"].startswith(
+        "Olá João. A sua solicitação 1 está em andamento."
+    )
+    [cdr, _notice] = await pbx.cdr_search(idunico="1")
     assert (cdr.tipo, cdr.origem, cdr.destino) == ("Efetuada", "2001", "2134567890")
     await tab.wait_for("efetuadas 1", timeout=8)
 
@@ -122,3 +132,35 @@ async def test_a_queued_call_rings_callhub_and_pops_the_agents_screen(
         assert "Comercial" in pop  # the queue, as the PBX named it
     finally:
         sim.stop()
+
+
+async def test_uscall_reports_for_admins(
+    cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
+) -> None:
+    server = cluster.server(**env(uscall_sim))
+    await pbx.agent_login("101", "2001", hashlib.md5(b"senha101").hexdigest())
+    done = await pbx.start_call("outbound", "2001", "11987654321", "1")
+    await pbx.start_call_ura("1", "11987654321", "1", idcti="77", cti_info=["Maria"])
+    await pbx.hangup_call("2001")
+    admin = await Agent(server, "admin").login()
+    agents.append(admin)
+    page = await admin.http.get("/admin/uscall")
+    assert page.status_code == 200
+    for text in (
+        "Operadora A",
+        "SIP/operadora-b",
+        "Aviso de solicitação",
+        "Saudação",
+        "Posição 2",
+        "11987654321",
+        str(done.idcall),
+        "77",
+    ):
+        assert text in page.text, text
+    bad = await admin.http.get("/admin/uscall", params={"de": "ontem"})
+    assert bad.status_code == 400 and "de:" in bad.text
+    none = await admin.http.get("/admin/uscall", params={"ura": "2"})
+    assert "Nenhuma ligação nas URAs" in none.text
+    agent = await Agent(server, "agente").login()
+    agents.append(agent)
+    assert (await agent.http.get("/admin/uscall")).status_code == 403

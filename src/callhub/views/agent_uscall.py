@@ -28,7 +28,7 @@ from callhub.store.models import User
 from callhub.views.agent import AGENTS
 from callhub.views.auth import login_required
 from callhub.views.board import current_board
-from callhub.views.templating import gettext_for
+from callhub.views.templating import STATUS_LABELS, gettext_for
 from callhub.views.templating import notice as _notice
 
 AGENT_NUMBER = re.compile(r"^[0-9]{1,10}$")
@@ -156,37 +156,65 @@ def dialable(e164: str) -> str:
     return "00" + re.sub(r"\D", "", e164)
 
 
+async def _requester_phone(request: Request, form: dict[str, str]) -> tuple[int, str, str, str]:
+    """The request named in the form, and the requester's phone chosen: (number, E.164,
+    the requester's name, the request's status)."""
+    _ = gettext_for(request)
+    number_raw, phone_raw = form.get("solicitacao", ""), form.get("telefone", "0")
+    if not number_raw.isdigit() or len(number_raw) > 12:
+        raise Refused(_("solicitacao: número da solicitação inválido."), 400)
+    if not phone_raw.isdigit() or len(phone_raw) > 3:
+        raise Refused(_("telefone: escolha um telefone da lista."), 400)
+
+    def work(session: Session) -> tuple[list[str], str, str]:
+        found = requests.get_request(session=session, number=int(number_raw))
+        if found is None:
+            raise NotFound("solicitacao", "unknown request")
+        card = catalog.card_by_id(session=session, requester_id=found.requester_id)
+        return (list(card.phones), card.name, found.status) if card else ([], "", found.status)
+
+    try:
+        phones, name, status = await request.app.state.store.run(work)
+    except NotFound:
+        raise Refused(_("solicitacao: solicitação não encontrada."), 404) from None
+    index = int(phone_raw)
+    if index >= len(phones):
+        raise Refused(_("telefone: o solicitante não tem esse telefone."), 400)
+    return int(number_raw), phones[index], name, status
+
+
 @login_required(*AGENTS)
 async def click_to_call(request: Request) -> Response:
     """Call the requester of a request from the agent's extension; idcti is the request's
     number, so its recording is found by it later."""
-    _ = gettext_for(request)
     link: USCallLink | None = request.app.state.uscall
 
     async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
-        number_raw, phone_raw = form.get("solicitacao", ""), form.get("telefone", "0")
-        if not number_raw.isdigit() or len(number_raw) > 12:
-            raise Refused(_("solicitacao: número da solicitação inválido."), 400)
-        if not phone_raw.isdigit() or len(phone_raw) > 3:
-            raise Refused(_("telefone: escolha um telefone da lista."), 400)
-
-        def work(session: Session) -> list[str]:
-            found = requests.get_request(session=session, number=int(number_raw))
-            if found is None:
-                raise NotFound("solicitacao", "unknown request")
-            card = catalog.card_by_id(session=session, requester_id=found.requester_id)
-            return list(card.phones) if card else []
-
-        try:
-            phones = await request.app.state.store.run(work)
-        except NotFound:
-            raise Refused(_("solicitacao: solicitação não encontrada."), 404) from None
-        index = int(phone_raw)
-        if index >= len(phones):
-            raise Refused(_("telefone: o solicitante não tem esse telefone."), 400)
+        number, phone, _name, _status = await _requester_phone(request, form)
         assert link is not None
         return await client.start_call(
-            "outbound", ramal, dialable(phones[index]), link.category, idcti=number_raw
+            "outbound", ramal, dialable(phone), link.category, idcti=str(number)
+        )
+
+    return await _act(request, action)
+
+
+@login_required(*AGENTS)
+async def notify_by_phone(request: Request) -> Response:
+    """Dial the requester into the notice URA, which speaks their name, the request's
+    number and its status (cti_info1..3), in Portuguese, as the URA's text is written."""
+    link: USCallLink | None = request.app.state.uscall
+
+    async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
+        number, phone, name, status = await _requester_phone(request, form)
+        assert link is not None
+        spoken_status = STATUS_LABELS.get(status, status).lower()  # type: ignore[call-overload]
+        return await client.start_call_ura(
+            link.notify_ura,
+            dialable(phone),
+            link.category,
+            idcti=str(number),
+            cti_info=[name.split(" ")[0], str(number), spoken_status],
         )
 
     return await _act(request, action)
@@ -214,4 +242,5 @@ routes = [
     Route("/atendimento/uscall/retomar", resume, methods=["POST"]),
     Route("/atendimento/uscall/desligar", hangup, methods=["POST"]),
     Route("/atendimento/ligar", click_to_call, methods=["POST"]),
+    Route("/atendimento/avisar", notify_by_phone, methods=["POST"]),
 ]

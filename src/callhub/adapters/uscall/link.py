@@ -28,6 +28,7 @@ class USCallLink:
         self.timeout = settings.uscall_timeout
         self.verify_tls = settings.uscall_verify_tls
         self.category = settings.uscall_category
+        self.notify_ura = settings.uscall_notify_ura
         self.zone = ZoneInfo(settings.timezone)
         self.client: USCallClient | None = None
         self.error: str | None = "USCall: conectando"
