@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from callhub.adapters.uscall import USCallClient
 from support import PASSWORD, USCALL_TOKEN, Cluster, Server, USCallSim, pbx
@@ -36,19 +36,24 @@ async def browser() -> AsyncIterator[Browser]:
             await b.close()
 
 
-async def test_pop_appears_and_its_form_creates_a_request(
-    server: Server, browser: Browser, tmp_path: Path
-):
-    context = await browser.new_context(locale="pt-BR")
+async def logged_in(context: BrowserContext, url: str, username: str) -> tuple[Page, list[str]]:
+    """A page that went to `url` through the login form; the errors its console reports."""
     page = await context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-
-    await page.goto(server.url + "/atendimento")
-    await page.fill("input[name=username]", "agente")
+    await page.goto(url)
+    await page.fill("input[name=username]", username)
     await page.fill("input[name=password]", PASSWORD)
     await page.click("button[type=submit]")
+    return page, errors
+
+
+async def test_pop_appears_and_its_form_creates_a_request(
+    server: Server, browser: Browser, tmp_path: Path
+):
+    context = await browser.new_context(locale="pt-BR")
+    page, errors = await logged_in(context, server.url + "/atendimento", "agente")
     await page.fill("input[name=ramal]", "4001")
     await page.click("form[action='/atendimento/ramal'] button")
     await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)
@@ -114,15 +119,7 @@ async def test_the_wall_board_updates_rows_in_place(
         CALLHUB_BOARD_POLL_SECONDS="0.3",
     )
     context = await browser.new_context(locale="en-US")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-
-    await page.goto(server.url + "/painel")
-    await page.fill("input[name=username]", "supervisor")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
+    page, errors = await logged_in(context, server.url + "/painel", "supervisor")
     agent = page.locator("#a-104 .state")
     await expect(agent).to_have_text("Available", timeout=10_000)
     # Time in state counts up in the page (mm:ss), from when the state began.

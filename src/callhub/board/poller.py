@@ -163,8 +163,9 @@ class BoardPoller:
                 previous = self.last
                 if previous is not None and previous.source == "uscall":
                     # Keep the last rows seen, with their age and the warning.
-                    board = replace(previous, queues=dict(previous.queues))
-                    board.agents = dict(previous.agents)
+                    board = replace(
+                        previous, queues=dict(previous.queues), agents=dict(previous.agents)
+                    )
                 board.error = str(exc)
                 board.error_since = (
                     previous.error_since if previous and previous.error_since else now

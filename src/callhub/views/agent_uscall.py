@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -20,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from callhub.adapters.uscall import results as r
-from callhub.adapters.uscall.client import USCallClient, USCallError, USCallUnavailable
+from callhub.adapters.uscall.client import USCallClient, USCallError
 from callhub.adapters.uscall.link import USCallLink
 from callhub.screenpop import NotFound
 from callhub.store import catalog, requests, users
@@ -29,16 +30,10 @@ from callhub.views.agent import AGENTS
 from callhub.views.auth import login_required
 from callhub.views.board import current_board
 from callhub.views.templating import STATUS_LABELS, gettext_for
-from callhub.views.templating import notice as _notice
+from callhub.views.uscall_actions import Refused, answer, link_of
 
 AGENT_NUMBER = re.compile(r"^[0-9]{1,10}$")
 PAUSE_ID = re.compile(r"^[0-9A-Za-z_-]{1,20}$")
-
-
-class Refused(Exception):
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 async def _my_ramal(request: Request) -> str:
@@ -52,14 +47,6 @@ async def _my_ramal(request: Request) -> str:
     return str(ext.ramal)
 
 
-def _client(request: Request) -> USCallClient:
-    _ = gettext_for(request)
-    link: USCallLink | None = request.app.state.uscall
-    if link is None:
-        raise Refused(_("USCall não está configurado."), 404)
-    return link.require()
-
-
 async def _me(request: Request, client: USCallClient, ramal: str) -> r.AgentStatus:
     """The USCall agent logged in on this tab's extension."""
     for agent in await client.agent_status():
@@ -69,25 +56,18 @@ async def _me(request: Request, client: USCallClient, ramal: str) -> r.AgentStat
     raise Refused(_("Você não está logado na fila neste ramal."), 409)
 
 
-async def _act(request: Request, action: Any) -> Response:
-    """Run one USCall action and answer with a notice; errors become clear notices."""
+async def _act(
+    request: Request,
+    action: Callable[[USCallClient, str, dict[str, str]], Awaitable[r.Done]],
+) -> Response:
+    """One action of the agent's, from the agent's extension."""
     _ = gettext_for(request)
-    try:
+
+    async def run(form: dict[str, str]) -> r.Done:
         ramal = await _my_ramal(request)
-        client = _client(request)
-        form = {k: str(v).strip() for k, v in (await request.form()).items()}
-        done: r.Done = await action(client, ramal, form)
-    except Refused as exc:
-        return _notice(request, str(exc), ok=False, status=exc.status)
-    except USCallUnavailable as exc:
-        return _notice(
-            request, _("USCall não responde: %(error)s") % {"error": exc}, ok=False, status=503
-        )
-    except USCallError as exc:
-        return _notice(
-            request, _("USCall recusou: %(error)s") % {"error": exc}, ok=False, status=502
-        )
-    return _notice(request, done.message or _("Feito."), ok=True)
+        return await action(link_of(request).require(), ramal, form)
+
+    return await answer(request, run, done_text=_("Feito."))
 
 
 @login_required(*AGENTS)
@@ -227,7 +207,7 @@ async def agent_panel(request: Request, ramal: str) -> dict[str, Any]:
     mine = next((a for a in board.agents.values() if a.ramal == ramal), None)
     out: dict[str, Any] = {"me": asdict(mine) if mine else None, "pauses": [], "queues": []}
     try:
-        client = _client(request)
+        client = link_of(request).require()
         out["pauses"] = await client.get_pauses()
         out["queues"] = [q for q in await client.get_queue() if q.tipo == "callcenter"]
     except (Refused, USCallError) as exc:
