@@ -25,7 +25,7 @@ from callhub.settings import Settings
 from callhub.store.engine import Store
 from callhub.views import admin, agent, agent_uscall, auth, board, calls, uscall_reports
 from callhub.views.templating import STATIC_DIR, Renderer
-from callhub.webservices import telefonia
+from callhub.webservices import services, telefonia
 from callhub.webservices.common import TokenStore
 from callhub.ws.endpoints import agent_socket, board_socket
 from callhub.ws.hub import Hub
@@ -162,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *uscall_reports.routes,
             *telefonia.routes,
             *pbx55_endpoint.routes,
+            *services.routes(),
             WebSocketRoute("/ws/atendimento", agent_socket),
             WebSocketRoute("/ws/painel", board_socket),
             Route("/healthz", healthz),

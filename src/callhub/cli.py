@@ -244,6 +244,9 @@ def seed_demo(session: Session) -> None:
                 service=item,
                 note="Solicitação de demonstração",
             )
+    from callhub.demo_itsm import seed_itsm
+
+    seed_itsm(session, password=DEMO_PASSWORD)
     session.commit()
 
 

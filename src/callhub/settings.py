@@ -73,6 +73,10 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     pbx_allowlist: tuple[str, ...] = field(default_factory=tuple)
     session_max_age: int = 12 * 3600
+    # ITSM API: idle time before a sessionID expires; what v2/login tells field devices.
+    api_session_idle_seconds: int = 30 * 60
+    api_range_action_km: int = 50
+    api_location_interval_minutes: int = 5
     https_only_cookies: bool = False
 
     @classmethod
@@ -107,6 +111,13 @@ class Settings:
             pbx_allowlist=allow,
             session_max_age=_int(env, "CALLHUB_SESSION_MAX_AGE", cls.session_max_age),
             https_only_cookies=_bool(env, "CALLHUB_HTTPS_ONLY", False),
+            api_session_idle_seconds=_int(
+                env, "CALLHUB_API_SESSION_IDLE_SECONDS", cls.api_session_idle_seconds
+            ),
+            api_range_action_km=_int(env, "CALLHUB_API_RANGE_ACTION_KM", cls.api_range_action_km),
+            api_location_interval_minutes=_int(
+                env, "CALLHUB_API_LOCATION_INTERVAL_MINUTES", cls.api_location_interval_minutes
+            ),
         )
 
     @property
@@ -133,6 +144,12 @@ class Settings:
             raise ConfigError("CALLHUB_USCALL_TIMEOUT must be between 0 and 120 seconds")
         if not 1 <= self.service_level_seconds <= 3600:
             raise ConfigError("CALLHUB_SERVICE_LEVEL_SECONDS must be between 1 and 3600")
+        if not 1 <= self.api_session_idle_seconds <= 7 * 24 * 3600:
+            raise ConfigError("CALLHUB_API_SESSION_IDLE_SECONDS must be between 1 and 604800")
+        if self.api_range_action_km < 0:
+            raise ConfigError("CALLHUB_API_RANGE_ACTION_KM must not be negative")
+        if self.api_location_interval_minutes < 1:
+            raise ConfigError("CALLHUB_API_LOCATION_INTERVAL_MINUTES must be at least 1")
         if self.demo:
             return
         missing = [

@@ -105,6 +105,8 @@ class User(SQLModel, table=True):
 
 class Requester(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # The requester's login in the service desk (the API's userID).
+    login: str | None = Field(default=None, max_length=64, unique=True, index=True)
     # Digits only. A person has a CPF (11 digits); an organisation a CNPJ (14).
     cpf: str | None = Field(default=None, max_length=11, unique=True, index=True)
     cnpj: str | None = Field(default=None, max_length=14, unique=True, index=True)
@@ -123,12 +125,15 @@ class Phone(SQLModel, table=True):
 
 class Category(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # The code integrators quote (the API's category.code); the number when unset.
+    code: str | None = Field(default=None, max_length=64, unique=True, index=True)
     name: str = Field(max_length=120, unique=True)
     sla_minutes: int | None = None
 
 
 class Service(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, max_length=64, unique=True, index=True)
     name: str = Field(max_length=160, unique=True)
     category_id: int | None = Field(default=None, foreign_key="category.id")
     # When unset, the category's SLA applies.
@@ -146,6 +151,10 @@ class ServiceRequest(SQLModel, table=True):
     service_id: int | None = Field(default=None, foreign_key="service.id")
     status: str = Field(max_length=16, default=Status.in_progress, index=True)
     urgency: str = Field(max_length=1, default=Urgency.medium)
+    impact: str = Field(max_length=1, default=Urgency.medium)
+    group_id: int | None = Field(default=None, foreign_key="user_group.id", index=True)
+    contract_id: int | None = Field(default=None, foreign_key="contract.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
     opened_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     deadline: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     parent_id: int | None = Field(default=None, foreign_key="service_request.id", index=True)
@@ -161,6 +170,12 @@ class Occurrence(SQLModel, table=True):
     description: str
     status_from: str | None = Field(default=None, max_length=16)
     status_to: str | None = Field(default=None, max_length=16)
+    # What the ITSM API adds: a category code, the reason, how it came, when it happened.
+    category: str | None = Field(default=None, max_length=32, index=True)
+    reason: str | None = Field(default=None, max_length=255)
+    origin: str | None = Field(default=None, max_length=16)
+    occurred_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    elapsed_minutes: int | None = None
 
 
 class Extension(SQLModel, table=True):
@@ -245,7 +260,144 @@ class ScreenPop(SQLModel, table=True):
     kind: str = Field(max_length=16)
     call_id: int | None = Field(default=None, foreign_key="call.id")
     requester_id: int | None = Field(default=None, foreign_key="requester.id")
-    request_id: int | None = Field(default=None, foreign_key="service_request.id")
+    request_id: int | None = Field(default=None, foreign_key="service_request.id", index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     delivered: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+
+
+class OccurrenceOrigin(StrEnum):
+    email = "EMAIL"
+    phone = "FONE_FAX"
+    voice_mail = "VOICE_MAIL"
+    personally = "PERSONALLY"
+    others = "OTHERS"
+
+
+class Group(SQLModel, table=True):
+    """A group of users: a request's executing group, and the unit of API permissions."""
+
+    __tablename__ = "user_group"
+    id: int | None = Field(default=None, primary_key=True)
+    acronym: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=120)
+
+
+class GroupMember(SQLModel, table=True):
+    __tablename__ = "group_member"
+    group_id: int = Field(foreign_key="user_group.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+
+
+class ApiPermission(SQLModel, table=True):
+    """Group `group_id` may call the API operation `operation` (its path under /services/)."""
+
+    __tablename__ = "api_permission"
+    group_id: int = Field(foreign_key="user_group.id", primary_key=True)
+    operation: str = Field(max_length=64, primary_key=True)
+
+
+class ApiSession(SQLModel, table=True):
+    """A login to the ITSM API. The sessionID itself is never stored: only its SHA-256."""
+
+    __tablename__ = "api_session"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    platform: str = Field(max_length=64)
+    device_token: str | None = Field(default=None, max_length=255, index=True)
+    language: str = Field(max_length=16, default="pt_BR")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ApiExecution(SQLModel, table=True):
+    """Every API call, failed ones too: its id is the answer's operationID."""
+
+    __tablename__ = "api_execution"
+    id: int | None = Field(default=None, primary_key=True)
+    operation: str = Field(max_length=64, index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    platform: str | None = Field(default=None, max_length=64)
+    message_id: str | None = Field(default=None, max_length=128)
+    input: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    output: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    ok: bool = Field(default=True, index=True)
+    error_code: str | None = Field(default=None, max_length=32)
+    http_status: int = 200
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    duration_ms: float = 0.0
+
+
+class SyncKey(SQLModel, table=True):
+    """The FROM-TO table: a calling platform's key for an object, and callhub's.
+
+    A request's numberOrigin is the row (platform, "request", numberOrigin, number).
+    """
+
+    __tablename__ = "sync_key"
+    __table_args__ = (UniqueConstraint("platform", "object", "from_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=64)
+    object: str = Field(max_length=32)
+    from_key: str = Field(max_length=128)
+    to_key: str = Field(max_length=128, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SyncMark(SQLModel, table=True):
+    """When a platform last took an item through getNotSynchronized."""
+
+    __tablename__ = "sync_mark"
+    __table_args__ = (UniqueConstraint("platform", "object", "item_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=64)
+    object: str = Field(max_length=32)
+    item_id: int
+    synced_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class NamedQuery(SQLModel, table=True):
+    """An admin's SQL, run by name with bound parameters: `query` reads, `operation` may write."""
+
+    __tablename__ = "named_query"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True, index=True)
+    kind: str = Field(max_length=16, default="query")
+    description: str = Field(default="", max_length=255)
+    sql: str
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Contract(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    description: str = Field(max_length=160)
+    active: bool = True
+
+
+class Unit(SQLModel, table=True):
+    """A customer site under a contract, where field technicians go."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    description: str = Field(max_length=160)
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class Justification(SQLModel, table=True):
+    """Why a request was suspended, canceled or solved; `status_id` is the v2 status id."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    description: str = Field(max_length=160)
+    status_id: int
+    active: bool = True
+
+
+class DeniedReason(SQLModel, table=True):
+    """Why a field technician could not check in."""
+
+    __tablename__ = "denied_reason"
+    id: int | None = Field(default=None, primary_key=True)
+    description: str = Field(max_length=160)
+    active: bool = True

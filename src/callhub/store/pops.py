@@ -185,3 +185,17 @@ def recent_with_request(
         .limit(limit)
     )
     return list(session.exec(query).all())
+
+
+def pops_showing(
+    *, session: Session, request_ids: list[int], window_seconds: int
+) -> list[ScreenPop]:
+    """The recent pops whose screen shows one of these requests."""
+    since = utcnow() - timedelta(seconds=window_seconds)
+    query = (
+        select(ScreenPop)
+        .where(col(ScreenPop.request_id).in_(request_ids))
+        .where(col(ScreenPop.created_at) >= since)
+        .order_by(col(ScreenPop.seq))
+    )
+    return list(session.exec(query).all())

@@ -38,6 +38,24 @@ class HistoryItem:
     status_to: str | None
 
 
+# The request workflow: from each status, where it may go. Canceled and Closed are final.
+TRANSITIONS: dict[Status, tuple[Status, ...]] = {
+    Status.in_progress: (Status.suspended, Status.resolved, Status.canceled),
+    Status.reopened: (Status.suspended, Status.resolved, Status.canceled),
+    Status.suspended: (Status.in_progress, Status.resolved, Status.canceled),
+    Status.resolved: (Status.closed, Status.reopened),
+    Status.canceled: (),
+    Status.closed: (),
+}
+
+
+def can_change(current: str, to: str) -> bool:
+    try:
+        return Status(to) in TRANSITIONS[Status(current)]
+    except ValueError:
+        return False
+
+
 def deadline_for(opened_at: datetime, service: ServiceItem | None) -> datetime | None:
     if service is None or service.sla_minutes is None:
         return None
@@ -113,6 +131,8 @@ def change_status(
     assert request.id is not None
     if status == request.status:
         raise RequestError("status", "the request already has this status")
+    if not can_change(request.status, status):
+        raise RequestError("status", f"a request {request.status} cannot become {status}")
     occurrence = Occurrence(
         request_id=request.id,
         user_id=user_id,

@@ -381,6 +381,8 @@ async def _execute(request: Request, change: str) -> Response:
             errors["status"] = i18n.N_("Escolha uma situação válida.")
         elif raw_status == found.status:
             errors["status"] = i18n.N_("A solicitação já está nessa situação.")
+        elif not requests.can_change(found.status, raw_status):
+            errors["status"] = i18n.N_("Essa mudança de situação não é permitida.")
         else:
             requests.change_status(
                 session=session,

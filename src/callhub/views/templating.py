@@ -20,6 +20,7 @@ from callhub import i18n
 from callhub.identity import format_document, format_phone
 from callhub.store.catalog import ServiceItem
 from callhub.store.models import Status, Urgency
+from callhub.store.requests import TRANSITIONS
 
 STATUS_LABELS = {
     Status.in_progress: i18n.N_("Em andamento"),
@@ -121,6 +122,7 @@ def _make_env(locale: str) -> Environment:
     env.globals["locale"] = locale
     env.globals["html_lang"] = "pt-BR" if locale == "pt_BR" else "en"
     env.globals["STATUS_LABELS"] = STATUS_LABELS
+    env.globals["NEXT_STATUSES"] = {s.value: [n.value for n in to] for s, to in TRANSITIONS.items()}
     env.globals["URGENCY_LABELS"] = URGENCY_LABELS
     env.globals["TYPE_LABELS"] = TYPE_LABELS
     env.globals["DIRECTION_LABELS"] = DIRECTION_LABELS

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from starlette.websockets import WebSocket
 
 from callhub.broker import Broker, BrokerUnavailable
-from callhub.screenpop import pop_message
+from callhub.screenpop import pop_message, request_view
 from callhub.settings import Settings
 from callhub.store import catalog, pops
 from callhub.store.engine import Store
@@ -318,6 +318,31 @@ class Hub:
         if delivered:
             self._note_delivered(pop.seq, delivered)
         return delivered
+
+    async def requests_changed(self, numbers: Iterable[int]) -> int:
+        """A request changed outside the agent's screen (the ITSM API): refresh every pop
+        that shows it, stored (a reload shows it) and live in the tabs. Returns how many."""
+        wanted = list(numbers)
+        horizon = max(self.settings.pop_window_seconds, self.settings.session_max_age)
+
+        def work(session: Session) -> list[tuple[str, int, dict[str, Any]]]:
+            shown = pops.pops_showing(session=session, request_ids=wanted, window_seconds=horizon)
+            views: dict[int, dict[str, Any]] = {}
+            changed = []
+            for pop in shown:
+                assert pop.seq is not None and pop.request_id is not None
+                if pop.request_id not in views:
+                    views[pop.request_id] = request_view(session=session, number=pop.request_id)
+                payload = {**pop.payload, "request": views[pop.request_id]}
+                pops.update_payload(session=session, seq=pop.seq, payload=payload)
+                changed.append((pop.ramal, pop.seq, payload))
+            session.commit()
+            return changed
+
+        changed = await self.store.run(work)
+        for ramal, seq, payload in changed:
+            await self.publish(ramal, {"t": "screen", "seq": seq, "payload": payload})
+        return len(changed)
 
     async def publish(self, ramal: str, message: dict[str, Any]) -> None:
         try:

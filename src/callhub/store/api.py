@@ -1,0 +1,502 @@
+"""The ITSM API's own records: groups and permissions, sessions, executions, FROM-TO keys,
+synchronisation marks and the admin's named queries."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, col, select
+
+from callhub.store.models import (
+    ApiExecution,
+    ApiPermission,
+    ApiSession,
+    Group,
+    GroupMember,
+    NamedQuery,
+    SyncKey,
+    SyncMark,
+    User,
+    utcnow,
+)
+
+# -- groups and permissions -------------------------------------------------------------
+
+
+def group_by_acronym(*, session: Session, acronym: str) -> Group | None:
+    return session.exec(select(Group).where(Group.acronym == acronym)).first()
+
+
+def save_group(*, session: Session, acronym: str, name: str) -> Group:
+    group = group_by_acronym(session=session, acronym=acronym)
+    if group is None:
+        group = Group(acronym=acronym, name=name)
+    group.name = name
+    session.add(group)
+    session.flush()
+    return group
+
+
+def list_groups(*, session: Session) -> list[Group]:
+    return list(session.exec(select(Group).order_by(col(Group.acronym))).all())
+
+
+def members_of(*, session: Session, group_id: int) -> list[User]:
+    query = (
+        select(User)
+        .join(GroupMember, col(GroupMember.user_id) == col(User.id))
+        .where(GroupMember.group_id == group_id)
+        .order_by(col(User.username))
+    )
+    return list(session.exec(query).all())
+
+
+def add_member(*, session: Session, group_id: int, user_id: int) -> None:
+    if session.get(GroupMember, (group_id, user_id)) is None:
+        session.add(GroupMember(group_id=group_id, user_id=user_id))
+        session.flush()
+
+
+def remove_member(*, session: Session, group_id: int, user_id: int) -> None:
+    found = session.get(GroupMember, (group_id, user_id))
+    if found is not None:
+        session.delete(found)
+        session.flush()
+
+
+def permissions_of(*, session: Session, group_id: int) -> set[str]:
+    query = select(ApiPermission.operation).where(ApiPermission.group_id == group_id)
+    return set(session.exec(query).all())
+
+
+def set_permissions(*, session: Session, group_id: int, operations: Iterable[str]) -> None:
+    session.exec(delete(ApiPermission).where(col(ApiPermission.group_id) == group_id))
+    for operation in sorted(set(operations)):
+        session.add(ApiPermission(group_id=group_id, operation=operation))
+    session.flush()
+
+
+def may_call(*, session: Session, user_id: int, operation: str) -> bool:
+    query = (
+        select(func.count())
+        .select_from(ApiPermission)
+        .join(GroupMember, col(GroupMember.group_id) == col(ApiPermission.group_id))
+        .where(GroupMember.user_id == user_id)
+        .where(ApiPermission.operation == operation)
+    )
+    return int(session.exec(query).one()) > 0
+
+
+# -- sessions ---------------------------------------------------------------------------
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def open_session(
+    *,
+    session: Session,
+    user_id: int,
+    platform: str,
+    device_token: str | None,
+    language: str,
+) -> str:
+    """A new sessionID. Only its digest is stored: a copy of the database opens no session."""
+    session_id = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        ApiSession(
+            id=_digest(session_id),
+            user_id=user_id,
+            platform=platform,
+            device_token=device_token,
+            language=language,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    session.flush()
+    return session_id
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    row: ApiSession | None
+    user: User | None
+    expired: bool
+
+
+def check_session(*, session: Session, session_id: str, idle_seconds: int) -> SessionCheck:
+    """Find the session; renew its idle clock (written at most every few seconds)."""
+    row = session.get(ApiSession, _digest(session_id))
+    if row is None or row.ended_at is not None:
+        return SessionCheck(None, None, False)
+    now = utcnow()
+    if now - row.last_seen_at > timedelta(seconds=idle_seconds):
+        return SessionCheck(row, None, True)
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return SessionCheck(None, None, False)
+    # A write per call would double the cost of a read; a few seconds of slack on an
+    # idle timeout of minutes is not worth it.
+    if now - row.last_seen_at > timedelta(seconds=min(30, max(1, idle_seconds // 20))):
+        row.last_seen_at = now
+        session.add(row)
+    return SessionCheck(row, user, False)
+
+
+def disassociate_device(*, session: Session, user_id: int, device_token: str) -> int:
+    query = (
+        select(ApiSession)
+        .where(ApiSession.user_id == user_id)
+        .where(ApiSession.device_token == device_token)
+    )
+    rows = list(session.exec(query).all())
+    for row in rows:
+        row.device_token = None
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
+# -- executions -------------------------------------------------------------------------
+
+MAX_LOGGED_CHARS = 32_000
+
+
+def record_execution(
+    *,
+    session: Session,
+    operation: str,
+    user_id: int | None,
+    platform: str | None,
+    message_id: str | None,
+    input: Any,
+    output: Any,
+    error_code: str | None,
+    http_status: int,
+    started_at: datetime,
+    started: float,
+) -> int:
+    row = ApiExecution(
+        operation=operation,
+        user_id=user_id,
+        platform=platform,
+        message_id=message_id,
+        input=input,
+        output=output,
+        ok=error_code is None,
+        error_code=error_code,
+        http_status=http_status,
+        started_at=started_at,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return row.id
+
+
+def failed_executions(
+    *,
+    session: Session,
+    start: datetime | None,
+    end: datetime | None,
+    operations: list[str] | None,
+    limit: int,
+) -> tuple[int, list[tuple[ApiExecution, str | None]]]:
+    query = select(ApiExecution, User.username).join(
+        User, col(User.id) == col(ApiExecution.user_id), isouter=True
+    )
+    count = select(func.count()).select_from(ApiExecution)
+    conditions: list[ColumnElement[bool]] = [col(ApiExecution.ok).is_(False)]
+    if start is not None:
+        conditions.append(col(ApiExecution.started_at) >= start)
+    if end is not None:
+        conditions.append(col(ApiExecution.started_at) <= end)
+    if operations:
+        conditions.append(col(ApiExecution.operation).in_(operations))
+    for condition in conditions:
+        query = query.where(condition)
+        count = count.where(condition)
+    total = int(session.exec(count).one())
+    rows = session.exec(query.order_by(col(ApiExecution.id).desc()).limit(limit)).all()
+    return total, [(row, name) for row, name in rows]
+
+
+# -- FROM-TO keys and synchronisation marks ----------------------------------------------
+
+
+def put_key(*, session: Session, platform: str, object: str, from_key: str, to_key: str) -> bool:
+    """Map the platform's key to callhub's. Returns True when the mapping is new."""
+    found = session.exec(
+        select(SyncKey)
+        .where(SyncKey.platform == platform)
+        .where(SyncKey.object == object)
+        .where(SyncKey.from_key == from_key)
+    ).first()
+    created = found is None
+    if found is None:
+        found = SyncKey(platform=platform, object=object, from_key=from_key, to_key=to_key)
+    found.to_key = to_key
+    session.add(found)
+    session.flush()
+    return created
+
+
+def to_key(*, session: Session, platform: str, object: str, from_key: str) -> str | None:
+    query = (
+        select(SyncKey.to_key)
+        .where(SyncKey.platform == platform)
+        .where(SyncKey.object == object)
+        .where(SyncKey.from_key == from_key)
+    )
+    return session.exec(query).first()
+
+
+def from_keys(
+    *, session: Session, platform: str, object: str, to_keys: Iterable[str]
+) -> dict[str, str]:
+    """callhub's keys back to the platform's (the first mapping of each)."""
+    wanted = list(to_keys)
+    if not wanted:
+        return {}
+    query = (
+        select(SyncKey.to_key, SyncKey.from_key)
+        .where(SyncKey.platform == platform)
+        .where(SyncKey.object == object)
+        .where(col(SyncKey.to_key).in_(wanted))
+        .order_by(col(SyncKey.id))
+    )
+    found: dict[str, str] = {}
+    for to, frm in session.exec(query).all():
+        found.setdefault(to, frm)
+    return found
+
+
+def find_keys(
+    *,
+    session: Session,
+    platform: str,
+    object: str | None,
+    from_key: str | None,
+    to_key: str | None,
+) -> list[SyncKey]:
+    query = select(SyncKey).where(SyncKey.platform == platform)
+    if object:
+        query = query.where(SyncKey.object == object)
+    if from_key:
+        query = query.where(SyncKey.from_key == from_key)
+    if to_key:
+        query = query.where(SyncKey.to_key == to_key)
+    return list(session.exec(query.order_by(col(SyncKey.id)).limit(1000)).all())
+
+
+def delete_keys(
+    *, session: Session, platform: str, object: str, from_key: str | None, to_key: str | None
+) -> int:
+    rows = find_keys(
+        session=session, platform=platform, object=object, from_key=from_key, to_key=to_key
+    )
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return len(rows)
+
+
+def marks(
+    *, session: Session, platform: str, object: str, item_ids: Iterable[int]
+) -> dict[int, datetime]:
+    ids = list(item_ids)
+    if not ids:
+        return {}
+    query = (
+        select(SyncMark.item_id, SyncMark.synced_at)
+        .where(SyncMark.platform == platform)
+        .where(SyncMark.object == object)
+        .where(col(SyncMark.item_id).in_(ids))
+    )
+    return dict(session.exec(query).all())
+
+
+def mark(*, session: Session, platform: str, object: str, item_ids: Iterable[int]) -> None:
+    ids = list(item_ids)
+    known = {
+        row.item_id: row
+        for row in session.exec(
+            select(SyncMark)
+            .where(SyncMark.platform == platform)
+            .where(SyncMark.object == object)
+            .where(col(SyncMark.item_id).in_(ids))
+        ).all()
+    }
+    now = utcnow()
+    for item_id in ids:
+        row = known.get(item_id) or SyncMark(platform=platform, object=object, item_id=item_id)
+        row.synced_at = now
+        session.add(row)
+    session.flush()
+
+
+# -- named queries and operations ---------------------------------------------------------
+
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+_LEADING = re.compile(r"^\s*(\w+)", re.ASCII)
+_WRITES = re.compile(
+    r"\b(insert|update|delete|merge|replace|create|drop|alter|truncate|grant|revoke|attach|"
+    r"detach|pragma|vacuum|reindex|copy|call|do|lock|set|reset|load)\b",
+    re.IGNORECASE,
+)
+READ_KINDS = ("select", "with", "values")
+WRITE_KINDS = ("select", "with", "insert", "update", "delete")
+MAX_ROWS = 1000
+QUERY_SECONDS = 5.0
+
+
+class QueryRejected(ValueError):
+    """The admin's SQL is not what its kind allows; `field` names the form field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _strip_literals(sql: str) -> str:
+    """The SQL without its string literals and comments, for the keyword checks."""
+    sql = re.sub(r"'(?:[^']|'')*'", "''", sql)
+    sql = re.sub(r"--[^\n]*", " ", sql)
+    return re.sub(r"/\*.*?\*/", " ", sql, flags=re.DOTALL)
+
+
+def parameters_of(sql: str) -> list[str]:
+    seen: list[str] = []
+    for name in PARAMETER.findall(_strip_literals(sql)):
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def check_sql(sql: str, kind: str) -> str:
+    """One statement of the kind's verbs; a read-only query names no writing keyword."""
+    sql = sql.strip().rstrip(";").strip()
+    bare = _strip_literals(sql)
+    if not sql:
+        raise QueryRejected("sql", "empty SQL")
+    if ";" in bare:
+        raise QueryRejected("sql", "one statement only (no ';')")
+    leading = _LEADING.match(bare)
+    verb = leading.group(1).lower() if leading else ""
+    allowed = READ_KINDS if kind == "query" else WRITE_KINDS
+    if verb not in allowed:
+        raise QueryRejected("sql", f"a {kind} starts with one of: {', '.join(allowed)}")
+    if kind == "query":
+        found = _WRITES.search(bare)
+        if found:
+            raise QueryRejected("sql", f"a read-only query may not use {found.group(1).upper()}")
+    return sql
+
+
+def save_named_query(
+    *, session: Session, name: str, kind: str, description: str, sql: str
+) -> NamedQuery:
+    if not NAME.match(name):
+        raise QueryRejected("name", "letters, digits, '_', '.', '-'; up to 64")
+    if kind not in ("query", "operation"):
+        raise QueryRejected("kind", "query or operation")
+    sql = check_sql(sql, kind)
+    found = named_query(session=session, name=name)
+    if found is None:
+        found = NamedQuery(name=name, kind=kind, sql=sql)
+    found.kind, found.sql, found.description = kind, sql, description[:255]
+    found.updated_at = utcnow()
+    session.add(found)
+    session.flush()
+    return found
+
+
+def named_query(*, session: Session, name: str) -> NamedQuery | None:
+    return session.exec(select(NamedQuery).where(NamedQuery.name == name)).first()
+
+
+def list_named_queries(*, session: Session) -> list[NamedQuery]:
+    return list(session.exec(select(NamedQuery).order_by(col(NamedQuery.name))).all())
+
+
+def delete_named_query(*, session: Session, name: str) -> bool:
+    found = named_query(session=session, name=name)
+    if found is None:
+        return False
+    session.delete(found)
+    session.flush()
+    return True
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    rows: list[dict[str, Any]]
+    truncated: bool
+    row_count: int | None
+
+
+class QueryFailed(RuntimeError):
+    """The database refused the admin's SQL (or it ran out of time)."""
+
+
+def run_named(
+    *, session: Session, query: NamedQuery, parameters: dict[str, Any], dialect: str
+) -> QueryResult:
+    """Run it with bound parameters. A `query` runs read-only: SQLite's query_only, or a
+    PostgreSQL savepoint rolled back after the read; both with a time limit."""
+    statement = text(query.sql)
+    read_only = query.kind == "query"
+    connection = session.connection()
+    nested = session.begin_nested() if read_only and dialect != "sqlite" else None
+    raw: Any = None
+    try:
+        if dialect == "sqlite":
+            raw = connection.connection.driver_connection
+            if read_only:
+                raw.execute("PRAGMA query_only = ON")
+            deadline = time.monotonic() + QUERY_SECONDS
+            raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        else:
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(QUERY_SECONDS * 1000)}")
+        result = connection.execute(statement, parameters)
+        if result.returns_rows:
+            keys = list(result.keys())
+            fetched = result.fetchmany(MAX_ROWS + 1)
+            rows = [dict(zip(keys, (_plain(v) for v in row), strict=True)) for row in fetched]
+            outcome = QueryResult(rows[:MAX_ROWS], len(rows) > MAX_ROWS, None)
+        else:
+            outcome = QueryResult([], False, result.rowcount)
+    except DBAPIError as exc:
+        if nested is not None:
+            nested.rollback()
+        raise QueryFailed(str(exc.orig).splitlines()[0] if exc.orig else str(exc)) from None
+    finally:
+        if raw is not None:
+            raw.set_progress_handler(None, 0)
+            if read_only:
+                raw.execute("PRAGMA query_only = OFF")
+    if nested is not None:
+        nested.rollback()
+    return outcome

@@ -1,0 +1,166 @@
+"""What the ITSM API reads and writes beyond the agent's screens: requesters by login,
+services by code, filtered request lists, occurrences with categories, reference lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, or_
+from sqlmodel import Session, col, select
+
+from callhub.store.catalog import ServiceItem
+from callhub.store.models import (
+    Category,
+    Contract,
+    DeniedReason,
+    Group,
+    Justification,
+    Occurrence,
+    Phone,
+    Requester,
+    Service,
+    ServiceRequest,
+    Unit,
+    User,
+)
+
+
+def requester_by_login(*, session: Session, login: str) -> Requester | None:
+    return session.exec(select(Requester).where(Requester.login == login)).first()
+
+
+def first_phone(*, session: Session, requester_id: int) -> str | None:
+    query = select(Phone.number).where(Phone.requester_id == requester_id).order_by(col(Phone.id))
+    return session.exec(query.limit(1)).first()
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    service: Service
+    category: Category | None
+
+    def item(self) -> ServiceItem:
+        own = self.service.sla_minutes
+        fallback = self.category.sla_minutes if self.category is not None else None
+        return ServiceItem(
+            id=self.service.id or 0,
+            name=self.service.name,
+            category=self.category.name if self.category is not None else None,
+            sla_minutes=own if own is not None else fallback,
+        )
+
+
+def service_row(*, session: Session, service_id: int) -> ServiceRow | None:
+    service = session.get(Service, service_id)
+    if service is None:
+        return None
+    category = session.get(Category, service.category_id) if service.category_id else None
+    return ServiceRow(service, category)
+
+
+def service_by_code(*, session: Session, code: str) -> Service | None:
+    """By its code; a code of digits with no service of that code is the service's number."""
+    found = session.exec(select(Service).where(Service.code == code)).first()
+    if found is None and code.isdigit() and len(code) < 12:
+        found = session.get(Service, int(code))
+    return found
+
+
+def category_by_code(*, session: Session, code: str | None, name: str | None) -> Category | None:
+    if code:
+        found = session.exec(select(Category).where(Category.code == code)).first()
+        if found is None and code.isdigit() and len(code) < 12:
+            found = session.get(Category, int(code))
+        if found is not None:
+            return found
+    if name:
+        return session.exec(select(Category).where(Category.name == name)).first()
+    return None
+
+
+def group_by_acronym(*, session: Session, acronym: str) -> Group | None:
+    return session.exec(select(Group).where(Group.acronym == acronym)).first()
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    requester_id: int
+    description: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    service_ids: Sequence[int] | None = None
+    contract_ids: Sequence[int] | None = None
+    statuses: Sequence[str] | None = None
+    group_ids: Sequence[int] | None = None
+
+
+def find_requests(*, session: Session, where: RequestFilter, limit: int) -> list[ServiceRequest]:
+    query = select(ServiceRequest).where(ServiceRequest.requester_id == where.requester_id)
+    if where.description:
+        pattern = "%" + where.description.replace("%", r"\%").replace("_", r"\_") + "%"
+        query = query.where(
+            func.lower(col(ServiceRequest.description)).like(pattern.lower(), escape="\\")
+        )
+    if where.start is not None:
+        query = query.where(col(ServiceRequest.opened_at) >= where.start)
+    if where.end is not None:
+        query = query.where(col(ServiceRequest.opened_at) <= where.end)
+    if where.service_ids is not None:
+        query = query.where(col(ServiceRequest.service_id).in_(where.service_ids))
+    if where.contract_ids is not None:
+        query = query.where(col(ServiceRequest.contract_id).in_(where.contract_ids))
+    if where.statuses is not None:
+        query = query.where(col(ServiceRequest.status).in_(where.statuses))
+    if where.group_ids is not None:
+        query = query.where(col(ServiceRequest.group_id).in_(where.group_ids))
+    return list(session.exec(query.order_by(col(ServiceRequest.id)).limit(limit)).all())
+
+
+def occurrences(
+    *,
+    session: Session,
+    request_ids: Sequence[int],
+    categories: Sequence[str] | None,
+    limit: int,
+) -> list[tuple[Occurrence, str | None]]:
+    """Occurrences with the login of who wrote them, oldest first."""
+    query = (
+        select(Occurrence, User.username)
+        .join(User, col(User.id) == col(Occurrence.user_id), isouter=True)
+        .where(col(Occurrence.request_id).in_(request_ids))
+    )
+    if categories is not None:
+        wanted = [c for c in categories if c != "Information"]
+        condition: ColumnElement[bool] = col(Occurrence.category).in_(wanted)
+        if "Information" in categories:
+            # Notes written on the agent's screen have no category: they are information.
+            condition = or_(condition, col(Occurrence.category).is_(None))
+        query = query.where(condition)
+    query = query.order_by(col(Occurrence.created_at), col(Occurrence.id)).limit(limit)
+    return [(o, name) for o, name in session.exec(query).all()]
+
+
+def contracts(*, session: Session) -> list[Contract]:
+    query = select(Contract).where(col(Contract.active).is_(True)).order_by(col(Contract.id))
+    return list(session.exec(query).all())
+
+
+def units(*, session: Session, contract_id: int | None, unit_id: int | None) -> list[Unit]:
+    query = select(Unit)
+    if contract_id is not None:
+        query = query.where(Unit.contract_id == contract_id)
+    if unit_id is not None:
+        query = query.where(Unit.id == unit_id)
+    return list(session.exec(query.order_by(col(Unit.id))).all())
+
+
+def justifications(*, session: Session) -> list[Justification]:
+    query = select(Justification).where(col(Justification.active).is_(True))
+    return list(session.exec(query.order_by(col(Justification.id))).all())
+
+
+def denied_reasons(*, session: Session) -> list[DeniedReason]:
+    query = select(DeniedReason).where(col(DeniedReason.active).is_(True))
+    return list(session.exec(query.order_by(col(DeniedReason.id))).all())

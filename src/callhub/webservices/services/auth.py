@@ -1,0 +1,89 @@
+"""Login: /services/login, /services/v2/login and /services/xml/login."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
+
+from callhub import i18n
+from callhub.store import api, users
+from callhub.store.models import User
+from callhub.webservices.services.framework import ApiError, Call, operation, validation_error
+from callhub.webservices.services.schemas import LoginIn, LoginOut, LoginV2Out
+
+N_ = i18n.N_
+EXAMPLE = {"userName": "integracao", "password": "…", "platform": "ERP", "language": "pt_BR"}
+
+
+def _language(tag: str | None) -> str | None:
+    return i18n.negotiate(tag.replace("_", "-")) if tag else None
+
+
+async def check_login(call: Call, data: dict[str, Any]) -> User:
+    """Validate and check the password before the transaction: Argon2 runs in a thread."""
+    try:
+        body = LoginIn.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    call.language = _language(body.language) or call.language
+    user = await call.store.run(lambda s: users.find_user(session=s, username=body.userName))
+    if not await asyncio.to_thread(users.check_password, user, body.password):
+        raise ApiError("LOGIN_FAILED", N_("Usuário ou senha inválidos."), 401, field="password")
+    assert user is not None
+    call.user = user
+    return user
+
+
+def _open(call: Call, body: LoginIn, session: Session) -> str:
+    user: User = call.prepared
+    call.platform = body.platform
+    return api.open_session(
+        session=session,
+        user_id=user.id or 0,
+        platform=body.platform,
+        device_token=body.token,
+        language=call.language,
+    )
+
+
+def _login(call: Call, body: BaseModel, session: Session) -> BaseModel:
+    assert isinstance(body, LoginIn)
+    return LoginOut(sessionID=_open(call, body, session))
+
+
+for name in ("login", "xml/login"):
+    operation(
+        name,
+        model=LoginIn,
+        answer=LoginOut,
+        summary=N_("Abre uma sessão (sessionID) com usuário e senha do callhub"),
+        tag="login",
+        xml=name.startswith("xml/"),
+        session_required=False,
+        prepare=check_login,
+        example=EXAMPLE,
+    )(_login)
+
+
+@operation(
+    "v2/login",
+    model=LoginIn,
+    answer=LoginV2Out,
+    summary=N_(
+        "Login do aplicativo de campo: sessionID, raio de ação (km) e intervalo de posição (min)"
+    ),
+    tag="login",
+    session_required=False,
+    prepare=check_login,
+    example={**EXAMPLE, "platform": "ANDROID", "token": "device-push-token"},
+)
+def v2_login(call: Call, body: BaseModel, session: Session) -> BaseModel:
+    assert isinstance(body, LoginIn)
+    return LoginV2Out(
+        sessionID=_open(call, body, session),
+        rangeAction=call.settings.api_range_action_km,
+        locationInterval=call.settings.api_location_interval_minutes,
+    )

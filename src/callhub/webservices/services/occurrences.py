@@ -1,0 +1,198 @@
+"""Occurrences: request/createOccurrence, request/listOccurrences and
+occurrence/getNotSynchronized."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists
+from sqlmodel import Session, col, select
+
+from callhub import i18n
+from callhub.store import api, itsm
+from callhub.store.models import Occurrence, ServiceRequest, SyncMark, User, utcnow
+from callhub.webservices.services.framework import ApiError, Call, operation
+from callhub.webservices.services.schemas import (
+    CreateOccurrenceIn,
+    ListOccurrencesIn,
+    LogsOut,
+    OccurrenceOut,
+    OccurrenceRef,
+    OccurrencesNotSynchronizedIn,
+)
+from callhub.webservices.services.shapes import find_request, occurrence_out
+
+N_ = i18n.N_
+LIST_LIMIT = 1000
+TAG = "request"
+
+
+def _request_of(call: Call, session: Session, body: OccurrenceRef) -> ServiceRequest:
+    return find_request(
+        call,
+        session,
+        body.requestNumber,
+        body.requestNumberOrigin,
+        number_field="requestNumber",
+        origin_field="requestNumberOrigin",
+    )
+
+
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+
+
+def _occurred_at(call: Call, date: str | None, hour: str | None) -> datetime | None:
+    if not date and not hour:
+        return None
+    zone = ZoneInfo(call.settings.timezone)
+    day = datetime.now(zone).date()
+    if date:
+        for fmt in DATE_FORMATS:
+            try:
+                day = datetime.strptime(date, fmt).date()
+                break
+            except ValueError:
+                continue
+        else:
+            raise ApiError(
+                "INVALID_VALUE",
+                N_("Data inválida em %(field)s (dd/mm/aaaa)."),
+                field="occurrence.date",
+            )
+    at = time(0, 0)
+    if hour:
+        try:
+            at = datetime.strptime(hour, "%H:%M").time()
+        except ValueError:
+            raise ApiError(
+                "INVALID_VALUE", N_("Hora inválida em %(field)s (HH:MM)."), field="occurrence.hour"
+            ) from None
+    return datetime.combine(day, at, tzinfo=zone)
+
+
+def logs_of(
+    call: Call, session: Session, request_ids: list[int], categories: list[str] | None
+) -> list[OccurrenceOut]:
+    rows = itsm.occurrences(
+        session=session, request_ids=request_ids, categories=categories, limit=LIST_LIMIT
+    )
+    return [occurrence_out(call, session, o, login) for o, login in rows]
+
+
+@operation(
+    "request/createOccurrence",
+    model=CreateOccurrenceIn,
+    answer=OccurrenceOut,
+    summary=N_("Registra uma ocorrência (anotação) numa solicitação"),
+    tag=TAG,
+    example={
+        "sessionID": "…",
+        "requestNumberOrigin": "ERP-123",
+        "occurrence": {
+            "numberOrigin": "OC-9",
+            "description": "Técnico a caminho",
+            "date": "23/11/2026",
+            "hour": "14:30",
+            "category": {"code": "Execution"},
+            "origin": "FONE_FAX",
+        },
+    },
+)
+def create_occurrence(call: Call, body: CreateOccurrenceIn, session: Session) -> OccurrenceOut:
+    found = _request_of(call, session, body)
+    assert found.id is not None
+    given = body.occurrence
+    platform = call.origin_platform
+    if given.numberOrigin and api.to_key(
+        session=session, platform=platform, object="occurrence", from_key=given.numberOrigin
+    ):
+        raise ApiError(
+            "DUPLICATE",
+            N_("%(field)s %(value)s já foi registrada."),
+            409,
+            field="occurrence.numberOrigin",
+            value=given.numberOrigin,
+        )
+    now = utcnow()
+    occurrence = Occurrence(
+        request_id=found.id,
+        user_id=call.user_id,
+        description=given.description,
+        created_at=now,
+        category=given.category.code if given.category else None,
+        reason=given.reason,
+        origin=given.origin or "OTHERS",
+        occurred_at=_occurred_at(call, given.date, given.hour),
+        elapsed_minutes=given.elapsedTime,
+    )
+    found.updated_at = now
+    session.add(occurrence)
+    session.add(found)
+    session.flush()
+    assert occurrence.id is not None
+    if given.numberOrigin:
+        api.put_key(
+            session=session,
+            platform=platform,
+            object="occurrence",
+            from_key=given.numberOrigin,
+            to_key=str(occurrence.id),
+        )
+    call.changed_requests.add(found.id)
+    return occurrence_out(call, session, occurrence, call.user.username if call.user else None)
+
+
+@operation(
+    "request/listOccurrences",
+    model=ListOccurrencesIn,
+    answer=LogsOut,
+    summary=N_("As ocorrências de uma solicitação, da mais antiga à mais nova"),
+    tag=TAG,
+    example={"sessionID": "…", "requestNumber": 1, "categoryList": ["Execution"]},
+)
+def list_occurrences(call: Call, body: ListOccurrencesIn, session: Session) -> LogsOut:
+    found = _request_of(call, session, body)
+    logs = logs_of(call, session, [found.id or 0], body.categoryList)
+    return LogsOut(amount=len(logs), logs=logs)
+
+
+@operation(
+    "occurrence/getNotSynchronized",
+    model=OccurrencesNotSynchronizedIn,
+    answer=LogsOut,
+    summary=N_(
+        "Ocorrências que esta plataforma ainda não recebeu (de uma solicitação, ou de todas)"
+    ),
+    tag=TAG,
+    example={"sessionID": "…", "requestNumberOrigin": "ERP-123", "synchronize": True},
+)
+def occurrences_not_synchronized(
+    call: Call, body: OccurrencesNotSynchronizedIn, session: Session
+) -> LogsOut:
+    platform = call.origin_platform
+    query = (
+        select(Occurrence, User.username)
+        .join(User, col(User.id) == col(Occurrence.user_id), isouter=True)
+        .where(
+            ~exists()
+            .where(col(SyncMark.platform) == platform)
+            .where(col(SyncMark.object) == "occurrence")
+            .where(col(SyncMark.item_id) == col(Occurrence.id))
+        )
+    )
+    if body.requestNumber is not None or body.requestNumberOrigin is not None:
+        found = _request_of(call, session, body)
+        query = query.where(Occurrence.request_id == found.id)
+    if body.categoryList is not None:
+        query = query.where(col(Occurrence.category).in_(body.categoryList))
+    rows = session.exec(query.order_by(col(Occurrence.id)).limit(LIST_LIMIT)).all()
+    if body.synchronize and rows:
+        api.mark(
+            session=session,
+            platform=platform,
+            object="occurrence",
+            item_ids=[o.id or 0 for o, _ in rows],
+        )
+    logs = [occurrence_out(call, session, o, login) for o, login in rows]
+    return LogsOut(amount=len(logs), logs=logs)

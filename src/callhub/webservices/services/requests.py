@@ -1,0 +1,546 @@
+"""Requests and their occurrences: /services/request/*, occurrence/getNotSynchronized,
+addServiceRequest (JSON and XML). The same store the telephony webservices and the agent's
+screens use; a change here refreshes the request wherever an agent's tab shows it."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from callhub import i18n
+from callhub.identity import normalise_phone
+from callhub.store import api, catalog, itsm, requests
+from callhub.store.catalog import ServiceItem
+from callhub.store.models import (
+    Category,
+    Contract,
+    Occurrence,
+    Requester,
+    Service,
+    ServiceRequest,
+    Status,
+    Urgency,
+    utcnow,
+)
+from callhub.webservices.services.framework import ApiError, Call, operation
+from callhub.webservices.services.occurrences import logs_of
+from callhub.webservices.services.schemas import (
+    AddServiceRequestIn,
+    AddServiceRequestOut,
+    ByUserIn,
+    ContactIn,
+    CreateIn,
+    NotSynchronizedIn,
+    RequestOut,
+    RequestRef,
+    RequestsOut,
+    RequestWithLogs,
+    ServiceIn,
+    SimpleSource,
+    SourceRequest,
+    UpdateIn,
+    UpdateStatusIn,
+)
+from callhub.webservices.services.shapes import find_request, request_out
+
+N_ = i18n.N_
+LIST_LIMIT = 1000
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TAG = "request"
+
+
+# -- references a body makes -------------------------------------------------------------
+
+
+def _unknown(field: str, value: object) -> ApiError:
+    return ApiError(
+        "UNKNOWN_REFERENCE", N_("%(field)s %(value)s não existe."), 422, field=field, value=value
+    )
+
+
+def _phone(contact: ContactIn | None, field: str) -> str | None:
+    if contact is None or not contact.phoneNumber:
+        return None
+    e164 = normalise_phone(contact.phoneNumber)
+    if e164 is None:
+        raise ApiError(
+            "INVALID_VALUE", N_("Telefone inválido em %(field)s."), field=field + ".phoneNumber"
+        )
+    return e164
+
+
+def _email(contact: ContactIn | None, field: str) -> str | None:
+    if contact is None or not contact.email:
+        return None
+    if not EMAIL.match(contact.email):
+        raise ApiError("INVALID_VALUE", N_("E-mail inválido em %(field)s."), field=field + ".email")
+    return contact.email
+
+
+def _requester(
+    session: Session, user_id: str, contact: ContactIn | None, synchronize: bool, prefix: str
+) -> Requester:
+    found = itsm.requester_by_login(session=session, login=user_id)
+    phone = _phone(contact, prefix + "contact")
+    email = _email(contact, prefix + "contact")
+    if found is not None:
+        return found
+    if not synchronize:
+        raise _unknown(prefix + "userID", user_id)
+    name = (contact.name if contact and contact.name else None) or user_id
+    requester = catalog.create_requester_without_document(
+        session=session, name=name, email=email, phones=[phone] if phone else []
+    )
+    requester.login = user_id
+    session.add(requester)
+    session.flush()
+    return requester
+
+
+def _service(
+    session: Session, given: ServiceIn | None, synchronize: bool, prefix: str
+) -> ServiceItem | None:
+    if given is None or not (given.code or given.name):
+        return None
+    field = prefix + "service"
+    found = None
+    if given.code:
+        found = itsm.service_by_code(session=session, code=given.code)
+    if found is None and given.name:
+        found = session.exec(select(Service).where(Service.name == given.name)).first()
+        if found is not None and given.code and found.code is None and synchronize:
+            found.code = given.code
+            session.add(found)
+    if found is None:
+        if not synchronize:
+            raise _unknown(field + (".code" if given.code else ".name"), given.code or given.name)
+        found = Service(code=given.code, name=given.name or given.code or "")
+        category = _category(session, given, synchronize)
+        found.category_id = category.id if category else None
+        session.add(found)
+        session.flush()
+    assert found.id is not None
+    row = itsm.service_row(session=session, service_id=found.id)
+    assert row is not None
+    return row.item()
+
+
+def _category(session: Session, given: ServiceIn, synchronize: bool) -> Category | None:
+    if given.category is None or not (given.category.code or given.category.name):
+        return None
+    found = itsm.category_by_code(
+        session=session, code=given.category.code, name=given.category.name
+    )
+    if found is None:
+        found = Category(
+            code=given.category.code, name=given.category.name or given.category.code or ""
+        )
+        session.add(found)
+        session.flush()
+    return found
+
+
+def _contract(session: Session, contract_id: int | None, field: str) -> int | None:
+    if contract_id is not None and session.get(Contract, contract_id) is None:
+        raise _unknown(field, contract_id)
+    return contract_id
+
+
+def _group(session: Session, acronym: str | None, field: str) -> int | None:
+    if not acronym:
+        return None
+    group = itsm.group_by_acronym(session=session, acronym=acronym)
+    if group is None:
+        raise _unknown(field, acronym)
+    return group.id
+
+
+def _claim_origin(call: Call, session: Session, number_origin: str, field: str) -> None:
+    taken = api.to_key(
+        session=session, platform=call.origin_platform, object="request", from_key=number_origin
+    )
+    if taken is not None:
+        raise ApiError(
+            "DUPLICATE",
+            N_("%(field)s %(value)s já é a solicitação %(number)s."),
+            409,
+            field=field,
+            value=number_origin,
+            number=taken,
+        )
+
+
+def _create(
+    call: Call,
+    session: Session,
+    src: SourceRequest | SimpleSource,
+    *,
+    service: ServiceItem | None,
+    synchronize: bool,
+    prefix: str,
+) -> ServiceRequest:
+    if src.numberOrigin:
+        _claim_origin(call, session, src.numberOrigin, prefix + "numberOrigin")
+    requester = _requester(session, src.userID, src.contact, synchronize, prefix)
+    contract_id = _contract(session, src.contractID, prefix + "contractID")
+    group_id = None
+    parent_id = None
+    if isinstance(src, SourceRequest):
+        group_id = _group(session, src.groupId, prefix + "groupId")
+        if src.linkedNumber is not None:
+            if session.get(ServiceRequest, src.linkedNumber) is None:
+                raise _unknown(prefix + "linkedNumber", src.linkedNumber)
+            parent_id = src.linkedNumber
+    assert requester.id is not None
+    created = requests.create_request(
+        session=session,
+        requester_id=requester.id,
+        description=src.description,
+        service=service,
+        urgency=Urgency(src.urgency or "M"),
+        type_=src.type,
+        parent_id=parent_id,
+        user_id=call.user_id,
+        note=f"Solicitação registrada pela API ({call.origin_platform})",
+    )
+    created.impact = src.impact or "M"
+    created.group_id = group_id
+    created.contract_id = contract_id
+    session.add(created)
+    session.flush()
+    assert created.id is not None
+    if src.numberOrigin:
+        api.put_key(
+            session=session,
+            platform=call.origin_platform,
+            object="request",
+            from_key=src.numberOrigin,
+            to_key=str(created.id),
+        )
+    return created
+
+
+CREATE_EXAMPLE = {
+    "sessionID": "…",
+    "messageID": "msg-0001",
+    "synchronize": True,
+    "sourceRequest": {
+        "numberOrigin": "ERP-123",
+        "type": "I",
+        "description": "Impressora do 3º andar não imprime",
+        "userID": "maria.souza",
+        "contact": {
+            "name": "Maria Souza",
+            "phoneNumber": "+55 11 98765-4321",
+            "email": "maria@example.com",
+        },
+        "service": {
+            "code": "IMP",
+            "name": "Impressão",
+            "category": {"code": "INFRA", "name": "Infraestrutura"},
+        },
+        "urgency": "H",
+        "impact": "M",
+    },
+}
+
+
+@operation(
+    "request/create",
+    model=CreateIn,
+    answer=RequestOut,
+    summary=N_(
+        "Registra uma solicitação (incidente ou requisição) e devolve a solicitação gravada"
+    ),
+    tag=TAG,
+    example=CREATE_EXAMPLE,
+)
+def create(call: Call, body: CreateIn, session: Session) -> RequestOut:
+    src = body.sourceRequest
+    service = _service(session, src.service, body.synchronize, "sourceRequest.")
+    created = _create(
+        call, session, src, service=service, synchronize=body.synchronize, prefix="sourceRequest."
+    )
+    return request_out(call, session, created)
+
+
+@operation(
+    "request/getById",
+    model=RequestRef,
+    answer=RequestOut,
+    summary=N_("Uma solicitação pelo número do callhub (number) ou da plataforma (numberOrigin)"),
+    tag=TAG,
+    example={"sessionID": "…", "numberOrigin": "ERP-123"},
+)
+def get_by_id(call: Call, body: RequestRef, session: Session) -> RequestOut:
+    found = find_request(call, session, body.number, body.numberOrigin)
+    return request_out(call, session, found)
+
+
+def _filtered(call: Call, body: ByUserIn, session: Session) -> list[ServiceRequest]:
+    requester = itsm.requester_by_login(session=session, login=body.userID)
+    if requester is None or requester.id is None:
+        raise ApiError(
+            "NOT_FOUND",
+            N_("%(field)s %(value)s não existe."),
+            404,
+            field="userID",
+            value=body.userID,
+        )
+    service_ids = None
+    if body.service:
+        service = itsm.service_by_code(session=session, code=body.service)
+        service_ids = [service.id or 0] if service else []
+    contracts = list(body.contractList) if body.contractList is not None else None
+    if body.contractID is not None:
+        contracts = [*(contracts or []), body.contractID]
+    statuses = list(body.statusList) if body.statusList is not None else None
+    if body.status is not None:
+        statuses = [*(statuses or []), body.status]
+    groups = None
+    if body.groupList is not None:
+        groups = [
+            g.id or 0
+            for a in body.groupList
+            if (g := itsm.group_by_acronym(session=session, acronym=a)) is not None
+        ]
+    zone = ZoneInfo(call.settings.timezone)
+    start = body.startDate.replace(tzinfo=body.startDate.tzinfo or zone) if body.startDate else None
+    end = body.endDate.replace(tzinfo=body.endDate.tzinfo or zone) if body.endDate else None
+    where = itsm.RequestFilter(
+        requester_id=requester.id,
+        description=body.description or None,
+        start=start,
+        end=end,
+        service_ids=service_ids,
+        contract_ids=contracts,
+        statuses=statuses,
+        group_ids=groups,
+    )
+    return itsm.find_requests(session=session, where=where, limit=LIST_LIMIT)
+
+
+def _listed(
+    call: Call, session: Session, found: list[ServiceRequest], all_attributes: bool
+) -> RequestsOut:
+    listed = []
+    for request in found:
+        item = RequestWithLogs(**dict(request_out(call, session, request)))
+        if all_attributes:
+            item.occurrences = logs_of(call, session, [request.id or 0], None)
+        listed.append(item)
+    return RequestsOut(amount=len(listed), requests=listed)
+
+
+@operation(
+    "request/getByUser",
+    model=ByUserIn,
+    answer=RequestsOut,
+    summary=N_("As solicitações de um solicitante (userID), com filtros"),
+    tag=TAG,
+    example={"sessionID": "…", "userID": "maria.souza", "statusList": ["InProgress"]},
+)
+def get_by_user(call: Call, body: ByUserIn, session: Session) -> RequestsOut:
+    return _listed(call, session, _filtered(call, body, session), body.allAttributes)
+
+
+@operation(
+    "request/getNotSynchronized",
+    model=NotSynchronizedIn,
+    answer=RequestsOut,
+    summary=N_("Como getByUser, só as alteradas desde a última sincronização desta plataforma"),
+    tag=TAG,
+    example={"sessionID": "…", "userID": "maria.souza", "synchronize": True},
+)
+def get_not_synchronized(call: Call, body: NotSynchronizedIn, session: Session) -> RequestsOut:
+    found = _filtered(call, body, session)
+    platform = call.origin_platform
+    seen = api.marks(
+        session=session, platform=platform, object="request", item_ids=[r.id or 0 for r in found]
+    )
+    changed = [r for r in found if r.id not in seen or r.updated_at > seen[r.id]]
+    if body.synchronize and changed:
+        api.mark(
+            session=session,
+            platform=platform,
+            object="request",
+            item_ids=[r.id or 0 for r in changed],
+        )
+    return _listed(call, session, changed, body.allAttributes)
+
+
+def _apply_contact(session: Session, request: ServiceRequest, contact: ContactIn) -> list[str]:
+    requester = session.get(Requester, request.requester_id)
+    assert requester is not None and requester.id is not None
+    changed = []
+    email = _email(contact, "request.contact")
+    phone = _phone(contact, "request.contact")
+    if contact.name and contact.name != requester.name:
+        requester.name = contact.name
+        changed.append("contact.name")
+    if email and email != requester.email:
+        requester.email = email
+        changed.append("contact.email")
+    if phone:
+        catalog.add_phones(session=session, requester_id=requester.id, phones=[phone])
+        changed.append("contact.phoneNumber")
+    session.add(requester)
+    return changed
+
+
+@operation(
+    "request/update",
+    model=UpdateIn,
+    answer=RequestOut,
+    summary=N_("Altera uma solicitação (só os campos enviados); registra uma ocorrência"),
+    tag=TAG,
+    example={
+        "sessionID": "…",
+        "request": {"numberOrigin": "ERP-123", "urgency": "L", "description": "Já imprime, lenta"},
+    },
+)
+def update(call: Call, body: UpdateIn, session: Session) -> RequestOut:
+    change = body.request
+    found = find_request(call, session, change.number, change.numberOrigin, prefix="request.")
+    assert found.id is not None
+    changed: list[str] = []
+    if change.type is not None and change.type != found.type:
+        found.type = change.type
+        changed.append("type")
+    if change.description is not None and change.description != found.description:
+        found.description = change.description
+        changed.append("description")
+    if change.urgency is not None and change.urgency != found.urgency:
+        found.urgency = change.urgency
+        changed.append("urgency")
+    if change.impact is not None and change.impact != found.impact:
+        found.impact = change.impact
+        changed.append("impact")
+    if change.contractID is not None and change.contractID != found.contract_id:
+        found.contract_id = _contract(session, change.contractID, "request.contractID")
+        changed.append("contractID")
+    if change.groupId is not None:
+        group_id = _group(session, change.groupId, "request.groupId")
+        if group_id != found.group_id:
+            found.group_id = group_id
+            changed.append("groupId")
+    if change.service is not None:
+        service = _service(session, change.service, body.synchronize, "request.")
+        if service is not None and service.id != found.service_id:
+            found.service_id = service.id
+            found.deadline = requests.deadline_for(found.opened_at, service)
+            changed.append("service")
+    if change.contact is not None:
+        changed += _apply_contact(session, found, change.contact)
+    if changed:
+        found.updated_at = utcnow()
+        session.add(found)
+        session.add(
+            Occurrence(
+                request_id=found.id,
+                user_id=call.user_id,
+                description="Alterada pela API: " + ", ".join(changed),
+                created_at=found.updated_at,
+                origin="OTHERS",
+            )
+        )
+        session.flush()
+    if change.status is not None and change.status.code != found.status:
+        _change_status(call, session, found, change.status.code, change.status.details, "request.")
+    if changed or change.status is not None:
+        call.changed_requests.add(found.id)
+    return request_out(call, session, found)
+
+
+def _change_status(
+    call: Call,
+    session: Session,
+    found: ServiceRequest,
+    code: str,
+    details: str | None,
+    prefix: str,
+) -> None:
+    if code == found.status:
+        raise ApiError(
+            "NO_CHANGE",
+            N_("A solicitação já está em %(value)s."),
+            409,
+            field=prefix + "status.code",
+            value=code,
+        )
+    if not requests.can_change(found.status, code):
+        raise ApiError(
+            "INVALID_TRANSITION",
+            N_("Uma solicitação em %(current)s não pode passar a %(value)s (veja getWorkflow)."),
+            409,
+            field=prefix + "status.code",
+            current=found.status,
+            value=code,
+        )
+    requests.change_status(
+        session=session,
+        request=found,
+        status=Status(code),
+        user_id=call.user_id,
+        description=details or "Situação alterada pela API",
+    )
+
+
+@operation(
+    "request/updateStatus",
+    model=UpdateStatusIn,
+    answer=RequestOut,
+    summary=N_("Muda a situação (InProgress, Suspended, Canceled, Resolved, Reopened, Closed)"),
+    tag=TAG,
+    example={
+        "sessionID": "…",
+        "number": 1,
+        "status": {"code": "Resolved", "details": "Toner trocado"},
+    },
+)
+def update_status(call: Call, body: UpdateStatusIn, session: Session) -> RequestOut:
+    found = find_request(call, session, body.number, body.numberOrigin)
+    assert found.id is not None
+    _change_status(call, session, found, body.status.code, body.status.details, "")
+    call.changed_requests.add(found.id)
+    return request_out(call, session, found)
+
+
+# -- the simpler create --------------------------------------------------------------------
+
+
+def _add_service_request(
+    call: Call, body: AddServiceRequestIn, session: Session
+) -> AddServiceRequestOut:
+    src = body.serviceRequestSource
+    service = None
+    if src.service:
+        service = _service(session, ServiceIn(code=src.service), False, "serviceRequestSource.")
+    created = _create(
+        call, session, src, service=service, synchronize=False, prefix="serviceRequestSource."
+    )
+    return AddServiceRequestOut(serviceRequestDest=request_out(call, session, created))
+
+
+SIMPLE_EXAMPLE = {
+    "sessionID": "…",
+    "serviceRequestSource": {
+        "numberOrigin": "ERP-124",
+        "description": "Novo acesso ao sistema de RH",
+        "userID": "maria.souza",
+        "service": "IMP",
+    },
+}
+
+for _name in ("addServiceRequest", "xml/addServiceRequest"):
+    operation(
+        _name,
+        model=AddServiceRequestIn,
+        answer=AddServiceRequestOut,
+        summary=N_("Registra uma requisição de serviço (forma simples; userID já cadastrado)"),
+        tag=TAG,
+        xml=_name.startswith("xml/"),
+        example=SIMPLE_EXAMPLE,
+    )(_add_service_request)

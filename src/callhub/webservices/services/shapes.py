@@ -1,0 +1,178 @@
+"""Stored rows as the contract's answers, and the lookups every request operation shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from callhub import i18n
+from callhub.store import api, itsm
+from callhub.store.models import Group, Occurrence, Requester, ServiceRequest, Status
+from callhub.views.templating import STATUS_LABELS
+from callhub.webservices.services.framework import ApiError, Call
+from callhub.webservices.services.schemas import (
+    CodeName,
+    ContactOut,
+    OccurrenceOut,
+    RequestOut,
+    ServiceOut,
+    TaskOut,
+)
+
+N_ = i18n.N_
+FINAL = (Status.canceled, Status.closed)
+CODES = frozenset(s.value for s in Status)
+
+
+def local(call: Call, moment: datetime) -> datetime:
+    return moment.astimezone(ZoneInfo(call.settings.timezone))
+
+
+def iso(call: Call, moment: datetime | None) -> str | None:
+    return local(call, moment).isoformat(timespec="seconds") if moment is not None else None
+
+
+def status_of(call: Call, code: str) -> CodeName:
+    label = STATUS_LABELS.get(Status(code)) if code in CODES else None
+    return CodeName(code=code, name=call.t(label) if label else code)
+
+
+def request_out(call: Call, session: Session, request: ServiceRequest) -> RequestOut:
+    assert request.id is not None
+    requester = session.get(Requester, request.requester_id)
+    assert requester is not None
+    row = (
+        itsm.service_row(session=session, service_id=request.service_id)
+        if request.service_id
+        else None
+    )
+    group = session.get(Group, request.group_id) if request.group_id else None
+    origin = api.from_keys(
+        session=session, platform=call.origin_platform, object="request", to_keys=[str(request.id)]
+    ).get(str(request.id))
+    sla = row.item().sla_minutes if row is not None else None
+    service = None
+    if row is not None:
+        category = None
+        if row.category is not None:
+            category = CodeName(
+                code=row.category.code or str(row.category.id), name=row.category.name
+            )
+        service = ServiceOut(
+            code=row.service.code or str(row.service.id), name=row.service.name, category=category
+        )
+    status = status_of(call, request.status)
+    task = None
+    if request.status not in FINAL:
+        # One execution task per request until field tasks arrive: who works it, since when.
+        task = TaskOut(
+            number=request.id,
+            name=call.t(N_("Atender solicitação")),
+            startDateTime=iso(call, request.opened_at) or "",
+            status=status,
+            userId=None,
+            groupId=group.acronym if group else None,
+        )
+    return RequestOut(
+        number=request.id,
+        numberOrigin=origin,
+        type=request.type,
+        description=request.description,
+        userID=requester.login,
+        contact=ContactOut(
+            name=requester.name,
+            phoneNumber=itsm.first_phone(session=session, requester_id=requester.id or 0),
+            email=requester.email,
+        ),
+        contractID=request.contract_id,
+        service=service,
+        urgency=request.urgency,
+        impact=request.impact,
+        groupId=group.acronym if group else None,
+        startDateTime=iso(call, request.opened_at) or "",
+        startSLA=iso(call, request.opened_at) if sla is not None else None,
+        endSLA=iso(call, request.deadline),
+        deadline=iso(call, request.deadline),
+        status=status,
+        currentTask=task,
+        definedSLA=sla is not None,
+        linkedNumber=request.parent_id,
+    )
+
+
+def occurrence_out(
+    call: Call, session: Session, occurrence: Occurrence, login: str | None
+) -> OccurrenceOut:
+    assert occurrence.id is not None
+    platform = call.origin_platform
+    own = api.from_keys(
+        session=session, platform=platform, object="occurrence", to_keys=[str(occurrence.id)]
+    )
+    of_request = api.from_keys(
+        session=session,
+        platform=platform,
+        object="request",
+        to_keys=[str(occurrence.request_id)],
+    )
+    when = local(call, occurrence.occurred_at or occurrence.created_at)
+    return OccurrenceOut(
+        number=occurrence.id,
+        numberOrigin=own.get(str(occurrence.id)),
+        description=occurrence.description,
+        date=when.strftime("%d/%m/%Y"),
+        hour=when.strftime("%H:%M"),
+        origin=occurrence.origin or "OTHERS",
+        category={"code": occurrence.category or "Information"},
+        userID=login,
+        elapsedTime=occurrence.elapsed_minutes,
+        reason=occurrence.reason,
+        task=call.t(N_("Atender solicitação")),
+        requestNumber=occurrence.request_id,
+        requestNumberOrigin=of_request.get(str(occurrence.request_id)),
+    )
+
+
+def find_request(
+    call: Call,
+    session: Session,
+    number: int | None,
+    number_origin: str | None,
+    *,
+    prefix: str = "",
+    origin_field: str = "numberOrigin",
+    number_field: str = "number",
+) -> ServiceRequest:
+    """The request a call names, by callhub's number or by the platform's own."""
+    if number is None and number_origin is None:
+        raise ApiError(
+            "REQUIRED",
+            N_("Informe %(field)s ou %(other)s."),
+            field=prefix + number_field,
+            other=prefix + origin_field,
+        )
+    if number is None:
+        assert number_origin is not None
+        key = api.to_key(
+            session=session, platform=call.origin_platform, object="request", from_key=number_origin
+        )
+        if key is None:
+            raise ApiError(
+                "NOT_FOUND",
+                N_("Nenhuma solicitação com %(field)s %(value)s."),
+                404,
+                field=prefix + origin_field,
+                value=number_origin,
+            )
+        number = int(key)
+    found = session.get(ServiceRequest, number)
+    if found is None:
+        raise ApiError(
+            "NOT_FOUND",
+            N_("Nenhuma solicitação com %(field)s %(value)s."),
+            404,
+            field=prefix + (number_field if number_origin is None else origin_field),
+            value=number if number_origin is None else number_origin,
+        )
+    return found

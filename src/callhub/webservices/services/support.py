@@ -1,0 +1,393 @@
+"""The FROM-TO key table, named queries and operations, the error log, the workflow, and
+the v2 reference lists (contracts, units, statuses, denied reasons)."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from callhub import i18n
+from callhub.store import api, itsm
+from callhub.store.models import ServiceRequest, Status, Unit
+from callhub.store.requests import TRANSITIONS
+from callhub.webservices.services.framework import ApiError, Call, operation
+from callhub.webservices.services.schemas import (
+    Authed,
+    ContractsOut,
+    CoordinatesIn,
+    DataQueryIn,
+    DisassociateIn,
+    Empty,
+    ErrorItem,
+    ErrorListIn,
+    ErrorsOut,
+    ExecuteIn,
+    ExecuteOut,
+    IdDescription,
+    JustificationOut,
+    KeyOut,
+    KeysOut,
+    QueryOut,
+    ReasonsOut,
+    StatusItem,
+    StatusListOut,
+    SuccessOut,
+    SyncDeleteIn,
+    SyncFindIn,
+    SyncIn,
+    UnitOut,
+    UnitsIn,
+    UnitsOut,
+    WorkflowOut,
+    WorkflowState,
+    WorkflowTransition,
+)
+from callhub.webservices.services.shapes import FINAL, status_of
+
+N_ = i18n.N_
+SESSION = {"sessionID": "…"}
+
+
+# -- FROM-TO keys ---------------------------------------------------------------------------
+
+
+@operation(
+    "synchronize",
+    model=SyncIn,
+    answer=Empty,
+    summary=N_("Grava o par de chaves (Object, FromKey da plataforma, ToKey do callhub)"),
+    tag="synchronize",
+    example={**SESSION, "Object": "request", "FromKey": "ERP-77", "ToKey": "1"},
+)
+def synchronize(call: Call, body: SyncIn, session: Session) -> Empty:
+    if body.Object == "request":
+        if not body.ToKey.isdigit() or session.get(ServiceRequest, int(body.ToKey[:12])) is None:
+            raise ApiError(
+                "UNKNOWN_REFERENCE",
+                N_("%(field)s %(value)s não existe."),
+                422,
+                field="ToKey",
+                value=body.ToKey,
+            )
+    api.put_key(
+        session=session,
+        platform=call.origin_platform,
+        object=body.Object,
+        from_key=body.FromKey,
+        to_key=body.ToKey,
+    )
+    return Empty()
+
+
+@operation(
+    "synchronize/find",
+    model=SyncFindIn,
+    answer=KeysOut,
+    summary=N_("Os pares de chaves desta plataforma (filtros opcionais)"),
+    tag="synchronize",
+    example={**SESSION, "Object": "request"},
+)
+def synchronize_find(call: Call, body: SyncFindIn, session: Session) -> KeysOut:
+    rows = api.find_keys(
+        session=session,
+        platform=call.origin_platform,
+        object=body.Object,
+        from_key=body.FromKey,
+        to_key=body.ToKey,
+    )
+    keys = [KeyOut(Object=r.object, FromKey=r.from_key, ToKey=r.to_key) for r in rows]
+    return KeysOut(amount=len(keys), requests=keys)
+
+
+@operation(
+    "synchronize/delete",
+    model=SyncDeleteIn,
+    answer=Empty,
+    summary=N_("Apaga pares de chaves (Object e FromKey ou ToKey)"),
+    tag="synchronize",
+    example={**SESSION, "Object": "request", "FromKey": "ERP-77"},
+)
+def synchronize_delete(call: Call, body: SyncDeleteIn, session: Session) -> Empty:
+    if not body.FromKey and not body.ToKey:
+        raise ApiError(
+            "REQUIRED", N_("Informe %(field)s ou %(other)s."), field="FromKey", other="ToKey"
+        )
+    removed = api.delete_keys(
+        session=session,
+        platform=call.origin_platform,
+        object=body.Object,
+        from_key=body.FromKey,
+        to_key=body.ToKey,
+    )
+    if not removed:
+        raise ApiError(
+            "NOT_FOUND", N_("Nenhum par de chaves com esses valores."), 404, field="FromKey"
+        )
+    return Empty()
+
+
+# -- named queries and operations ----------------------------------------------------------
+
+
+def _bind(query_sql: str, given: dict[str, Any]) -> dict[str, Any]:
+    wanted = api.parameters_of(query_sql)
+    for name in wanted:
+        if name not in given:
+            raise ApiError(
+                "REQUIRED", N_("Campo obrigatório: %(field)s."), field=f"Parameters.{name}"
+            )
+    for name in given:
+        if name not in wanted:
+            raise ApiError(
+                "UNKNOWN_PARAMETER",
+                N_("Parâmetro desconhecido: %(field)s."),
+                field=f"Parameters.{name}",
+            )
+    return {name: given[name] for name in wanted}
+
+
+def _run(
+    call: Call, session: Session, name: str, field: str, kind: str, params: dict[str, Any]
+) -> api.QueryResult:
+    found = api.named_query(session=session, name=name)
+    if found is None or found.kind != kind:
+        raise ApiError(
+            "NOT_FOUND",
+            N_("%(field)s %(value)s não está cadastrada."),
+            404,
+            field=field,
+            value=name,
+        )
+    bound = _bind(found.sql, params)
+    try:
+        return api.run_named(session=session, query=found, parameters=bound, dialect=call.dialect)
+    except api.QueryFailed as exc:
+        raise ApiError(
+            "QUERY_FAILED", N_("A consulta falhou: %(detail)s"), 422, field=field, detail=str(exc)
+        ) from None
+
+
+@operation(
+    "data/query",
+    model=DataQueryIn,
+    answer=QueryOut,
+    summary=N_("Executa uma consulta somente leitura cadastrada pelo administrador, por nome"),
+    tag="data",
+    example={
+        **SESSION,
+        "QueryName": "solicitacoesPorSituacao",
+        "Parameters": {"status": "InProgress"},
+    },
+)
+def data_query(call: Call, body: DataQueryIn, session: Session) -> QueryOut:
+    result = _run(call, session, body.QueryName, "QueryName", "query", body.Parameters)
+    return QueryOut(Result=result.rows, Truncated=result.truncated)
+
+
+@operation(
+    "execute",
+    model=ExecuteIn,
+    answer=ExecuteOut,
+    summary=N_("Executa uma operação cadastrada pelo administrador, por nome"),
+    tag="data",
+    example={**SESSION, "OperationName": "encerrarResolvidas", "Parameters": {"dias": 7}},
+)
+def execute(call: Call, body: ExecuteIn, session: Session) -> ExecuteOut:
+    result = _run(call, session, body.OperationName, "OperationName", "operation", body.Parameters)
+    return ExecuteOut(Result=result.rows, RowCount=result.row_count)
+
+
+@operation(
+    "error/getList",
+    model=ErrorListIn,
+    answer=ErrorsOut,
+    summary=N_("Execuções que falharam num intervalo (opcionalmente de algumas operações)"),
+    tag="data",
+    example={
+        **SESSION,
+        "startDate": "2026-11-23T00:00:00-03:00",
+        "endDate": "2026-11-23T23:59:59-03:00",
+        "OperationList": ["request/create"],
+    },
+)
+def error_list(call: Call, body: ErrorListIn, session: Session) -> ErrorsOut:
+    zone = ZoneInfo(call.settings.timezone)
+    start = body.startDate.replace(tzinfo=body.startDate.tzinfo or zone) if body.startDate else None
+    end = body.endDate.replace(tzinfo=body.endDate.tzinfo or zone) if body.endDate else None
+    total, rows = api.failed_executions(
+        session=session, start=start, end=end, operations=body.OperationList, limit=1000
+    )
+    errors = []
+    for row, login in rows:
+        output = row.output if isinstance(row.output, dict) else {}
+        errors.append(
+            ErrorItem(
+                operationID=row.id or 0,
+                operation=row.operation,
+                dateTime=int(row.started_at.timestamp() * 1000),
+                userID=login,
+                code=row.error_code,
+                description=str(output.get("description") or "") or None,
+                httpStatus=row.http_status,
+                messageID=row.message_id,
+            )
+        )
+    return ErrorsOut(Amount=total, Errors=errors)
+
+
+@operation(
+    "v2/getWorkflow",
+    model=Authed,
+    answer=WorkflowOut,
+    summary=N_("O fluxo das solicitações: situações e transições permitidas"),
+    tag="v2",
+    example=SESSION,
+)
+def get_workflow(call: Call, body: Authed, session: Session) -> WorkflowOut:
+    states = [
+        WorkflowState(
+            code=s.value,
+            name=status_of(call, s.value).name,
+            initial=s is Status.in_progress,
+            final=s in FINAL,
+        )
+        for s in Status
+    ]
+    moves = [
+        WorkflowTransition(source=s.value, target=t.value)
+        for s, ts in TRANSITIONS.items()
+        for t in ts
+    ]
+    return WorkflowOut(states=states, transitions=moves)
+
+
+# -- v2 reference lists ------------------------------------------------------------------------
+
+# The v2 status ids of the field-service app, and the request status each stands for.
+V2_STATUS = (
+    (1, Status.in_progress),
+    (2, Status.suspended),
+    (3, Status.canceled),
+    (4, Status.resolved),
+)
+
+
+@operation(
+    "v2/contracts",
+    model=Authed,
+    answer=ContractsOut,
+    summary=N_("Contratos ativos"),
+    tag="v2",
+    example=SESSION,
+)
+def contracts(call: Call, body: Authed, session: Session) -> ContractsOut:
+    return ContractsOut(
+        contracts=[
+            IdDescription(id=c.id or 0, description=c.description)
+            for c in itsm.contracts(session=session)
+        ]
+    )
+
+
+def _unit(u: Unit) -> UnitOut:
+    return UnitOut(
+        id=u.id or 0,
+        description=u.description,
+        contractID=u.contract_id,
+        latitude=u.latitude,
+        longitude=u.longitude,
+    )
+
+
+@operation(
+    "v2/units",
+    model=UnitsIn,
+    answer=UnitsOut,
+    summary=N_("Unidades (locais de atendimento), de um contrato ou todas"),
+    tag="v2",
+    example={**SESSION, "contractID": 1},
+)
+def units(call: Call, body: UnitsIn, session: Session) -> UnitsOut:
+    found = itsm.units(session=session, contract_id=body.contractID, unit_id=body.unitID)
+    return UnitsOut(units=[_unit(u) for u in found])
+
+
+@operation(
+    "v2/status",
+    model=Authed,
+    answer=StatusListOut,
+    summary=N_("Situações do atendimento de campo (1 a 4) e suas justificativas"),
+    tag="v2",
+    example=SESSION,
+)
+def statuses(call: Call, body: Authed, session: Session) -> StatusListOut:
+    reasons = itsm.justifications(session=session)
+    return StatusListOut(
+        status=[
+            StatusItem(
+                id=number,
+                description=status_of(call, status.value).name,
+                justifications=[
+                    JustificationOut(id=j.id or 0, description=j.description, parentId=number)
+                    for j in reasons
+                    if j.status_id == number
+                ],
+            )
+            for number, status in V2_STATUS
+        ]
+    )
+
+
+@operation(
+    "v2/deniedReasons",
+    model=Authed,
+    answer=ReasonsOut,
+    summary=N_("Motivos de check-in negado"),
+    tag="v2",
+    example=SESSION,
+)
+def denied_reasons(call: Call, body: Authed, session: Session) -> ReasonsOut:
+    return ReasonsOut(
+        reasons=[
+            IdDescription(id=r.id or 0, description=r.description)
+            for r in itsm.denied_reasons(session=session)
+        ]
+    )
+
+
+@operation(
+    "v2/coordinates",
+    model=CoordinatesIn,
+    answer=SuccessOut,
+    summary=N_("Grava a posição (latitude, longitude) de uma unidade"),
+    tag="v2",
+    example={**SESSION, "unitID": 1, "latitude": -23.5614, "longitude": -46.6559},
+)
+def coordinates(call: Call, body: CoordinatesIn, session: Session) -> SuccessOut:
+    unit = session.get(Unit, body.unitID)
+    if unit is None:
+        raise ApiError(
+            "NOT_FOUND",
+            N_("%(field)s %(value)s não existe."),
+            404,
+            field="unitID",
+            value=body.unitID,
+        )
+    unit.latitude, unit.longitude = body.latitude, body.longitude
+    session.add(unit)
+    return SuccessOut(success=True)
+
+
+@operation(
+    "v2/device/disassociate",
+    model=DisassociateIn,
+    answer=SuccessOut,
+    summary=N_("Desassocia o token de push de um aparelho das sessões do usuário"),
+    tag="v2",
+    example={**SESSION, "connection": "ANDROID", "token": "device-push-token"},
+)
+def disassociate(call: Call, body: DisassociateIn, session: Session) -> SuccessOut:
+    count = api.disassociate_device(session=session, user_id=call.user_id, device_token=body.token)
+    return SuccessOut(success=count > 0)

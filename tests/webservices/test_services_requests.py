@@ -1,0 +1,491 @@
+"""/services/* through a real server: login, the request operations and occurrences, with the
+contract's example bodies, the envelope, the execution log and the telephony side."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+from sqlmodel import col, select
+
+from callhub.store.models import ApiExecution, Occurrence, ServiceRequest
+from support import PASSWORD, Cluster, Server, pbx
+
+API_USER = "integracao"
+
+
+async def call(
+    server: Server, name: str, body: dict[str, Any], *, status: int = 200, **headers: str
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+        r = await c.post(f"/services/{name}", json=body, headers=headers)
+    data = r.json()
+    assert r.status_code == status, data
+    assert isinstance(data["dateTime"], int) and abs(data["dateTime"] / 1000 - time.time()) < 60
+    assert isinstance(data["operationID"], int)
+    if status == 200:
+        assert data["error"] is None
+    else:
+        assert set(data["error"]) >= {"code", "description"}
+    return dict(data)
+
+
+async def login(server: Server, user: str = API_USER, platform: str = "ERP", **extra: Any) -> str:
+    data = await call(
+        server,
+        "login",
+        {"userName": user, "password": PASSWORD, "platform": platform, **extra},
+    )
+    return str(data["sessionID"])
+
+
+CREATE = {
+    "messageID": "msg-0001",
+    "synchronize": True,
+    "sourceRequest": {
+        "numberOrigin": "ERP-123",
+        "type": "I",
+        "description": "Impressora do 3º andar não imprime",
+        "userID": "carlos.lima",
+        "contact": {
+            "name": "Carlos Lima",
+            "phoneNumber": "+55 11 91234-5678",
+            "email": "carlos@example.com",
+        },
+        "contractID": 1,
+        "service": {
+            "code": "PLOT",
+            "name": "Plotter",
+            "category": {"code": "GRAF", "name": "Gráfica"},
+        },
+        "urgency": "H",
+        "impact": "M",
+        "groupId": "N1",
+    },
+}
+
+
+async def test_login_answers_a_session_and_refuses_a_wrong_password(server: Server) -> None:
+    data = await call(
+        server,
+        "login",
+        {"userName": API_USER, "password": PASSWORD, "platform": "ERP", "messageID": "m1"},
+    )
+    assert len(data["sessionID"]) >= 32 and data["messageID"] == "m1"
+    v2 = await call(
+        server,
+        "v2/login",
+        {"userName": "agente", "password": PASSWORD, "platfom": "ANDROID", "token": "push-1"},
+    )
+    assert v2["rangeAction"] == 50 and v2["locationInterval"] == 5
+    bad = await call(
+        server,
+        "login",
+        {"userName": API_USER, "password": "wrong", "platform": "ERP"},
+        status=401,
+    )
+    assert bad["error"]["code"] == "LOGIN_FAILED"
+    missing = await call(server, "login", {"userName": API_USER, "platform": "ERP"}, status=400)
+    assert missing["error"]["field"] == "password"
+    assert "password" in missing["error"]["description"]
+
+
+async def test_create_with_synchronize_then_get_by_either_number(
+    cluster: Cluster, server: Server
+) -> None:
+    sid = await login(server)
+    created = await call(server, "request/create", {"sessionID": sid, **CREATE})
+    number = created["number"]
+    assert created["messageID"] == "msg-0001"
+    assert created["numberOrigin"] == "ERP-123"
+    assert created["type"] == "I" and created["urgency"] == "H" and created["impact"] == "M"
+    assert created["userID"] == "carlos.lima"
+    assert created["contact"] == {
+        "name": "Carlos Lima",
+        "phoneNumber": "+5511912345678",
+        "email": "carlos@example.com",
+    }
+    assert created["service"] == {
+        "code": "PLOT",
+        "name": "Plotter",
+        "category": {"code": "GRAF", "name": "Gráfica"},
+    }
+    assert created["status"] == {"code": "InProgress", "name": "Em andamento"}
+    assert created["groupId"] == "N1" and created["contractID"] == 1
+    assert created["currentTask"]["groupId"] == "N1"
+    # A service created on the fly has no SLA yet: no deadline.
+    assert created["definedSLA"] is False and created["endSLA"] is None
+
+    by_number = await call(server, "request/getById", {"sessionID": sid, "number": number})
+    by_origin = await call(server, "request/getById", {"sessionID": sid, "numberOrigin": "ERP-123"})
+    for answer in (by_number, by_origin):
+        assert {k: v for k, v in answer.items() if k not in ("dateTime", "operationID")} == {
+            k: v for k, v in created.items() if k not in ("dateTime", "operationID", "messageID")
+        }
+    # Another platform has its own numberOrigins: ERP-123 means nothing to it.
+    other = await login(server, platform="PORTAL")
+    unknown = await call(
+        server, "request/getById", {"sessionID": other, "numberOrigin": "ERP-123"}, status=404
+    )
+    assert unknown["error"]["field"] == "numberOrigin"
+    seen = await call(server, "request/getById", {"sessionID": other, "number": number})
+    assert seen["numberOrigin"] is None
+
+    again = await call(server, "request/create", {"sessionID": sid, **CREATE}, status=409)
+    assert again["error"]["code"] == "DUPLICATE"
+
+    stored = await cluster.read(
+        lambda s: s.exec(
+            select(ApiExecution).where(ApiExecution.id == created["operationID"])
+        ).one()
+    )
+    assert stored.operation == "request/create" and stored.ok
+    assert stored.input["sourceRequest"]["numberOrigin"] == "ERP-123"
+    assert stored.input["sessionID"] == "***"
+    assert stored.output["number"] == number
+
+
+async def test_deadline_and_end_sla_come_from_the_service(server: Server) -> None:
+    sid = await login(server)
+    body = {
+        "sessionID": sid,
+        "sourceRequest": {
+            "numberOrigin": "ERP-SLA",
+            "type": "R",
+            "description": "Trocar senha",
+            "userID": "maria.silva",
+            "service": {"code": "SENHA"},
+        },
+    }
+    created = await call(server, "request/create", body)
+    assert created["definedSLA"] is True
+    start = created["startSLA"]
+    assert start == created["startDateTime"]
+    from datetime import datetime, timedelta
+
+    deadline = datetime.fromisoformat(created["endSLA"])
+    assert deadline - datetime.fromisoformat(start) == timedelta(minutes=60)
+    assert created["deadline"] == created["endSLA"]
+    assert created["contact"]["name"] == "Maria da Silva"
+
+
+async def test_without_synchronize_unknown_requester_and_service_are_refused(
+    cluster: Cluster, server: Server
+) -> None:
+    sid = await login(server)
+    before = await cluster.read(lambda s: len(s.exec(select(ServiceRequest)).all()))
+    body = {"sessionID": sid, **CREATE, "synchronize": False}
+    refused = await call(server, "request/create", body, status=422)
+    assert refused["error"] == {
+        "code": "UNKNOWN_REFERENCE",
+        "field": "sourceRequest.service.code",
+        "description": "sourceRequest.service.code PLOT não existe.",
+    }
+    body["sourceRequest"] = {**CREATE["sourceRequest"], "service": {"code": "IMP"}}
+    refused = await call(server, "request/create", body, status=422)
+    assert refused["error"]["field"] == "sourceRequest.userID"
+    after = await cluster.read(lambda s: len(s.exec(select(ServiceRequest)).all()))
+    assert after == before
+
+
+BAD_FIELDS: list[tuple[dict[str, Any], str, str]] = [
+    ({"type": None}, "sourceRequest.type", "REQUIRED"),
+    ({"type": "X"}, "sourceRequest.type", "INVALID_VALUE"),
+    ({"description": ""}, "sourceRequest.description", "REQUIRED"),
+    ({"description": ["a"]}, "sourceRequest.description", "INVALID_TYPE"),
+    ({"contractID": "um"}, "sourceRequest.contractID", "INVALID_TYPE"),
+    ({"contractID": 999}, "sourceRequest.contractID", "UNKNOWN_REFERENCE"),
+    ({"groupId": "NOPE"}, "sourceRequest.groupId", "UNKNOWN_REFERENCE"),
+    ({"linkedNumber": 99999}, "sourceRequest.linkedNumber", "UNKNOWN_REFERENCE"),
+    ({"contact": {"email": "not-an-email"}}, "sourceRequest.contact.email", "INVALID_VALUE"),
+    ({"contact": {"phoneNumber": "12"}}, "sourceRequest.contact.phoneNumber", "INVALID_VALUE"),
+    ({"urgency": "Z"}, "sourceRequest.urgency", "INVALID_VALUE"),
+]
+
+
+async def test_bad_fields_are_named_and_nothing_is_written(
+    cluster: Cluster, server: Server
+) -> None:
+    sid = await login(server)
+    before = await cluster.read(lambda s: len(s.exec(select(ServiceRequest)).all()))
+    source: dict[str, Any] = dict(CREATE["sourceRequest"])  # type: ignore[arg-type]
+    for change, field, code in BAD_FIELDS:
+        body = {k: v for k, v in source.items() if k not in change or change[k] is not None}
+        body.update({k: v for k, v in change.items() if v is not None})
+        answer = await call(
+            server,
+            "request/create",
+            {"sessionID": sid, "synchronize": True, "sourceRequest": body},
+            status=422 if code == "UNKNOWN_REFERENCE" else 400,
+        )
+        assert (answer["error"]["code"], answer["error"]["field"]) == (code, field)
+        assert field in answer["error"]["description"]
+        failed = await cluster.read(lambda s, n=answer["operationID"]: s.get(ApiExecution, n))
+        assert failed is not None and not failed.ok and failed.error_code == code
+    after = await cluster.read(lambda s: len(s.exec(select(ServiceRequest)).all()))
+    assert after == before
+    # English when the caller asks for it.
+    english = await call(
+        server,
+        "request/create",
+        {"sessionID": sid, "sourceRequest": {**source, "type": "X"}},
+        status=400,
+        **{"accept-language": "en"},
+    )
+    assert english["error"]["description"].startswith("Invalid value in sourceRequest.type")
+
+
+async def test_a_request_made_by_the_api_is_counted_by_the_telephony_webservice(
+    server: Server,
+) -> None:
+    sid = await login(server)
+    before = (await pbx(server, "obterQtdeSolicitacoes", cpf="52998224725")).text
+    body = {
+        "sessionID": sid,
+        "sourceRequest": {
+            "numberOrigin": "ERP-TEL",
+            "type": "I",
+            "description": "Sem rede",
+            "userID": "maria.silva",
+        },
+    }
+    created = await call(server, "request/create", body)
+    after = (await pbx(server, "obterQtdeSolicitacoes", cpf="52998224725")).text
+    assert before == ""  # no request in progress: the IVR's empty answer
+    assert after == f"1?{created['number']}"
+
+
+async def test_update_status_writes_an_occurrence_and_follows_the_workflow(
+    cluster: Cluster, server: Server
+) -> None:
+    sid = await login(server)
+    created = await call(server, "request/create", {"sessionID": sid, **CREATE})
+    number = created["number"]
+    done = await call(
+        server,
+        "request/updateStatus",
+        {
+            "sessionID": sid,
+            "numberOrigin": "ERP-123",
+            "status": {"code": "Resolved", "details": "Toner trocado"},
+        },
+    )
+    assert done["status"]["code"] == "Resolved"
+    again = await call(
+        server,
+        "request/updateStatus",
+        {"sessionID": sid, "number": number, "status": {"code": "Suspended"}},
+        status=409,
+    )
+    assert again["error"]["code"] == "INVALID_TRANSITION"
+    assert again["error"]["field"] == "status.code"
+    occurrences = await cluster.read(
+        lambda s: s.exec(
+            select(Occurrence).where(Occurrence.request_id == number).order_by(col(Occurrence.id))
+        ).all()
+    )
+    assert [(o.status_from, o.status_to) for o in occurrences] == [
+        (None, "InProgress"),
+        ("InProgress", "Resolved"),
+    ]
+    assert occurrences[-1].description == "Toner trocado"
+    closed = await call(
+        server,
+        "request/updateStatus",
+        {"sessionID": sid, "number": number, "status": {"code": "Closed"}},
+    )
+    assert closed["currentTask"] is None
+    unknown = await call(
+        server,
+        "request/updateStatus",
+        {"sessionID": sid, "number": 99999, "status": {"code": "Closed"}},
+        status=404,
+    )
+    assert unknown["error"]["field"] == "number"
+
+
+async def test_update_changes_only_what_is_sent(server: Server) -> None:
+    sid = await login(server)
+    await call(server, "request/create", {"sessionID": sid, **CREATE})
+    updated = await call(
+        server,
+        "request/update",
+        {
+            "sessionID": sid,
+            "request": {"numberOrigin": "ERP-123", "urgency": "L", "service": {"code": "IMP"}},
+        },
+    )
+    assert updated["urgency"] == "L" and updated["impact"] == "M"
+    assert updated["service"]["code"] == "IMP" and updated["definedSLA"] is True
+    assert updated["description"] == CREATE["sourceRequest"]["description"]  # type: ignore[index]
+    logs = await call(
+        server, "request/listOccurrences", {"sessionID": sid, "requestNumberOrigin": "ERP-123"}
+    )
+    assert logs["logs"][-1]["description"] == "Alterada pela API: urgency, service"
+    missing = await call(server, "request/update", {"sessionID": sid, "request": {}}, status=400)
+    assert missing["error"]["field"] == "request.number"
+
+
+async def test_occurrences_create_list_and_not_synchronized(server: Server) -> None:
+    sid = await login(server)
+    created = await call(server, "request/create", {"sessionID": sid, **CREATE})
+    occurrence = await call(
+        server,
+        "request/createOccurrence",
+        {
+            "sessionID": sid,
+            "requestNumberOrigin": "ERP-123",
+            "occurrence": {
+                "numberOrigin": "OC-9",
+                "description": "Técnico a caminho",
+                "date": "23/11/2026",
+                "hour": "14:30",
+                "category": {"code": "Execution"},
+                "origin": "FONE_FAX",
+                "reason": "Visita",
+                "elapsedTime": 15,
+            },
+        },
+    )
+    assert occurrence["numberOrigin"] == "OC-9" and occurrence["userID"] == API_USER
+    assert (occurrence["date"], occurrence["hour"]) == ("23/11/2026", "14:30")
+    assert occurrence["origin"] == "FONE_FAX" and occurrence["elapsedTime"] == 15
+    assert occurrence["requestNumber"] == created["number"]
+    assert occurrence["requestNumberOrigin"] == "ERP-123"
+    bad_hour = await call(
+        server,
+        "request/createOccurrence",
+        {
+            "sessionID": sid,
+            "requestNumber": created["number"],
+            "occurrence": {"description": "x", "hour": "25:99"},
+        },
+        status=400,
+    )
+    assert bad_hour["error"]["field"] == "occurrence.hour"
+
+    listed = await call(
+        server,
+        "request/listOccurrences",
+        {"sessionID": sid, "requestNumber": created["number"], "categoryList": ["Execution"]},
+    )
+    assert listed["amount"] == 1 and listed["logs"][0]["number"] == occurrence["number"]
+    everything = await call(
+        server, "request/listOccurrences", {"sessionID": sid, "requestNumber": created["number"]}
+    )
+    assert everything["amount"] == 2  # the opening, and the visit
+
+    first = await call(
+        server,
+        "occurrence/getNotSynchronized",
+        {"sessionID": sid, "requestNumberOrigin": "ERP-123"},
+    )
+    assert first["amount"] == 2
+    second = await call(
+        server,
+        "occurrence/getNotSynchronized",
+        {"sessionID": sid, "requestNumberOrigin": "ERP-123"},
+    )
+    assert second["amount"] == 0
+
+
+async def test_get_by_user_filters_and_not_synchronized(server: Server) -> None:
+    sid = await login(server)
+    everything = await call(
+        server, "request/getByUser", {"sessionID": sid, "userID": "joao.pereira"}
+    )
+    assert everything["amount"] == 2
+    printers = await call(
+        server,
+        "request/getByUser",
+        {
+            "sessionID": sid,
+            "userID": "joao.pereira",
+            "description": "IMPRESSORA",
+            "allAttributes": True,
+        },
+    )
+    assert printers["amount"] == 1 and printers["requests"][0]["occurrences"]
+    by_status = await call(
+        server,
+        "request/getByUser",
+        {"sessionID": sid, "userID": "joao.pereira", "statusList": ["Resolved"]},
+    )
+    assert by_status["amount"] == 0
+    dated = await call(
+        server,
+        "request/getByUser",
+        {"sessionID": sid, "userID": "joao.pereira", "startDate": "2099-01-01T00:00:00"},
+    )
+    assert dated["amount"] == 0
+    await call(server, "request/getByUser", {"sessionID": sid, "userID": "nobody"}, status=404)
+    await call(
+        server,
+        "request/getByUser",
+        {"sessionID": sid, "userID": "joao.pereira", "startDate": "ontem"},
+        status=400,
+    )
+
+    first = await call(
+        server, "request/getNotSynchronized", {"sessionID": sid, "userID": "joao.pereira"}
+    )
+    assert first["amount"] == 2
+    nothing = await call(
+        server, "request/getNotSynchronized", {"sessionID": sid, "userID": "joao.pereira"}
+    )
+    assert nothing["amount"] == 0
+    number = first["requests"][0]["number"]
+    await call(
+        server,
+        "request/createOccurrence",
+        {"sessionID": sid, "requestNumber": number, "occurrence": {"description": "Retorno"}},
+    )
+    changed = await call(
+        server, "request/getNotSynchronized", {"sessionID": sid, "userID": "joao.pereira"}
+    )
+    assert [r["number"] for r in changed["requests"]] == [number]
+
+
+async def test_add_service_request_json_and_xml(server: Server) -> None:
+    sid = await login(server)
+    simple = await call(
+        server,
+        "addServiceRequest",
+        {
+            "sessionID": sid,
+            "serviceRequestSource": {
+                "numberOrigin": "ERP-124",
+                "description": "Novo acesso ao sistema de RH",
+                "userID": "maria.silva",
+                "service": "SENHA",
+            },
+        },
+    )
+    dest = simple["serviceRequestDest"]
+    assert dest["type"] == "R" and dest["service"]["code"] == "SENHA"
+    assert dest["numberOrigin"] == "ERP-124"
+    xml = f"""<?xml version="1.0" encoding="UTF-8"?>
+<addServiceRequest>
+  <sessionID>{sid}</sessionID>
+  <messageID>x-1</messageID>
+  <serviceRequestSource>
+    <numberOrigin>ERP-125</numberOrigin>
+    <description>Mouse quebrado &amp; teclado</description>
+    <userID>ana.souza</userID>
+    <urgency>L</urgency>
+    <contractID>2</contractID>
+  </serviceRequestSource>
+</addServiceRequest>"""
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        r = await c.post(
+            "/services/xml/addServiceRequest",
+            content=xml.encode(),
+            headers={"content-type": "application/xml"},
+        )
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["messageID"] == "x-1" and data["error"] is None
+    dest = data["serviceRequestDest"]
+    assert dest["description"] == "Mouse quebrado & teclado"
+    assert dest["urgency"] == "L" and dest["contractID"] == 2 and dest["userID"] == "ana.souza"
