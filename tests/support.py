@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 import httpx
 import websockets
@@ -349,3 +349,35 @@ async def pbx(server: Server, name: str, method: str = "GET", **params: str) -> 
         if method == "GET":
             return await c.get(path, params=params, headers={"token": PBX_TOKEN})
         return await c.post(path, data=params, headers={"token": PBX_TOKEN})
+
+
+# -- the ITSM API (/services/*) --------------------------------------------------------
+
+API_USER = "integracao"
+
+
+async def api_call(
+    server: Server, name: str, body: dict[str, Any], *, status: int = 200, **headers: str
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+        r = await c.post(f"/services/{name}", json=body, headers=headers)
+    data = r.json()
+    assert r.status_code == status, data
+    assert isinstance(data["dateTime"], int) and abs(data["dateTime"] / 1000 - time.time()) < 60
+    assert isinstance(data["operationID"], int)
+    if status == 200:
+        assert data["error"] is None
+    else:
+        assert set(data["error"]) >= {"code", "description"}
+    return dict(data)
+
+
+async def api_login(
+    server: Server, user: str = API_USER, platform: str = "ERP", **extra: Any
+) -> str:
+    data = await api_call(
+        server,
+        "login",
+        {"userName": user, "password": PASSWORD, "platform": platform, **extra},
+    )
+    return str(data["sessionID"])

@@ -23,7 +23,16 @@ from callhub.board.poller import BoardPoller
 from callhub.broker import create_broker
 from callhub.settings import Settings
 from callhub.store.engine import Store
-from callhub.views import admin, agent, agent_uscall, auth, board, calls, uscall_reports
+from callhub.views import (
+    admin,
+    admin_api,
+    agent,
+    agent_uscall,
+    auth,
+    board,
+    calls,
+    uscall_reports,
+)
 from callhub.views.templating import STATIC_DIR, Renderer
 from callhub.webservices import services, telefonia
 from callhub.webservices.common import TokenStore
@@ -156,6 +165,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *auth.routes,
             *agent.routes,
             *admin.routes,
+            *admin_api.routes,
             *calls.routes,
             *board.routes,
             *agent_uscall.routes,

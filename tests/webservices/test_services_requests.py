@@ -3,42 +3,13 @@ contract's example bodies, the envelope, the execution log and the telephony sid
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 from sqlmodel import col, select
 
 from callhub.store.models import ApiExecution, Occurrence, ServiceRequest
-from support import PASSWORD, Cluster, Server, pbx
-
-API_USER = "integracao"
-
-
-async def call(
-    server: Server, name: str, body: dict[str, Any], *, status: int = 200, **headers: str
-) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
-        r = await c.post(f"/services/{name}", json=body, headers=headers)
-    data = r.json()
-    assert r.status_code == status, data
-    assert isinstance(data["dateTime"], int) and abs(data["dateTime"] / 1000 - time.time()) < 60
-    assert isinstance(data["operationID"], int)
-    if status == 200:
-        assert data["error"] is None
-    else:
-        assert set(data["error"]) >= {"code", "description"}
-    return dict(data)
-
-
-async def login(server: Server, user: str = API_USER, platform: str = "ERP", **extra: Any) -> str:
-    data = await call(
-        server,
-        "login",
-        {"userName": user, "password": PASSWORD, "platform": platform, **extra},
-    )
-    return str(data["sessionID"])
-
+from support import API_USER, PASSWORD, Cluster, Server, api_call, api_login, pbx
 
 CREATE = {
     "messageID": "msg-0001",
@@ -67,26 +38,26 @@ CREATE = {
 
 
 async def test_login_answers_a_session_and_refuses_a_wrong_password(server: Server) -> None:
-    data = await call(
+    data = await api_call(
         server,
         "login",
         {"userName": API_USER, "password": PASSWORD, "platform": "ERP", "messageID": "m1"},
     )
     assert len(data["sessionID"]) >= 32 and data["messageID"] == "m1"
-    v2 = await call(
+    v2 = await api_call(
         server,
         "v2/login",
         {"userName": "agente", "password": PASSWORD, "platfom": "ANDROID", "token": "push-1"},
     )
     assert v2["rangeAction"] == 50 and v2["locationInterval"] == 5
-    bad = await call(
+    bad = await api_call(
         server,
         "login",
         {"userName": API_USER, "password": "wrong", "platform": "ERP"},
         status=401,
     )
     assert bad["error"]["code"] == "LOGIN_FAILED"
-    missing = await call(server, "login", {"userName": API_USER, "platform": "ERP"}, status=400)
+    missing = await api_call(server, "login", {"userName": API_USER, "platform": "ERP"}, status=400)
     assert missing["error"]["field"] == "password"
     assert "password" in missing["error"]["description"]
 
@@ -94,8 +65,8 @@ async def test_login_answers_a_session_and_refuses_a_wrong_password(server: Serv
 async def test_create_with_synchronize_then_get_by_either_number(
     cluster: Cluster, server: Server
 ) -> None:
-    sid = await login(server)
-    created = await call(server, "request/create", {"sessionID": sid, **CREATE})
+    sid = await api_login(server)
+    created = await api_call(server, "request/create", {"sessionID": sid, **CREATE})
     number = created["number"]
     assert created["messageID"] == "msg-0001"
     assert created["numberOrigin"] == "ERP-123"
@@ -117,22 +88,24 @@ async def test_create_with_synchronize_then_get_by_either_number(
     # A service created on the fly has no SLA yet: no deadline.
     assert created["definedSLA"] is False and created["endSLA"] is None
 
-    by_number = await call(server, "request/getById", {"sessionID": sid, "number": number})
-    by_origin = await call(server, "request/getById", {"sessionID": sid, "numberOrigin": "ERP-123"})
+    by_number = await api_call(server, "request/getById", {"sessionID": sid, "number": number})
+    by_origin = await api_call(
+        server, "request/getById", {"sessionID": sid, "numberOrigin": "ERP-123"}
+    )
     for answer in (by_number, by_origin):
         assert {k: v for k, v in answer.items() if k not in ("dateTime", "operationID")} == {
             k: v for k, v in created.items() if k not in ("dateTime", "operationID", "messageID")
         }
     # Another platform has its own numberOrigins: ERP-123 means nothing to it.
-    other = await login(server, platform="PORTAL")
-    unknown = await call(
+    other = await api_login(server, platform="PORTAL")
+    unknown = await api_call(
         server, "request/getById", {"sessionID": other, "numberOrigin": "ERP-123"}, status=404
     )
     assert unknown["error"]["field"] == "numberOrigin"
-    seen = await call(server, "request/getById", {"sessionID": other, "number": number})
+    seen = await api_call(server, "request/getById", {"sessionID": other, "number": number})
     assert seen["numberOrigin"] is None
 
-    again = await call(server, "request/create", {"sessionID": sid, **CREATE}, status=409)
+    again = await api_call(server, "request/create", {"sessionID": sid, **CREATE}, status=409)
     assert again["error"]["code"] == "DUPLICATE"
 
     stored = await cluster.read(
@@ -147,7 +120,7 @@ async def test_create_with_synchronize_then_get_by_either_number(
 
 
 async def test_deadline_and_end_sla_come_from_the_service(server: Server) -> None:
-    sid = await login(server)
+    sid = await api_login(server)
     body = {
         "sessionID": sid,
         "sourceRequest": {
@@ -158,7 +131,7 @@ async def test_deadline_and_end_sla_come_from_the_service(server: Server) -> Non
             "service": {"code": "SENHA"},
         },
     }
-    created = await call(server, "request/create", body)
+    created = await api_call(server, "request/create", body)
     assert created["definedSLA"] is True
     start = created["startSLA"]
     assert start == created["startDateTime"]
@@ -173,17 +146,17 @@ async def test_deadline_and_end_sla_come_from_the_service(server: Server) -> Non
 async def test_without_synchronize_unknown_requester_and_service_are_refused(
     cluster: Cluster, server: Server
 ) -> None:
-    sid = await login(server)
+    sid = await api_login(server)
     before = await cluster.read(lambda s: len(s.exec(select(ServiceRequest)).all()))
     body = {"sessionID": sid, **CREATE, "synchronize": False}
-    refused = await call(server, "request/create", body, status=422)
+    refused = await api_call(server, "request/create", body, status=422)
     assert refused["error"] == {
         "code": "UNKNOWN_REFERENCE",
         "field": "sourceRequest.service.code",
         "description": "sourceRequest.service.code PLOT não existe.",
     }
     body["sourceRequest"] = {**CREATE["sourceRequest"], "service": {"code": "IMP"}}
-    refused = await call(server, "request/create", body, status=422)
+    refused = await api_call(server, "request/create", body, status=422)
     assert refused["error"]["field"] == "sourceRequest.userID"
     after = await cluster.read(lambda s: len(s.exec(select(ServiceRequest)).all()))
     assert after == before
@@ -207,13 +180,13 @@ BAD_FIELDS: list[tuple[dict[str, Any], str, str]] = [
 async def test_bad_fields_are_named_and_nothing_is_written(
     cluster: Cluster, server: Server
 ) -> None:
-    sid = await login(server)
+    sid = await api_login(server)
     before = await cluster.read(lambda s: len(s.exec(select(ServiceRequest)).all()))
     source: dict[str, Any] = dict(CREATE["sourceRequest"])  # type: ignore[arg-type]
     for change, field, code in BAD_FIELDS:
         body = {k: v for k, v in source.items() if k not in change or change[k] is not None}
         body.update({k: v for k, v in change.items() if v is not None})
-        answer = await call(
+        answer = await api_call(
             server,
             "request/create",
             {"sessionID": sid, "synchronize": True, "sourceRequest": body},
@@ -226,7 +199,7 @@ async def test_bad_fields_are_named_and_nothing_is_written(
     after = await cluster.read(lambda s: len(s.exec(select(ServiceRequest)).all()))
     assert after == before
     # English when the caller asks for it.
-    english = await call(
+    english = await api_call(
         server,
         "request/create",
         {"sessionID": sid, "sourceRequest": {**source, "type": "X"}},
@@ -239,7 +212,7 @@ async def test_bad_fields_are_named_and_nothing_is_written(
 async def test_a_request_made_by_the_api_is_counted_by_the_telephony_webservice(
     server: Server,
 ) -> None:
-    sid = await login(server)
+    sid = await api_login(server)
     before = (await pbx(server, "obterQtdeSolicitacoes", cpf="52998224725")).text
     body = {
         "sessionID": sid,
@@ -250,7 +223,7 @@ async def test_a_request_made_by_the_api_is_counted_by_the_telephony_webservice(
             "userID": "maria.silva",
         },
     }
-    created = await call(server, "request/create", body)
+    created = await api_call(server, "request/create", body)
     after = (await pbx(server, "obterQtdeSolicitacoes", cpf="52998224725")).text
     assert before == ""  # no request in progress: the IVR's empty answer
     assert after == f"1?{created['number']}"
@@ -259,10 +232,10 @@ async def test_a_request_made_by_the_api_is_counted_by_the_telephony_webservice(
 async def test_update_status_writes_an_occurrence_and_follows_the_workflow(
     cluster: Cluster, server: Server
 ) -> None:
-    sid = await login(server)
-    created = await call(server, "request/create", {"sessionID": sid, **CREATE})
+    sid = await api_login(server)
+    created = await api_call(server, "request/create", {"sessionID": sid, **CREATE})
     number = created["number"]
-    done = await call(
+    done = await api_call(
         server,
         "request/updateStatus",
         {
@@ -272,7 +245,7 @@ async def test_update_status_writes_an_occurrence_and_follows_the_workflow(
         },
     )
     assert done["status"]["code"] == "Resolved"
-    again = await call(
+    again = await api_call(
         server,
         "request/updateStatus",
         {"sessionID": sid, "number": number, "status": {"code": "Suspended"}},
@@ -290,13 +263,13 @@ async def test_update_status_writes_an_occurrence_and_follows_the_workflow(
         ("InProgress", "Resolved"),
     ]
     assert occurrences[-1].description == "Toner trocado"
-    closed = await call(
+    closed = await api_call(
         server,
         "request/updateStatus",
         {"sessionID": sid, "number": number, "status": {"code": "Closed"}},
     )
     assert closed["currentTask"] is None
-    unknown = await call(
+    unknown = await api_call(
         server,
         "request/updateStatus",
         {"sessionID": sid, "number": 99999, "status": {"code": "Closed"}},
@@ -306,9 +279,9 @@ async def test_update_status_writes_an_occurrence_and_follows_the_workflow(
 
 
 async def test_update_changes_only_what_is_sent(server: Server) -> None:
-    sid = await login(server)
-    await call(server, "request/create", {"sessionID": sid, **CREATE})
-    updated = await call(
+    sid = await api_login(server)
+    await api_call(server, "request/create", {"sessionID": sid, **CREATE})
+    updated = await api_call(
         server,
         "request/update",
         {
@@ -319,18 +292,20 @@ async def test_update_changes_only_what_is_sent(server: Server) -> None:
     assert updated["urgency"] == "L" and updated["impact"] == "M"
     assert updated["service"]["code"] == "IMP" and updated["definedSLA"] is True
     assert updated["description"] == CREATE["sourceRequest"]["description"]  # type: ignore[index]
-    logs = await call(
+    logs = await api_call(
         server, "request/listOccurrences", {"sessionID": sid, "requestNumberOrigin": "ERP-123"}
     )
     assert logs["logs"][-1]["description"] == "Alterada pela API: urgency, service"
-    missing = await call(server, "request/update", {"sessionID": sid, "request": {}}, status=400)
+    missing = await api_call(
+        server, "request/update", {"sessionID": sid, "request": {}}, status=400
+    )
     assert missing["error"]["field"] == "request.number"
 
 
 async def test_occurrences_create_list_and_not_synchronized(server: Server) -> None:
-    sid = await login(server)
-    created = await call(server, "request/create", {"sessionID": sid, **CREATE})
-    occurrence = await call(
+    sid = await api_login(server)
+    created = await api_call(server, "request/create", {"sessionID": sid, **CREATE})
+    occurrence = await api_call(
         server,
         "request/createOccurrence",
         {
@@ -353,7 +328,7 @@ async def test_occurrences_create_list_and_not_synchronized(server: Server) -> N
     assert occurrence["origin"] == "FONE_FAX" and occurrence["elapsedTime"] == 15
     assert occurrence["requestNumber"] == created["number"]
     assert occurrence["requestNumberOrigin"] == "ERP-123"
-    bad_hour = await call(
+    bad_hour = await api_call(
         server,
         "request/createOccurrence",
         {
@@ -365,24 +340,24 @@ async def test_occurrences_create_list_and_not_synchronized(server: Server) -> N
     )
     assert bad_hour["error"]["field"] == "occurrence.hour"
 
-    listed = await call(
+    listed = await api_call(
         server,
         "request/listOccurrences",
         {"sessionID": sid, "requestNumber": created["number"], "categoryList": ["Execution"]},
     )
     assert listed["amount"] == 1 and listed["logs"][0]["number"] == occurrence["number"]
-    everything = await call(
+    everything = await api_call(
         server, "request/listOccurrences", {"sessionID": sid, "requestNumber": created["number"]}
     )
     assert everything["amount"] == 2  # the opening, and the visit
 
-    first = await call(
+    first = await api_call(
         server,
         "occurrence/getNotSynchronized",
         {"sessionID": sid, "requestNumberOrigin": "ERP-123"},
     )
     assert first["amount"] == 2
-    second = await call(
+    second = await api_call(
         server,
         "occurrence/getNotSynchronized",
         {"sessionID": sid, "requestNumberOrigin": "ERP-123"},
@@ -391,12 +366,12 @@ async def test_occurrences_create_list_and_not_synchronized(server: Server) -> N
 
 
 async def test_get_by_user_filters_and_not_synchronized(server: Server) -> None:
-    sid = await login(server)
-    everything = await call(
+    sid = await api_login(server)
+    everything = await api_call(
         server, "request/getByUser", {"sessionID": sid, "userID": "joao.pereira"}
     )
     assert everything["amount"] == 2
-    printers = await call(
+    printers = await api_call(
         server,
         "request/getByUser",
         {
@@ -407,49 +382,49 @@ async def test_get_by_user_filters_and_not_synchronized(server: Server) -> None:
         },
     )
     assert printers["amount"] == 1 and printers["requests"][0]["occurrences"]
-    by_status = await call(
+    by_status = await api_call(
         server,
         "request/getByUser",
         {"sessionID": sid, "userID": "joao.pereira", "statusList": ["Resolved"]},
     )
     assert by_status["amount"] == 0
-    dated = await call(
+    dated = await api_call(
         server,
         "request/getByUser",
         {"sessionID": sid, "userID": "joao.pereira", "startDate": "2099-01-01T00:00:00"},
     )
     assert dated["amount"] == 0
-    await call(server, "request/getByUser", {"sessionID": sid, "userID": "nobody"}, status=404)
-    await call(
+    await api_call(server, "request/getByUser", {"sessionID": sid, "userID": "nobody"}, status=404)
+    await api_call(
         server,
         "request/getByUser",
         {"sessionID": sid, "userID": "joao.pereira", "startDate": "ontem"},
         status=400,
     )
 
-    first = await call(
+    first = await api_call(
         server, "request/getNotSynchronized", {"sessionID": sid, "userID": "joao.pereira"}
     )
     assert first["amount"] == 2
-    nothing = await call(
+    nothing = await api_call(
         server, "request/getNotSynchronized", {"sessionID": sid, "userID": "joao.pereira"}
     )
     assert nothing["amount"] == 0
     number = first["requests"][0]["number"]
-    await call(
+    await api_call(
         server,
         "request/createOccurrence",
         {"sessionID": sid, "requestNumber": number, "occurrence": {"description": "Retorno"}},
     )
-    changed = await call(
+    changed = await api_call(
         server, "request/getNotSynchronized", {"sessionID": sid, "userID": "joao.pereira"}
     )
     assert [r["number"] for r in changed["requests"]] == [number]
 
 
 async def test_add_service_request_json_and_xml(server: Server) -> None:
-    sid = await login(server)
-    simple = await call(
+    sid = await api_login(server)
+    simple = await api_call(
         server,
         "addServiceRequest",
         {

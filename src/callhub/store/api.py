@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, delete, func, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
+from callhub.i18n import N_
 from callhub.store.models import (
     ApiExecution,
     ApiPermission,
@@ -392,18 +393,25 @@ def check_sql(sql: str, kind: str) -> str:
     sql = sql.strip().rstrip(";").strip()
     bare = _strip_literals(sql)
     if not sql:
-        raise QueryRejected("sql", "empty SQL")
+        raise QueryRejected("sql", N_("Escreva o SQL."))
     if ";" in bare:
-        raise QueryRejected("sql", "one statement only (no ';')")
+        raise QueryRejected("sql", N_("Um só comando (sem ';')."))
     leading = _LEADING.match(bare)
     verb = leading.group(1).lower() if leading else ""
     allowed = READ_KINDS if kind == "query" else WRITE_KINDS
     if verb not in allowed:
-        raise QueryRejected("sql", f"a {kind} starts with one of: {', '.join(allowed)}")
+        raise QueryRejected(
+            "sql",
+            N_("Uma consulta começa com SELECT, WITH ou VALUES.")
+            if kind == "query"
+            else N_("Uma operação começa com SELECT, WITH, INSERT, UPDATE ou DELETE."),
+        )
     if kind == "query":
         found = _WRITES.search(bare)
         if found:
-            raise QueryRejected("sql", f"a read-only query may not use {found.group(1).upper()}")
+            raise QueryRejected(
+                "sql", N_("Uma consulta só lê: comandos que alteram dados não são aceitos.")
+            )
     return sql
 
 
@@ -411,9 +419,9 @@ def save_named_query(
     *, session: Session, name: str, kind: str, description: str, sql: str
 ) -> NamedQuery:
     if not NAME.match(name):
-        raise QueryRejected("name", "letters, digits, '_', '.', '-'; up to 64")
+        raise QueryRejected("name", N_("Nome: letras, dígitos, '_', '.' ou '-', até 64."))
     if kind not in ("query", "operation"):
-        raise QueryRejected("kind", "query or operation")
+        raise QueryRejected("kind", N_("Escolha consulta ou operação."))
     sql = check_sql(sql, kind)
     found = named_query(session=session, name=name)
     if found is None:

@@ -1,0 +1,411 @@
+"""/services/*: sessions and permissions, XML, the FROM-TO table, named queries and
+operations, the error log, the v2 lists, the OpenAPI document, and live tabs."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from sqlmodel import select
+
+from callhub.store.models import ApiExecution, ServiceRequest, Unit
+from support import API_USER, PASSWORD, Agent, Cluster, Server, api_call, api_login, pbx
+
+
+async def post_xml(server: Server, name: str, xml: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+        return await c.post(
+            f"/services/{name}", content=xml.encode(), headers={"content-type": "text/xml"}
+        )
+
+
+async def admin(server: Server) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=server.url, timeout=10)
+    r = await client.post("/login", data={"username": "admin", "password": PASSWORD})
+    assert r.status_code == 303
+    return client
+
+
+async def test_sessions_expire_when_idle_and_unknown_ones_are_refused(cluster: Cluster) -> None:
+    server = cluster.server(CALLHUB_API_SESSION_IDLE_SECONDS="2")
+    sid = await api_login(server)
+    for _ in range(3):  # in use, the session stays alive past the idle time
+        await api_call(server, "v2/contracts", {"sessionID": sid})
+        await asyncio.sleep(0.8)
+    await asyncio.sleep(2.5)
+    expired = await api_call(server, "v2/contracts", {"sessionID": sid}, status=401)
+    assert expired["error"]["code"] == "SESSION_EXPIRED"
+    unknown = await api_call(server, "v2/contracts", {"sessionID": "forged"}, status=401)
+    assert unknown["error"]["code"] == "SESSION_UNKNOWN"
+    missing = await api_call(server, "v2/contracts", {"messageID": "m"}, status=401)
+    assert missing["error"]["field"] == "sessionID" and missing["messageID"] == "m"
+    # Failures are executions too, with their own operationIDs.
+    ids = {expired["operationID"], unknown["operationID"], missing["operationID"]}
+    rows = await cluster.read(
+        lambda s: s.exec(select(ApiExecution).where(ApiExecution.id.in_(ids))).all()  # type: ignore[union-attr]
+    )
+    assert sorted(r.error_code or "" for r in rows) == [
+        "SESSION_EXPIRED",
+        "SESSION_REQUIRED",
+        "SESSION_UNKNOWN",
+    ]
+
+
+async def test_operations_follow_the_groups_permissions_as_the_admin_edits_them(
+    server: Server,
+) -> None:
+    sid = await api_login(server, user="agente2")  # in N1: requests, no reference lists
+    refused = await api_call(server, "v2/contracts", {"sessionID": sid}, status=403)
+    assert refused["error"]["code"] == "FORBIDDEN"
+    assert "v2/contracts" in refused["error"]["description"]
+    await api_call(server, "request/getById", {"sessionID": sid, "number": 1})
+
+    client = await admin(server)
+    try:
+        page = await client.get("/admin/api")
+        assert page.status_code == 200 and 'id="grupo-N1"' in page.text
+        r = await client.post("/admin/api/grupos", data={"acronym": "LEITURA", "name": "Leitura"})
+        assert r.status_code == 303
+        r = await client.post(
+            "/admin/api/grupos/LEITURA/permissoes", data={"op": ["v2/contracts", "v2/units"]}
+        )
+        assert r.status_code == 303
+        r = await client.post("/admin/api/grupos/LEITURA/membros", data={"username": "agente2"})
+        assert r.status_code == 303
+        await api_call(server, "v2/contracts", {"sessionID": sid})
+        bad = await client.post("/admin/api/grupos/LEITURA/permissoes", data={"op": "nope"})
+        assert bad.status_code == 422
+        r = await client.post(
+            "/admin/api/grupos/LEITURA/membros/remover", data={"username": "agente2"}
+        )
+        assert r.status_code == 303
+        await api_call(server, "v2/contracts", {"sessionID": sid}, status=403)
+        assert (await client.post("/admin/api/grupos/NADA/permissoes")).status_code == 404
+    finally:
+        await client.aclose()
+    async with httpx.AsyncClient(base_url=server.url) as anonymous:
+        r = await anonymous.get("/admin/api")
+        assert r.status_code in (302, 303)
+
+
+async def test_xml_login_and_create_and_hostile_xml(cluster: Cluster, server: Server) -> None:
+    r = await post_xml(
+        server,
+        "xml/login",
+        f"<login><userName>{API_USER}</userName><password>{PASSWORD}</password>"
+        "<platform>LEGADO</platform></login>",
+    )
+    assert r.status_code == 200, r.text
+    sid = r.json()["sessionID"]
+    r = await post_xml(
+        server,
+        "xml/addServiceRequest",
+        f"<req><sessionID>{sid}</sessionID><serviceRequestSource><numberOrigin>L-1</numberOrigin>"
+        "<description>Via XML</description><userID>maria.silva</userID>"
+        "<service>IMP</service></serviceRequestSource></req>",
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["serviceRequestDest"]["numberOrigin"] == "L-1"
+
+    before = await cluster.read(lambda s: len(s.exec(select(ServiceRequest)).all()))
+    billion_laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        f"<req><sessionID>{sid}</sessionID><serviceRequestSource><description>&lol3;"
+        "</description><userID>maria.silva</userID></serviceRequestSource></req>"
+    )
+    external = (
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        f"<req><sessionID>{sid}</sessionID><serviceRequestSource><description>&x;"
+        "</description><userID>maria.silva</userID></serviceRequestSource></req>"
+    )
+    for hostile in (billion_laughs, external):
+        r = await post_xml(server, "xml/addServiceRequest", hostile)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "XML_FORBIDDEN"
+    r = await post_xml(server, "xml/addServiceRequest", "<req><sessionID>x</req>")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "MALFORMED_XML"
+    r = await post_xml(server, "xml/login", "")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "EMPTY_BODY"
+    after = await cluster.read(lambda s: len(s.exec(select(ServiceRequest)).all()))
+    assert after == before
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        r = await c.post(
+            "/services/login", content=b"{not json", headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 400 and r.json()["error"]["code"] == "MALFORMED_JSON"
+        r = await c.post("/services/login", content=b"[1]")
+        assert r.status_code == 400 and r.json()["error"]["code"] == "MALFORMED_JSON"
+        r = await c.post(
+            "/services/login", content=b"<a/>", headers={"content-type": "application/xml"}
+        )
+        assert r.status_code == 415 and r.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+        r = await c.post("/services/login", content=b"{" + b" " * 70_000 + b"}")
+        assert r.status_code == 413
+
+
+async def test_synchronize_find_and_delete_keys(server: Server) -> None:
+    sid = await api_login(server)
+    await api_call(
+        server,
+        "synchronize",
+        {"sessionID": sid, "Object": "request", "FromKey": "X-1", "ToKey": "1"},
+    )
+    await api_call(
+        server, "synchronize", {"sessionID": sid, "Object": "unit", "FromKey": "SP", "ToKey": "1"}
+    )
+    got = await api_call(server, "request/getById", {"sessionID": sid, "numberOrigin": "X-1"})
+    assert got["number"] == 1 and got["numberOrigin"] == "X-1"
+    found = await api_call(server, "synchronize/find", {"sessionID": sid, "Object": "request"})
+    assert found["amount"] == 1
+    assert found["requests"] == [{"Object": "request", "FromKey": "X-1", "ToKey": "1"}]
+    everything = await api_call(server, "synchronize/find", {"sessionID": sid})
+    assert everything["amount"] == 2
+    bad = await api_call(
+        server,
+        "synchronize",
+        {"sessionID": sid, "Object": "request", "FromKey": "X-2", "ToKey": "99999"},
+        status=422,
+    )
+    assert bad["error"]["field"] == "ToKey"
+    await api_call(
+        server, "synchronize/delete", {"sessionID": sid, "Object": "request", "FromKey": "X-1"}
+    )
+    await api_call(server, "request/getById", {"sessionID": sid, "numberOrigin": "X-1"}, status=404)
+    await api_call(
+        server,
+        "synchronize/delete",
+        {"sessionID": sid, "Object": "request", "FromKey": "X-1"},
+        status=404,
+    )
+    await api_call(server, "synchronize/delete", {"sessionID": sid, "Object": "unit"}, status=400)
+
+
+async def test_named_queries_read_only_with_bound_parameters(server: Server) -> None:
+    sid = await api_login(server)
+    result = await api_call(
+        server,
+        "data/query",
+        {
+            "sessionID": sid,
+            "QueryName": "solicitacoesPorSituacao",
+            "Parameters": {"desde": "2000-01-01"},
+        },
+    )
+    assert result["Result"] == [{"status": "InProgress", "quantidade": 3}]
+    assert result["Truncated"] is False
+    missing = await api_call(
+        server, "data/query", {"sessionID": sid, "QueryName": "solicitacoesPorSituacao"}, status=400
+    )
+    assert missing["error"]["field"] == "Parameters.desde"
+    extra = await api_call(
+        server,
+        "data/query",
+        {
+            "sessionID": sid,
+            "QueryName": "solicitacoesPorSituacao",
+            "Parameters": {"desde": "2000-01-01", "x": 1},
+        },
+        status=400,
+    )
+    assert extra["error"]["field"] == "Parameters.x"
+    # An injection attempt is only a value: bound, never pasted into the SQL.
+    injected = await api_call(
+        server,
+        "data/query",
+        {
+            "sessionID": sid,
+            "QueryName": "solicitacoesPorSituacao",
+            "Parameters": {"desde": "2099-01-01' OR '1'='1"},
+        },
+    )
+    assert injected["Result"] == []
+    await api_call(server, "data/query", {"sessionID": sid, "QueryName": "nope"}, status=404)
+
+    client = await admin(server)
+    try:
+        for sql in (
+            "DELETE FROM service_request",
+            "SELECT 1; DELETE FROM service_request",
+            "WITH x AS (DELETE FROM service_request RETURNING id) SELECT * FROM x",
+        ):
+            r = await client.post(
+                "/admin/api/consultas", data={"name": "mau", "kind": "query", "sql": sql}
+            )
+            assert r.status_code == 422, sql
+        r = await client.post(
+            "/admin/api/consultas",
+            data={
+                "name": "fecharResolvidas",
+                "kind": "operation",
+                "description": "Fecha as resolvidas de um solicitante",
+                "sql": "UPDATE service_request SET status = 'Closed' "
+                "WHERE status = 'Resolved' AND requester_id = :solicitante",
+            },
+        )
+        assert r.status_code == 303
+        r = await client.post(
+            "/admin/api/consultas",
+            data={
+                "name": "porNumero",
+                "kind": "query",
+                "sql": "SELECT id, description FROM service_request WHERE id = :n",
+            },
+        )
+        assert r.status_code == 303
+    finally:
+        await client.aclose()
+    one = await api_call(
+        server, "data/query", {"sessionID": sid, "QueryName": "porNumero", "Parameters": {"n": 1}}
+    )
+    assert one["Result"] == [{"id": 1, "description": "Sem acesso à rede no 3º andar"}]
+    # A query is not an operation, nor the other way round.
+    await api_call(
+        server,
+        "execute",
+        {"sessionID": sid, "OperationName": "porNumero", "Parameters": {"n": 1}},
+        status=404,
+    )
+    done = await api_call(
+        server,
+        "execute",
+        {"sessionID": sid, "OperationName": "fecharResolvidas", "Parameters": {"solicitante": 2}},
+    )
+    assert done["RowCount"] == 0 and done["Result"] == []
+
+
+async def test_error_get_list_finds_failed_executions(server: Server) -> None:
+    sid = await api_login(server)
+    failed = await api_call(
+        server,
+        "request/getById",
+        {"sessionID": sid, "number": 99999, "messageID": "lost-1"},
+        status=404,
+    )
+    await api_call(server, "v2/contracts", {"sessionID": sid})
+    errors = await api_call(
+        server,
+        "error/getList",
+        {
+            "sessionID": sid,
+            "startDate": "2000-01-01T00:00:00",
+            "OperationList": ["request/getById"],
+        },
+    )
+    assert errors["Amount"] == 1
+    item = errors["Errors"][0]
+    assert item["operationID"] == failed["operationID"] and item["code"] == "NOT_FOUND"
+    assert item["userID"] == API_USER and item["messageID"] == "lost-1"
+    assert item["httpStatus"] == 404
+    none = await api_call(
+        server, "error/getList", {"sessionID": sid, "endDate": "2000-01-01T00:00:00Z"}
+    )
+    assert none["Amount"] == 0
+
+
+async def test_v2_reference_lists_and_workflow(cluster: Cluster, server: Server) -> None:
+    sid = await api_login(server, platform="ANDROID", token="push-abc")
+    contracts = await api_call(server, "v2/contracts", {"sessionID": sid})
+    assert [c["id"] for c in contracts["contracts"]] == [1, 2]
+    units = await api_call(server, "v2/units", {"sessionID": sid, "contractID": 1})
+    assert [u["description"] for u in units["units"]] == ["Sede Paulista", "Filial Centro"]
+    status = await api_call(server, "v2/status", {"sessionID": sid})
+    assert [(s["id"], s["description"]) for s in status["status"]] == [
+        (1, "Em andamento"),
+        (2, "Suspensa"),
+        (3, "Cancelada"),
+        (4, "Resolvida"),
+    ]
+    suspended = status["status"][1]["justifications"]
+    assert suspended and all(j["parentId"] == 2 for j in suspended)
+    reasons = await api_call(server, "v2/deniedReasons", {"sessionID": sid})
+    assert "Local fechado" in [r["description"] for r in reasons["reasons"]]
+
+    moved = await api_call(
+        server,
+        "v2/coordinates",
+        {"sessionID": sid, "unitID": 2, "latitude": -23.5, "longitude": -46.6},
+    )
+    assert moved["success"] is True
+    unit = await cluster.read(lambda s: s.get(Unit, 2))
+    assert unit is not None and (unit.latitude, unit.longitude) == (-23.5, -46.6)
+    off = await api_call(
+        server,
+        "v2/coordinates",
+        {"sessionID": sid, "unitID": 2, "latitude": 91, "longitude": 0},
+        status=400,
+    )
+    assert off["error"]["field"] == "latitude"
+    await api_call(
+        server,
+        "v2/coordinates",
+        {"sessionID": sid, "unitID": 999, "latitude": 1, "longitude": 1},
+        status=404,
+    )
+    first = await api_call(
+        server, "v2/device/disassociate", {"sessionID": sid, "token": "push-abc"}
+    )
+    again = await api_call(
+        server, "v2/device/disassociate", {"sessionID": sid, "token": "push-abc"}
+    )
+    assert (first["success"], again["success"]) == (True, False)
+
+    flow = await api_call(server, "v2/getWorkflow", {"sessionID": sid})
+    codes = {s["code"]: s for s in flow["states"]}
+    assert codes["InProgress"]["initial"] and codes["Closed"]["final"]
+    assert {"from": "Resolved", "to": "Closed"} in flow["transitions"]
+    assert {"from": "Closed", "to": "InProgress"} not in flow["transitions"]
+    english = await api_call(
+        server, "v2/getWorkflow", {"sessionID": sid}, **{"accept-language": "en"}
+    )
+    assert {s["code"]: s["name"] for s in english["states"]}["Suspended"] == "Suspended"
+
+
+async def test_openapi_document_and_docs_page(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        doc = (await c.get("/openapi.json")).json()
+        page = await c.get("/services/docs")
+    assert doc["openapi"].startswith("3.")
+    names = {p.removeprefix("/services/") for p in doc["paths"]}
+    assert len(names) == 27 and {"request/create", "xml/login", "v2/getWorkflow"} <= names
+    create = doc["paths"]["/services/request/create"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["example"]["sourceRequest"]
+    answer = create["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {"number", "numberOrigin", "endSLA", "dateTime", "operationID", "error"} <= set(
+        answer["properties"]
+    )
+    assert (
+        "application/xml" in doc["paths"]["/services/xml/login"]["post"]["requestBody"]["content"]
+    )
+    assert page.status_code == 200
+    assert "/services/request/getNotSynchronized" in page.text
+    assert "sourceRequest.contact.phoneNumber" in page.text
+
+
+async def test_an_api_change_updates_the_agents_tab_live(
+    server: Server, agents: list[Agent]
+) -> None:
+    agent = await Agent(server, "agente").login("2010")
+    agents.append(agent)
+    tab = await agent.tab()
+    r = await pbx(
+        server, "visualizarSolicitacao", idSolicitacao="3", cpf="39053344705", ramal="2010"
+    )
+    assert r.status_code == 200
+    await tab.wait_for("Troca de senha do sistema de RH")
+    sid = await api_login(server)
+    body: dict[str, Any] = {
+        "sessionID": sid,
+        "number": 3,
+        "status": {"code": "Suspended", "details": "Aguardando o solicitante"},
+    }
+    await api_call(server, "request/updateStatus", body)
+    frame = await tab.wait_for("Aguardando o solicitante")
+    assert "Suspensa" in frame
+    await api_call(
+        server,
+        "request/createOccurrence",
+        {"sessionID": sid, "requestNumber": 3, "occurrence": {"description": "Ligou de volta"}},
+    )
+    await tab.wait_for("Ligou de volta")
