@@ -60,6 +60,13 @@ QUERY = (
     "WHERE opened_at >= :desde GROUP BY status ORDER BY status",
 )
 
+OPERATION = (
+    "anotarSolicitacao",
+    "Registra uma anotação (:texto) na solicitação :numero",
+    "INSERT INTO occurrence (request_id, created_at, description, category, origin) "
+    "VALUES (:numero, CURRENT_TIMESTAMP, :texto, 'Information', 'OTHERS')",
+)
+
 
 def seed_itsm(session: Session, *, password: str) -> None:
     from callhub.webservices.services import REGISTRY
@@ -116,5 +123,13 @@ def seed_itsm(session: Session, *, password: str) -> None:
     if api.named_query(session=session, name=QUERY[0]) is None:
         api.save_named_query(
             session=session, name=QUERY[0], kind="query", description=QUERY[1], sql=QUERY[2]
+        )
+    if api.named_query(session=session, name=OPERATION[0]) is None:
+        api.save_named_query(
+            session=session,
+            name=OPERATION[0],
+            kind="operation",
+            description=OPERATION[1],
+            sql=OPERATION[2],
         )
     session.flush()

@@ -409,3 +409,21 @@ async def test_an_api_change_updates_the_agents_tab_live(
         {"sessionID": sid, "requestNumber": 3, "occurrence": {"description": "Ligou de volta"}},
     )
     await tab.wait_for("Ligou de volta")
+
+
+async def test_every_documented_example_body_works(server: Server) -> None:
+    """The examples /openapi.json and /services/docs show, posted as they are (with a real
+    sessionID and password), in the order an integrator would try them."""
+    from callhub.webservices.services import REGISTRY
+
+    sid = await api_login(server)
+    for name, op in REGISTRY.items():
+        if op.example is None or op.xml:
+            continue
+        body = {**op.example}
+        if "sessionID" in body:
+            body["sessionID"] = sid
+        if "password" in body:
+            body.update({"userName": API_USER, "password": PASSWORD})
+        answer = await api_call(server, name, body)
+        assert answer["error"] is None, (name, answer)

@@ -10,8 +10,11 @@ from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from callhub import i18n
-from callhub.store import api, itsm
+from callhub.store import api
 from callhub.store.models import Occurrence, ServiceRequest, SyncMark, User, utcnow
+
+# Registered after the request operations, so the document lists request/create first.
+from callhub.webservices.services import requests as _requests  # noqa: F401
 from callhub.webservices.services.framework import ApiError, Call, operation
 from callhub.webservices.services.schemas import (
     CreateOccurrenceIn,
@@ -21,7 +24,7 @@ from callhub.webservices.services.schemas import (
     OccurrenceRef,
     OccurrencesNotSynchronizedIn,
 )
-from callhub.webservices.services.shapes import find_request, occurrence_out
+from callhub.webservices.services.shapes import find_request, logs_of, occurrence_out
 
 N_ = i18n.N_
 LIST_LIMIT = 1000
@@ -69,15 +72,6 @@ def _occurred_at(call: Call, date: str | None, hour: str | None) -> datetime | N
                 "INVALID_VALUE", N_("Hora inválida em %(field)s (HH:MM)."), field="occurrence.hour"
             ) from None
     return datetime.combine(day, at, tzinfo=zone)
-
-
-def logs_of(
-    call: Call, session: Session, request_ids: list[int], categories: list[str] | None
-) -> list[OccurrenceOut]:
-    rows = itsm.occurrences(
-        session=session, request_ids=request_ids, categories=categories, limit=LIST_LIMIT
-    )
-    return [occurrence_out(call, session, o, login) for o, login in rows]
 
 
 @operation(

@@ -25,7 +25,6 @@ from callhub.store.models import (
     utcnow,
 )
 from callhub.webservices.services.framework import ApiError, Call, operation
-from callhub.webservices.services.occurrences import logs_of
 from callhub.webservices.services.schemas import (
     AddServiceRequestIn,
     AddServiceRequestOut,
@@ -43,7 +42,7 @@ from callhub.webservices.services.schemas import (
     UpdateIn,
     UpdateStatusIn,
 )
-from callhub.webservices.services.shapes import find_request, request_out
+from callhub.webservices.services.shapes import find_request, logs_of, request_out
 
 N_ = i18n.N_
 LIST_LIMIT = 1000

@@ -23,6 +23,7 @@ from callhub.webservices.services.schemas import (
 
 N_ = i18n.N_
 FINAL = (Status.canceled, Status.closed)
+LIST_LIMIT = 1000
 CODES = frozenset(s.value for s in Status)
 
 
@@ -176,3 +177,12 @@ def find_request(
             value=number if number_origin is None else number_origin,
         )
     return found
+
+
+def logs_of(
+    call: Call, session: Session, request_ids: list[int], categories: list[str] | None
+) -> list[OccurrenceOut]:
+    rows = itsm.occurrences(
+        session=session, request_ids=request_ids, categories=categories, limit=LIST_LIMIT
+    )
+    return [occurrence_out(call, session, o, login) for o, login in rows]

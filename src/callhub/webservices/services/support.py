@@ -178,7 +178,7 @@ def _run(
     example={
         **SESSION,
         "QueryName": "solicitacoesPorSituacao",
-        "Parameters": {"status": "InProgress"},
+        "Parameters": {"desde": "2026-01-01"},
     },
 )
 def data_query(call: Call, body: DataQueryIn, session: Session) -> QueryOut:
@@ -192,7 +192,11 @@ def data_query(call: Call, body: DataQueryIn, session: Session) -> QueryOut:
     answer=ExecuteOut,
     summary=N_("Executa uma operação cadastrada pelo administrador, por nome"),
     tag="data",
-    example={**SESSION, "OperationName": "encerrarResolvidas", "Parameters": {"dias": 7}},
+    example={
+        **SESSION,
+        "OperationName": "anotarSolicitacao",
+        "Parameters": {"numero": 1, "texto": "Anotação em lote"},
+    },
 )
 def execute(call: Call, body: ExecuteIn, session: Session) -> ExecuteOut:
     result = _run(call, session, body.OperationName, "OperationName", "operation", body.Parameters)
