@@ -298,6 +298,7 @@ async def test_error_get_list_finds_failed_executions(server: Server) -> None:
     assert item["operationID"] == failed["operationID"] and item["code"] == "NOT_FOUND"
     assert item["userID"] == API_USER and item["messageID"] == "lost-1"
     assert item["httpStatus"] == 404
+    assert item["description"] == "Nenhuma solicitação com number 99999."
     none = await api_call(
         server, "error/getList", {"sessionID": sid, "endDate": "2000-01-01T00:00:00Z"}
     )

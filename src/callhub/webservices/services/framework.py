@@ -302,6 +302,12 @@ def _message_id(data: dict[str, Any]) -> str | None:
 # -- the endpoint -------------------------------------------------------------------------
 
 
+def describe(call: Call, error: ApiError) -> str:
+    """The error's description in the caller's language, its parameters filled in."""
+    params = {k: call.t(v) if k == "expected" else v for k, v in error.params.items()}
+    return call.t(error.description, field=error.field, **params)
+
+
 def _envelope(
     call: Call,
     operation_id: int | None,
@@ -316,11 +322,7 @@ def _envelope(
     if error is not None:
         body["error"] = {
             "code": error.code,
-            "description": call.t(
-                error.description,
-                field=error.field,
-                **{k: call.t(v) if k == "expected" else v for k, v in error.params.items()},
-            ),
+            "description": describe(call, error),
             "field": error.field,
         }
     if message_id is not None:
@@ -363,7 +365,7 @@ def _run(
             call.changed_requests.clear()
     output = payload
     if error is not None:
-        output = {"code": error.code, "field": error.field, "description": error.description}
+        output = {"code": error.code, "field": error.field, "description": describe(call, error)}
     elif output is not None and len(json.dumps(output)) > api.MAX_LOGGED_CHARS:
         output = {"truncated": True}
     operation_id = api.record_execution(
