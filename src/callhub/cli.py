@@ -273,6 +273,7 @@ callhub demo is ready on {base}
   Agent:      {base}/login   user agente / password {DEMO_PASSWORD}  (can execute)
               user agente2 / password {DEMO_PASSWORD}  (cannot execute)
   Admin:      {base}/admin   user admin / password {DEMO_PASSWORD}
+  ITSM API:   {base}/services/docs   (POST /services/login as integracao / {DEMO_PASSWORD})
   Log in as agente, register extension 2001, then pop a screen on it:
 
   curl -H 'token: {token}' '{base}/webservices/telefonia/novaSolicitacao?cpf=529.982.247-25&ramal=2001&numero=11987654321'
