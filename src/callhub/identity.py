@@ -32,6 +32,10 @@ class Document:
         return self.kind in (DocKind.cpf, DocKind.cnpj)
 
 
+# Loose on purpose: something@somewhere.tld, no spaces. Delivery is the real check.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 def parse_document(typed: str | None) -> Document:
     """A CPF (11 digits) or CNPJ (14), with or without punctuation, check digits verified."""
     if typed is None or not typed.strip():

@@ -161,7 +161,7 @@ def _active_services() -> Any:
     )
 
 
-def _item(service: Service, category: Category | None) -> ServiceItem:
+def service_item(service: Service, category: Category | None) -> ServiceItem:
     own = service.sla_minutes
     return ServiceItem(
         id=service.id or 0,
@@ -173,13 +173,13 @@ def _item(service: Service, category: Category | None) -> ServiceItem:
 
 def list_services(*, session: Session) -> list[ServiceItem]:
     query = _active_services().order_by(col(Service.name))
-    return [_item(s, c) for s, c in session.exec(query).all()]
+    return [service_item(s, c) for s, c in session.exec(query).all()]
 
 
 def get_service(*, session: Session, service_id: int) -> ServiceItem | None:
     """An active service, by number (one row, not the whole catalogue)."""
     row = session.exec(_active_services().where(Service.id == service_id)).first()
-    return _item(*row) if row is not None else None
+    return service_item(*row) if row is not None else None
 
 
 def ensure_service(

@@ -10,12 +10,11 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
-from callhub.store.catalog import ServiceItem
+from callhub.store.catalog import ServiceItem, service_item
 from callhub.store.models import (
     Category,
     Contract,
     DeniedReason,
-    Group,
     Justification,
     Occurrence,
     Phone,
@@ -42,14 +41,7 @@ class ServiceRow:
     category: Category | None
 
     def item(self) -> ServiceItem:
-        own = self.service.sla_minutes
-        fallback = self.category.sla_minutes if self.category is not None else None
-        return ServiceItem(
-            id=self.service.id or 0,
-            name=self.service.name,
-            category=self.category.name if self.category is not None else None,
-            sla_minutes=own if own is not None else fallback,
-        )
+        return service_item(self.service, self.category)
 
 
 def service_row(*, session: Session, service_id: int) -> ServiceRow | None:
@@ -78,10 +70,6 @@ def category_by_code(*, session: Session, code: str | None, name: str | None) ->
     if name:
         return session.exec(select(Category).where(Category.name == name)).first()
     return None
-
-
-def group_by_acronym(*, session: Session, acronym: str) -> Group | None:
-    return session.exec(select(Group).where(Group.acronym == acronym)).first()
 
 
 @dataclass(frozen=True)

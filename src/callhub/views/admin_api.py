@@ -138,28 +138,27 @@ async def save_permissions(request: Request) -> Response:
     return await _with_group(request, change)
 
 
-@login_required(Role.admin)
-async def add_member(request: Request) -> Response:
+async def _membership(request: Request, act: Any) -> Response:
+    """Add or remove (`act`) the form's user in the path's group."""
+
     def change(session: Session, group_id: int, form: Any) -> str | None:
         user = users.find_user(session=session, username=str(form.get("username") or "").strip())
         if user is None or user.id is None:
             return N_("Usuário inexistente.")
-        api.add_member(session=session, group_id=group_id, user_id=user.id)
+        act(session=session, group_id=group_id, user_id=user.id)
         return None
 
     return await _with_group(request, change)
+
+
+@login_required(Role.admin)
+async def add_member(request: Request) -> Response:
+    return await _membership(request, api.add_member)
 
 
 @login_required(Role.admin)
 async def remove_member(request: Request) -> Response:
-    def change(session: Session, group_id: int, form: Any) -> str | None:
-        user = users.find_user(session=session, username=str(form.get("username") or "").strip())
-        if user is None or user.id is None:
-            return N_("Usuário inexistente.")
-        api.remove_member(session=session, group_id=group_id, user_id=user.id)
-        return None
-
-    return await _with_group(request, change)
+    return await _membership(request, api.remove_member)
 
 
 @login_required(Role.admin)

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from callhub import i18n
-from callhub.identity import DocKind, normalise_phone, parse_document
+from callhub.identity import EMAIL, DocKind, normalise_phone, parse_document
 from callhub.screenpop import NotFound, request_view, requester_view_by_id
 from callhub.store import catalog, pops, requests, users
 from callhub.store.engine import Store
@@ -21,7 +21,6 @@ from callhub.views.templating import Renderer, locale_of
 from callhub.ws.hub import Hub
 
 RAMAL = re.compile(r"^[0-9]{1,20}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 AGENTS = (Role.agent, Role.supervisor, Role.admin)
 
 

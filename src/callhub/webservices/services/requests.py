@@ -4,13 +4,10 @@ screens use; a change here refreshes the request wherever an agent's tab shows i
 
 from __future__ import annotations
 
-import re
-from zoneinfo import ZoneInfo
-
 from sqlmodel import Session, select
 
 from callhub import i18n
-from callhub.identity import normalise_phone
+from callhub.identity import EMAIL, normalise_phone
 from callhub.store import api, catalog, itsm, requests
 from callhub.store.catalog import ServiceItem
 from callhub.store.models import (
@@ -42,11 +39,10 @@ from callhub.webservices.services.schemas import (
     UpdateIn,
     UpdateStatusIn,
 )
-from callhub.webservices.services.shapes import find_request, logs_of, request_out
+from callhub.webservices.services.shapes import aware, find_request, logs_of, request_out
 
 N_ = i18n.N_
 LIST_LIMIT = 1000
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TAG = "request"
 
 
@@ -150,7 +146,7 @@ def _contract(session: Session, contract_id: int | None, field: str) -> int | No
 def _group(session: Session, acronym: str | None, field: str) -> int | None:
     if not acronym:
         return None
-    group = itsm.group_by_acronym(session=session, acronym=acronym)
+    group = api.group_by_acronym(session=session, acronym=acronym)
     if group is None:
         raise _unknown(field, acronym)
     return group.id
@@ -303,11 +299,9 @@ def _filtered(call: Call, body: ByUserIn, session: Session) -> list[ServiceReque
         groups = [
             g.id or 0
             for a in body.groupList
-            if (g := itsm.group_by_acronym(session=session, acronym=a)) is not None
+            if (g := api.group_by_acronym(session=session, acronym=a)) is not None
         ]
-    zone = ZoneInfo(call.settings.timezone)
-    start = body.startDate.replace(tzinfo=body.startDate.tzinfo or zone) if body.startDate else None
-    end = body.endDate.replace(tzinfo=body.endDate.tzinfo or zone) if body.endDate else None
+    start, end = aware(call, body.startDate), aware(call, body.endDate)
     where = itsm.RequestFilter(
         requester_id=requester.id,
         description=body.description or None,

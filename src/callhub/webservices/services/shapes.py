@@ -31,6 +31,13 @@ def local(call: Call, moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo(call.settings.timezone))
 
 
+def aware(call: Call, moment: datetime | None) -> datetime | None:
+    """A date the caller sent: without a zone, it is the site's (CALLHUB_TIMEZONE)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=ZoneInfo(call.settings.timezone))
+
+
 def iso(call: Call, moment: datetime | None) -> str | None:
     return local(call, moment).isoformat(timespec="seconds") if moment is not None else None
 

@@ -4,7 +4,6 @@ the v2 reference lists (contracts, units, statuses, denied reasons)."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -44,7 +43,7 @@ from callhub.webservices.services.schemas import (
     WorkflowState,
     WorkflowTransition,
 )
-from callhub.webservices.services.shapes import FINAL, status_of
+from callhub.webservices.services.shapes import FINAL, aware, status_of
 
 N_ = i18n.N_
 SESSION = {"sessionID": "…"}
@@ -217,9 +216,7 @@ def execute(call: Call, body: ExecuteIn, session: Session) -> ExecuteOut:
     },
 )
 def error_list(call: Call, body: ErrorListIn, session: Session) -> ErrorsOut:
-    zone = ZoneInfo(call.settings.timezone)
-    start = body.startDate.replace(tzinfo=body.startDate.tzinfo or zone) if body.startDate else None
-    end = body.endDate.replace(tzinfo=body.endDate.tzinfo or zone) if body.endDate else None
+    start, end = aware(call, body.startDate), aware(call, body.endDate)
     total, rows = api.failed_executions(
         session=session, start=start, end=end, operations=body.OperationList, limit=1000
     )
