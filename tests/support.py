@@ -304,6 +304,15 @@ class Agent:
         await self.http.aclose()
 
 
+async def board_tab(supervisor: Agent) -> Tab:
+    """A wall board tab (/ws/painel) of a logged-in supervisor."""
+    url = supervisor.server.url.replace("http", "ws") + "/ws/painel"
+    ws = await websockets.connect(url, additional_headers={"Cookie": supervisor.cookie})
+    tab = Tab(ws, [])
+    supervisor.tabs.append(tab)
+    return tab
+
+
 @dataclass
 class Tab:
     ws: websockets.ClientConnection
@@ -360,7 +369,8 @@ async def api_call(
     server: Server, name: str, body: dict[str, Any], *, status: int = 200, **headers: str
 ) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
-        r = await c.post(f"/services/{name}", json=body, headers=headers)
+        path = f"/{name}" if name.startswith("mobile/") else f"/services/{name}"
+        r = await c.post(path, json=body, headers=headers)
     data = r.json()
     assert r.status_code == status, data
     assert isinstance(data["dateTime"], int) and abs(data["dateTime"] / 1000 - time.time()) < 60

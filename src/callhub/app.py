@@ -37,7 +37,7 @@ from callhub.views.templating import STATIC_DIR, Renderer
 from callhub.webservices import services, telefonia
 from callhub.webservices.common import TokenStore
 from callhub.ws.endpoints import agent_socket, board_socket
-from callhub.ws.hub import Hub
+from callhub.ws.hub import BOARD_WAKE_CHANNEL, Hub
 
 log = logging.getLogger("callhub")
 
@@ -147,6 +147,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if link is not None:
                 link.start()
             poller = BoardPoller(broker=broker, store=store, settings=settings, link=link)
+            hub.board_wake = poller.wake
+            await broker.subscribe(BOARD_WAKE_CHANNEL)
             poller.start()
             try:
                 yield

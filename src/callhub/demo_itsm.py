@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from callhub.store import api, users
+from callhub.store import api, catalog, itsm, requests, tasks, users
 from callhub.store.models import Category, Contract, Requester, Role, Service, Unit, User
 
 SERVICE_CODES = {
@@ -53,6 +53,16 @@ FIELD_OPERATIONS = [
     "v2/device/disassociate",
     "v2/getWorkflow",
 ]
+AURORA_CNPJ = "45723914000119"
+TECHNICIANS = (("tecnico", "Téo Técnico"), ("tecnica", "Lia Técnica"), ("lider", "Lúcia Líder"))
+# The field day's requests: (description, service code, unit, technician or None for the
+# team's list). The purchase waits for APROV's approval before anyone executes it.
+FIELD_REQUESTS = (
+    ("Sem sinal de rede na recepção", "REDE", "Sede Paulista", None),
+    ("Impressora atolando papel no caixa", "IMP", "Filial Centro", "tecnico"),
+    ("Instalar ponto de rede na sala 12", "REDE", "Escritório Botafogo", "tecnica"),
+    ("Compra de notebook para a equipe de vendas", "COMPRA", "Sede Paulista", None),
+)
 QUERY = (
     "solicitacoesPorSituacao",
     "Quantas solicitações há em cada situação, abertas desde uma data (:desde, ISO 8601)",
@@ -72,28 +82,45 @@ def seed_itsm(session: Session, *, password: str) -> None:
     from callhub.webservices.services import REGISTRY
 
     everything = [name for name, op in REGISTRY.items() if op.session_required]
-    integration = users.find_user(session=session, username="integracao")
-    if integration is None:
-        integration = users.create_user(
-            session=session,
-            username="integracao",
-            password=password,
-            role=Role.agent,
-            name="Integração ERP",
-        )
+    mobile = [name for name in everything if name.startswith("mobile/")]
+    # Approvers read their lists and decide; they do no field work.
+    approvals = [
+        name
+        for name in mobile
+        if name.startswith("mobile/notification/")
+        or name.rsplit("/", 1)[-1].startswith("get")
+        or name.endswith(("/update", "/buscaSolicitacao"))
+    ]
+    for username, name in (("integracao", "Integração ERP"), *TECHNICIANS):
+        if users.find_user(session=session, username=username) is None:
+            users.create_user(
+                session=session, username=username, password=password, role=Role.agent, name=name
+            )
     for acronym, name, operations, members in (
         ("N1", "Atendimento nível 1", REQUEST_OPERATIONS, ["agente", "agente2", "supervisor"]),
-        ("CAMPO", "Atendimento de campo", FIELD_OPERATIONS, ["agente"]),
+        (
+            "CAMPO",
+            "Atendimento de campo",
+            FIELD_OPERATIONS + mobile,
+            ["agente", "tecnico", "tecnica", "*lider"],
+        ),
+        ("APROV", "Aprovadores de compras", approvals, ["lider", "supervisor"]),
         ("INTEGRACAO", "Integrações", everything, ["integracao", "admin"]),
     ):
         group = api.save_group(session=session, acronym=acronym, name=name)
         assert group.id is not None
         if not api.permissions_of(session=session, group_id=group.id):
             api.set_permissions(session=session, group_id=group.id, operations=operations)
-        for username in members:
+        for member in members:
+            username = member.lstrip("*")
             user = session.exec(select(User).where(User.username == username)).first()
             if user is not None and user.id is not None:
-                api.add_member(session=session, group_id=group.id, user_id=user.id)
+                api.add_member(
+                    session=session,
+                    group_id=group.id,
+                    user_id=user.id,
+                    leader=member.startswith("*"),
+                )
     for service in session.exec(select(Service)).all():
         if service.code is None and service.name in SERVICE_CODES:
             service.code = SERVICE_CODES[service.name]
@@ -133,3 +160,53 @@ def seed_itsm(session: Session, *, password: str) -> None:
             sql=OPERATION[2],
         )
     session.flush()
+    seed_field(session)
+    seed_field(session)
+
+
+def seed_field(session: Session) -> None:
+    """The field team's demo: a customer with sites, requests in the team's work list
+    (one the team's, two given to technicians) and a purchase awaiting approval."""
+    if itsm.requester_by_login(session=session, login="lojas.aurora") is not None:
+        return
+    purchase = catalog.ensure_service(
+        session=session, name="Compra de equipamento", category="Compras", sla_minutes=2880
+    )
+    purchase.code = "COMPRA"
+    purchase.approval_group_id = _group_id(session, "APROV")
+    session.add(purchase)
+    category = session.exec(select(Category).where(Category.name == "Compras")).one()
+    category.code, category.notification_type = "COMPRAS", 1
+    session.add(category)
+    requester = Requester(name="Rede de Lojas Aurora", login="lojas.aurora", cnpj=AURORA_CNPJ)
+    session.add(requester)
+    session.flush()
+    team = _group_id(session, "CAMPO")
+    for description, code, site, technician in FIELD_REQUESTS:
+        service = itsm.service_by_code(session=session, code=code)
+        unit = session.exec(select(Unit).where(Unit.description == site)).one()
+        request = requests.create_request(
+            session=session,
+            requester_id=requester.id or 0,
+            description=description,
+            service=catalog.get_service(session=session, service_id=service.id or 0)
+            if service is not None
+            else None,
+            note="Solicitação de demonstração (campo)",
+        )
+        request.group_id, request.contract_id, request.unit_id = team, unit.contract_id, unit.id
+        session.add(request)
+        session.flush()
+        tasks.follow(session=session, request=request)
+        if technician is not None:
+            task = tasks.current_task(session=session, request_id=request.id or 0)
+            user = users.find_user(session=session, username=technician)
+            assert task is not None and user is not None
+            task.user_id = user.id
+            session.add(task)
+    session.flush()
+
+
+def _group_id(session: Session, acronym: str) -> int | None:
+    group = api.group_by_acronym(session=session, acronym=acronym)
+    return group.id if group is not None else None

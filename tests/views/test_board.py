@@ -10,10 +10,19 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import websockets
 
 from callhub.adapters.uscall import USCallClient
-from support import USCALL_TOKEN, Agent, Cluster, RedisServer, Server, Tab, USCallSim, push55
+from support import (
+    USCALL_TOKEN,
+    Agent,
+    Cluster,
+    RedisServer,
+    Server,
+    Tab,
+    USCallSim,
+    board_tab,
+    push55,
+)
 
 
 def uscall_env(sim: USCallSim, token: str = USCALL_TOKEN) -> dict[str, str]:
@@ -22,14 +31,6 @@ def uscall_env(sim: USCallSim, token: str = USCALL_TOKEN) -> dict[str, str]:
         "CALLHUB_USCALL_TOKEN": token,
         "CALLHUB_BOARD_POLL_SECONDS": "0.3",
     }
-
-
-async def board_tab(supervisor: Agent) -> Tab:
-    url = supervisor.server.url.replace("http", "ws") + "/ws/painel"
-    ws = await websockets.connect(url, additional_headers={"Cookie": supervisor.cookie})
-    tab = Tab(ws, [])
-    supervisor.tabs.append(tab)
-    return tab
 
 
 def row(frame: str, row_id: str) -> str:

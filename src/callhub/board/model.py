@@ -83,6 +83,19 @@ class AgentRow:
 
 
 @dataclass
+class RequestCounts:
+    """The service desk's requests as the board shows them; the field's technicians too."""
+
+    in_progress: int = 0
+    suspended: int = 0
+    overdue: int = 0
+    awaiting_approval: int = 0
+    solved_today: int = 0
+    # Technicians checked in at a customer's site right now.
+    in_field: int = 0
+
+
+@dataclass
 class Board:
     queues: dict[str, QueueRow] = field(default_factory=dict)
     agents: dict[str, AgentRow] = field(default_factory=dict)
@@ -94,12 +107,14 @@ class Board:
     error: str | None = None
     error_since: float | None = None
     service_level_seconds: int = 20
+    requests: RequestCounts = field(default_factory=RequestCounts)
 
     def to_json(self) -> str:
         return json.dumps(
             {
                 "queues": [asdict(q) for q in self.queues.values()],
                 "agents": [asdict(a) for a in self.agents.values()],
+                "requests": asdict(self.requests),
                 "meta": self.meta(),
             },
             separators=(",", ":"),
@@ -128,6 +143,7 @@ class Board:
             error=meta["error"],
             error_since=meta["error_since"],
             service_level_seconds=meta["service_level_seconds"],
+            requests=RequestCounts(**data.get("requests", {})),
         )
 
 
@@ -142,6 +158,7 @@ def changes(old: Board | None, new: Board) -> dict[str, Any]:
         "layout": layout,
         "queues": [asdict(q) for k, q in new.queues.items() if layout or old_q.get(k) != q],
         "agents": [asdict(a) for k, a in new.agents.items() if layout or old_a.get(k) != a],
+        "requests": asdict(new.requests),
         "meta": new.meta(),
     }
 

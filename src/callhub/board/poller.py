@@ -84,6 +84,7 @@ class BoardPoller:
         self._waiting: dict[tuple[str, str], Waiter] = {}
         self._names: tuple[float, dict[str, str], dict[str, str]] = (0.0, {}, {})
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
         self.leading = False
 
     # -- the loop --------------------------------------------------------------------
@@ -115,7 +116,41 @@ class BoardPoller:
                 self.leading = False
             except Exception:
                 log.exception("wall board poll failed")
-            await asyncio.sleep(max(0.05, self.interval - (time.monotonic() - started)))
+            await self._until_next_round(started + max(0.05, self.interval))
+
+    def wake(self) -> None:
+        """Requests changed (in any process): the leader refreshes their counts now."""
+        self._wake.set()
+
+    async def _until_next_round(self, when: float) -> None:
+        while (remaining := when - time.monotonic()) > 0:
+            try:
+                await asyncio.wait_for(self._wake.wait(), remaining)
+            except TimeoutError:
+                return
+            self._wake.clear()
+            if self.leading and self.last is not None:
+                try:
+                    await self.refresh_requests()
+                except Exception:
+                    log.exception("wall board counts not refreshed")
+
+    async def refresh_requests(self) -> Board:
+        """Only the requests' counts, read again and published: no PBX is asked."""
+        assert self.last is not None
+        now = self.clock()
+        midnight = datetime.fromtimestamp(now, self.zone).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        counts = await self.store.run(
+            lambda s: board_store.request_counts(session=s, since=midnight)
+        )
+        board = replace(self.last, requests=counts)
+        message = changes(self.last, board)
+        await self.broker.put(BOARD_CHANNEL, board.to_json(), max(10 * self.interval, 30.0))
+        await self.broker.publish(BOARD_CHANNEL, json.dumps(message, separators=(",", ":")))
+        self.last = board
+        return board
 
     async def poll_once(self) -> Board:
         board = await self.build()
@@ -175,10 +210,11 @@ class BoardPoller:
         midnight = datetime.fromtimestamp(now, self.zone).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
-        days, extensions = await self.store.run(
+        days, extensions, board.requests = await self.store.run(
             lambda s: (
                 board_store.queue_day(session=s, since=midnight, target_seconds=self.target),
                 board_store.extension_day(session=s, since=midnight),
+                board_store.request_counts(session=s, since=midnight),
             )
         )
         for name, day in days.items():

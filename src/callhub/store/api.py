@@ -51,20 +51,25 @@ def list_groups(*, session: Session) -> list[Group]:
     return list(session.exec(select(Group).order_by(col(Group.acronym))).all())
 
 
-def members_of(*, session: Session, group_id: int) -> list[User]:
+def members_of(*, session: Session, group_id: int) -> list[tuple[User, bool]]:
+    """A group's members, each with whether the member leads the group."""
     query = (
-        select(User)
+        select(User, GroupMember.leader)
         .join(GroupMember, col(GroupMember.user_id) == col(User.id))
         .where(GroupMember.group_id == group_id)
         .order_by(col(User.username))
     )
-    return list(session.exec(query).all())
+    return [(user, bool(leader)) for user, leader in session.exec(query).all()]
 
 
-def add_member(*, session: Session, group_id: int, user_id: int) -> None:
-    if session.get(GroupMember, (group_id, user_id)) is None:
-        session.add(GroupMember(group_id=group_id, user_id=user_id))
-        session.flush()
+def add_member(*, session: Session, group_id: int, user_id: int, leader: bool = False) -> None:
+    """Make the user a member (a leader when `leader`); adding again sets the leader mark."""
+    member = session.get(GroupMember, (group_id, user_id))
+    if member is None:
+        member = GroupMember(group_id=group_id, user_id=user_id)
+    member.leader = leader
+    session.add(member)
+    session.flush()
 
 
 def remove_member(*, session: Session, group_id: int, user_id: int) -> None:

@@ -1,5 +1,5 @@
 """What the wall board reads from callhub's own records: today's calls per queue and per
-extension, and who holds each extension."""
+extension, who holds each extension, and the requests' counts (the field's too)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,22 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, or_, select
 
-from callhub.store.models import Call, CallDirection, Extension, User, utcnow
+from callhub.board.model import RequestCounts
+from callhub.store.models import (
+    IN_PROGRESS,
+    OPEN_TASK,
+    Call,
+    CallDirection,
+    Extension,
+    FieldVisit,
+    Occurrence,
+    ServiceRequest,
+    Status,
+    Task,
+    TaskKind,
+    User,
+    utcnow,
+)
 
 # How PBXs spell an answered or an abandoned call (compared case-insensitively).
 ANSWERED = {"atendida", "atendido", "completada", "answered", "completed"}
@@ -107,3 +122,42 @@ def extension_day(*, session: Session, since: datetime) -> dict[str, ExtensionDa
         day = out[str(ext)]
         day.number, day.call_since = number or "", started
     return out
+
+
+def request_counts(*, session: Session, since: datetime) -> RequestCounts:
+    """Requests in progress, suspended, overdue and awaiting approval now; solved since
+    `since`; technicians checked in at a site now."""
+    counts = RequestCounts()
+    open_statuses = [s.value for s in IN_PROGRESS]
+    by_status = session.exec(
+        select(ServiceRequest.status, func.count())
+        .where(col(ServiceRequest.status).in_([*open_statuses, Status.suspended.value]))
+        .group_by(ServiceRequest.status)
+    )
+    for status, count in by_status:
+        if status == Status.suspended:
+            counts.suspended += count
+        else:
+            counts.in_progress += count
+    counts.overdue = session.exec(
+        select(func.count())
+        .select_from(ServiceRequest)
+        .where(col(ServiceRequest.status).in_(open_statuses))
+        .where(col(ServiceRequest.deadline) < utcnow())
+    ).one()
+    counts.awaiting_approval = session.exec(
+        select(func.count(func.distinct(Task.request_id)))
+        .where(Task.kind == TaskKind.approval)
+        .where(col(Task.status).in_([s.value for s in OPEN_TASK]))
+    ).one()
+    counts.solved_today = session.exec(
+        select(func.count(func.distinct(Occurrence.request_id)))
+        .where(Occurrence.status_to == Status.resolved)
+        .where(col(Occurrence.created_at) >= since)
+    ).one()
+    counts.in_field = session.exec(
+        select(func.count(func.distinct(FieldVisit.user_id))).where(
+            col(FieldVisit.checkout_at).is_(None)
+        )
+    ).one()
+    return counts

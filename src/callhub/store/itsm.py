@@ -144,8 +144,11 @@ def units(*, session: Session, contract_id: int | None, unit_id: int | None) -> 
     return list(session.exec(query.order_by(col(Unit.id))).all())
 
 
-def justifications(*, session: Session) -> list[Justification]:
+def justifications(*, session: Session, approval: bool | None = False) -> list[Justification]:
+    """Active justifications: a status change's (the default), an approver's, or all (None)."""
     query = select(Justification).where(col(Justification.active).is_(True))
+    if approval is not None:
+        query = query.where(col(Justification.approval).is_(approval))
     return list(session.exec(query.order_by(col(Justification.id))).all())
 
 

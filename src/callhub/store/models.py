@@ -129,6 +129,9 @@ class Category(SQLModel, table=True):
     code: str | None = Field(default=None, max_length=64, unique=True, index=True)
     name: str = Field(max_length=120, unique=True)
     sla_minutes: int | None = None
+    # The field app's notification type for its requests: 1 purchases, 2 travels, 3 HR.
+    # Unset: 4 for incidents, 5 for anything else.
+    notification_type: int | None = None
 
 
 class Service(SQLModel, table=True):
@@ -139,6 +142,8 @@ class Service(SQLModel, table=True):
     # When unset, the category's SLA applies.
     sla_minutes: int | None = None
     active: bool = True
+    # Requests for this service wait for this group's approval before anyone executes them.
+    approval_group_id: int | None = Field(default=None, foreign_key="user_group.id")
 
 
 class ServiceRequest(SQLModel, table=True):
@@ -155,6 +160,9 @@ class ServiceRequest(SQLModel, table=True):
     group_id: int | None = Field(default=None, foreign_key="user_group.id", index=True)
     contract_id: int | None = Field(default=None, foreign_key="contract.id", index=True)
     unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    # Where the work is, when it is not a known unit's site (a technician's report).
+    latitude: float | None = None
+    longitude: float | None = None
     opened_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     deadline: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     parent_id: int | None = Field(default=None, foreign_key="service_request.id", index=True)
@@ -287,6 +295,8 @@ class GroupMember(SQLModel, table=True):
     __tablename__ = "group_member"
     group_id: int = Field(foreign_key="user_group.id", primary_key=True)
     user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+    # A leader follows the whole team's work and hands tasks to its members.
+    leader: bool = False
 
 
 class ApiPermission(SQLModel, table=True):
@@ -392,6 +402,9 @@ class Justification(SQLModel, table=True):
     description: str = Field(max_length=160)
     status_id: int
     active: bool = True
+    # A reason an approver may give (the field app's getReasons), and one for travels.
+    approval: bool = False
+    travel: bool = False
 
 
 class DeniedReason(SQLModel, table=True):
@@ -401,3 +414,90 @@ class DeniedReason(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     description: str = Field(max_length=160)
     active: bool = True
+
+
+class TaskKind(StrEnum):
+    execution = "execution"
+    approval = "approval"
+
+
+class TaskStatus(StrEnum):
+    open = "open"
+    # Someone is on it: attending, or checked in at the site.
+    in_service = "in_service"
+    done = "done"
+    canceled = "canceled"
+
+
+OPEN_TASK = (TaskStatus.open, TaskStatus.in_service)
+
+
+class Task(SQLModel, table=True):
+    """A step of a request's workflow in someone's work list: executing it, or approving it.
+
+    A task with a user is that user's (personal); without one, any member of its group may
+    take it. A request that is not finished has one open execution task, unless it waits
+    for an approval.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id", index=True)
+    kind: str = Field(max_length=16, default=TaskKind.execution)
+    group_id: int | None = Field(default=None, foreign_key="user_group.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    status: str = Field(max_length=16, default=TaskStatus.open, index=True)
+    # The order a team leader asked for (1 first); unset for most.
+    priority_order: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    started_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # An approval's decision: "approved" or "rejected", why, and by whom.
+    decision: str | None = Field(default=None, max_length=16)
+    reason_id: int | None = Field(default=None, foreign_key="justification.id")
+    comment: str | None = Field(default=None, max_length=2000)
+    decided_by: int | None = Field(default=None, foreign_key="user.id")
+
+
+class FieldVisit(SQLModel, table=True):
+    """A technician's check-in at a task's site and, later, the check-out."""
+
+    __tablename__ = "field_visit"
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    request_id: int = Field(foreign_key="service_request.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    checkin_at: datetime = Field(sa_column=_ts())
+    checkin_latitude: float
+    checkin_longitude: float
+    checkout_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, index=True))
+    checkout_latitude: float | None = None
+    checkout_longitude: float | None = None
+    # What the check-out did: the request's new status, the justification, the solution.
+    status_to: str | None = Field(default=None, max_length=16)
+    justification_id: int | None = Field(default=None, foreign_key="justification.id")
+    solution: str | None = Field(default=None, max_length=4000)
+
+
+class CheckinDenial(SQLModel, table=True):
+    """A check-in the technician could not make, and why."""
+
+    __tablename__ = "checkin_denial"
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    reason_id: int = Field(foreign_key="denied_reason.id")
+    latitude: float
+    longitude: float
+    at: datetime = Field(sa_column=_ts())
+
+
+class LocationPoint(SQLModel, table=True):
+    """A field technician's position, as the app reports it every few minutes."""
+
+    __tablename__ = "location_point"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    latitude: float
+    longitude: float
+    at: datetime = Field(sa_column=_ts(index=True))
+    received_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

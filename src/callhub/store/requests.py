@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from callhub.store import tasks
 from callhub.store.catalog import ServiceItem
 from callhub.store.models import (
     IN_PROGRESS,
@@ -101,6 +102,7 @@ def create_request(
         )
     )
     session.flush()
+    tasks.follow(session=session, request=request)
     return request
 
 
@@ -145,6 +147,7 @@ def change_status(
     session.add(occurrence)
     session.add(request)
     session.flush()
+    tasks.follow(session=session, request=request)
     return occurrence
 
 

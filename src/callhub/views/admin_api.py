@@ -145,7 +145,11 @@ async def _membership(request: Request, act: Any) -> Response:
         user = users.find_user(session=session, username=str(form.get("username") or "").strip())
         if user is None or user.id is None:
             return N_("Usuário inexistente.")
-        act(session=session, group_id=group_id, user_id=user.id)
+        if act is api.add_member:
+            leader = bool(form.get("leader"))
+            act(session=session, group_id=group_id, user_id=user.id, leader=leader)
+        else:
+            act(session=session, group_id=group_id, user_id=user.id)
         return None
 
     return await _with_group(request, change)

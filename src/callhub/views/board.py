@@ -41,6 +41,7 @@ def board_context(board: Board, *, actions: bool, interval: float) -> dict[str, 
     return {
         "queues": [asdict(q) for q in board.queues.values()],
         "agents": [asdict(a) for a in board.agents.values()],
+        "requests": asdict(board.requests),
         "meta": board.meta(),
         "actions": actions,
         "interval": interval,

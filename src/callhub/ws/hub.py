@@ -14,7 +14,7 @@ import functools
 import json
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlmodel import Session
@@ -35,6 +35,8 @@ CLOSE_SERVICE_RESTART = 1012  # htmx's ws extension reconnects on 1006, 1011, 10
 CLOSE_TRY_AGAIN = 1013
 DELIVERY_BATCH_SECONDS = 0.05
 BOARD_CHANNEL = "board"
+# Requests changed somewhere: the process polling the board refreshes its counts.
+BOARD_WAKE_CHANNEL = "board:wake"
 
 
 def channel_of(ramal: str) -> str:
@@ -132,6 +134,8 @@ class Hub:
         # Delivery counts waiting to be written (seq -> tabs reached), in batches.
         self._deliveries: dict[int, int] = {}
         self._writing_deliveries = False
+        # Set by the app to the board poller's wake(): requests changed somewhere.
+        self.board_wake: Callable[[], None] | None = None
         broker.bind(self.on_message, self.resync)
 
     # -- tabs -------------------------------------------------------------------------
@@ -174,6 +178,7 @@ class Hub:
             layout=message["layout"],
             queues=message["queues"],
             agents=message["agents"],
+            requests=message.get("requests"),
             meta=message["meta"],
             actions=self.board_actions,
             interval=self.settings.board_poll_seconds,
@@ -214,6 +219,10 @@ class Hub:
     def on_message(self, channel: str, data: str) -> int:
         if channel == BOARD_CHANNEL:
             return self._fan_out_board(json.loads(data))
+        if channel == BOARD_WAKE_CHANNEL:
+            if self.board_wake is not None:
+                self.board_wake()
+            return 0
         if not channel.startswith("ext:"):
             return 0
         tabs = self.tabs.get(channel[4:])
@@ -342,7 +351,15 @@ class Hub:
         changed = await self.store.run(work)
         for ramal, seq, payload in changed:
             await self.publish(ramal, {"t": "screen", "seq": seq, "payload": payload})
+        await self.board_changed()
         return len(changed)
+
+    async def board_changed(self) -> None:
+        """Requests changed: whichever process polls the wall board refreshes its counts."""
+        try:
+            await self.broker.publish(BOARD_WAKE_CHANNEL, "1")
+        except BrokerUnavailable as exc:
+            log.warning("wall board not woken: %s", exc)
 
     async def publish(self, ramal: str, message: dict[str, Any]) -> None:
         try:

@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from callhub.webservices.services import (  # noqa: F401  (registers the operations)
     auth,
+    mobile,
     occurrences,
     requests,
     support,

@@ -103,10 +103,14 @@ class Operation:
     session_required: bool = True
     prepare: Prepare | None = None
     example: dict[str, Any] | None = None
+    # Where it is served: the service desk's API under /services/, the field app's at
+    # /mobile/... (its name, as permissions and the execution log know it, then starts
+    # with "mobile/").
+    root: str = "/services/"
 
     @property
     def path(self) -> str:
-        return "/services/" + self.name
+        return self.root + self.name
 
 
 REGISTRY: dict[str, Operation] = {}
@@ -123,6 +127,7 @@ def operation(
     session_required: bool = True,
     prepare: Prepare | None = None,
     example: dict[str, Any] | None = None,
+    root: str = "/services/",
 ) -> Callable[[Work], Work]:
     def register(work: Work) -> Work:
         assert name not in REGISTRY, name
@@ -137,6 +142,7 @@ def operation(
             session_required=session_required,
             prepare=prepare,
             example=example,
+            root=root,
         )
         return work
 

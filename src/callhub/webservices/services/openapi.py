@@ -42,6 +42,10 @@ TAGS = {
     "synchronize": N_("Tabela DE-PARA de chaves da plataforma"),
     "data": N_("Consultas e operações cadastradas; execuções com erro"),
     "v2": N_("Listas de referência e fluxo (v2)"),
+    "mobile": N_(
+        "Aplicativo de campo: lista de trabalho, check-in e check-out, aprovações, equipes, "
+        "posição do técnico"
+    ),
 }
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from callhub import i18n
 from callhub.identity import EMAIL, normalise_phone
-from callhub.store import api, catalog, itsm, requests
+from callhub.store import api, catalog, itsm, requests, tasks
 from callhub.store.catalog import ServiceItem
 from callhub.store.models import (
     Category,
@@ -205,6 +205,7 @@ def _create(
     created.contract_id = contract_id
     session.add(created)
     session.flush()
+    tasks.follow(session=session, request=created)
     assert created.id is not None
     if src.numberOrigin:
         api.put_key(
@@ -440,6 +441,8 @@ def update(call: Call, body: UpdateIn, session: Session) -> RequestOut:
             )
         )
         session.flush()
+        if "groupId" in changed or "service" in changed:
+            tasks.follow(session=session, request=found)
     if change.status is not None and change.status.code != found.status:
         _change_status(call, session, found, change.status.code, change.status.details, "request.")
     if changed or change.status is not None:

@@ -8,8 +8,16 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from callhub import i18n
-from callhub.store import api, itsm
-from callhub.store.models import Group, Occurrence, Requester, ServiceRequest, Status
+from callhub.store import api, itsm, tasks
+from callhub.store.models import (
+    Group,
+    Occurrence,
+    Requester,
+    ServiceRequest,
+    Status,
+    TaskKind,
+    User,
+)
 from callhub.views.templating import STATUS_LABELS
 from callhub.webservices.services.framework import ApiError, Call
 from callhub.webservices.services.schemas import (
@@ -25,6 +33,11 @@ N_ = i18n.N_
 FINAL = (Status.canceled, Status.closed)
 LIST_LIMIT = 1000
 CODES = frozenset(s.value for s in Status)
+
+
+def task_name(kind: str) -> str:
+    """A task's name, to translate: what the person it is assigned to does."""
+    return N_("Aprovar solicitação") if kind == TaskKind.approval else N_("Atender solicitação")
 
 
 def local(call: Call, moment: datetime) -> datetime:
@@ -73,15 +86,17 @@ def request_out(call: Call, session: Session, request: ServiceRequest) -> Reques
         )
     status = status_of(call, request.status)
     task = None
-    if request.status not in FINAL:
-        # One execution task per request until field tasks arrive: who works it, since when.
+    current = tasks.current_task(session=session, request_id=request.id)
+    if current is not None and current.id is not None:
+        assignee = session.get(User, current.user_id) if current.user_id else None
+        task_group = session.get(Group, current.group_id) if current.group_id else None
         task = TaskOut(
-            number=request.id,
-            name=call.t(N_("Atender solicitação")),
-            startDateTime=iso(call, request.opened_at) or "",
+            number=current.id,
+            name=call.t(task_name(current.kind)),
+            startDateTime=iso(call, current.started_at or current.created_at) or "",
             status=status,
-            userId=None,
-            groupId=group.acronym if group else None,
+            userId=assignee.username if assignee else None,
+            groupId=task_group.acronym if task_group else None,
         )
     return RequestOut(
         number=request.id,
