@@ -1,4 +1,5 @@
-"""Requests per second and latency of the ITSM API's request/create and request/getById.
+"""Requests per second and latency of the ITSM API's request/create and request/getById,
+and of the field app's getByCoordinates.
 
 Starts callhub under uvicorn (embedded: SQLite, the in-process broker) on loopback with the
 demo data, logs in once through /services/login, then for each operation:
@@ -9,7 +10,10 @@ demo data, logs in once through /services/login, then for each operation:
 
 Every create carries its own numberOrigin (so each one writes a request, its opening
 occurrence, its FROM-TO key and its execution record); getById asks for requests made
-by the create runs, by number. Every answer is checked for error == null.
+by the create runs, by number. Every create goes to the field team (groupId CAMPO), so
+the technician's work list grows with the runs (to over a thousand open tasks by the
+last): getByCoordinates, as that technician, orders the whole list by distance from a
+random point and answers its first page of 20. Every answer is checked for error == null.
 
     .venv/bin/python benchmarks/services.py --seconds 10 --rate 50 --concurrency 8
 """
@@ -48,31 +52,54 @@ def create_body(session: str) -> dict[str, Any]:
             "userID": "maria.silva",
             "service": {"code": "IMP"},
             "urgency": "M",
+            "groupId": "CAMPO",
         },
     }
 
 
+def nearby_body(session: str) -> dict[str, Any]:
+    return {
+        "sessionID": session,
+        "latitude": random.uniform(-24.0, -22.0),
+        "longitude": random.uniform(-47.0, -43.0),
+        "pager": {"page": 1, "size": 20},
+    }
+
+
+PATHS = {
+    "create": "/services/request/create",
+    "getById": "/services/request/getById",
+    "nearby": "/mobile/v2/notification/getByCoordinates",
+}
+
+
 class Runner:
-    def __init__(self, base: str, session: str) -> None:
+    def __init__(self, base: str, session: str, field_session: str) -> None:
         self.http = httpx.AsyncClient(
             base_url=base, timeout=30, limits=httpx.Limits(max_connections=64)
         )
         self.session = session
+        self.field_session = field_session
         self.numbers: list[int] = []
+        self.listed = 0
 
     async def one(self, op: str) -> float:
         if op == "create":
             body = create_body(self.session)
+        elif op == "nearby":
+            body = nearby_body(self.field_session)
         else:
             body = {"sessionID": self.session, "number": random.choice(self.numbers)}
         started = time.perf_counter()
-        r = await self.http.post(f"/services/request/{op}", json=body)
+        r = await self.http.post(PATHS[op], json=body)
         took = time.perf_counter() - started
         data = r.json()
         if r.status_code != 200 or data["error"] is not None:
             raise RuntimeError(f"{op}: {r.status_code} {data['error']}")
         if op == "create":
             self.numbers.append(data["number"])
+        elif op == "nearby":
+            self.listed = data["paging"]["totalElements"]
         return took
 
     async def fixed_rate(self, op: str, rate: float, seconds: float) -> list[float]:
@@ -116,24 +143,28 @@ async def main(args: argparse.Namespace) -> None:
     server = cluster.server(CALLHUB_LOG_LEVEL="warning")
     try:
         async with httpx.AsyncClient(base_url=server.url) as c:
-            r = await c.post(
-                "/services/login",
-                json={"userName": API_USER, "password": PASSWORD, "platform": "BENCH"},
-            )
-            session = r.json()["sessionID"]
-        runner = Runner(server.url, session)
+            sessions = []
+            for user in (API_USER, "tecnico"):
+                r = await c.post(
+                    "/services/v2/login",
+                    json={"userName": user, "password": PASSWORD, "platform": "BENCH"},
+                )
+                sessions.append(r.json()["sessionID"])
+        runner = Runner(server.url, *sessions)
         for _ in range(50):  # warm up, and something for getById to read
             await runner.one("create")
         print(f"callhub ITSM API on SQLite, {args.seconds:g} s per run")
-        for op in ("create", "getById"):
+        for op in ("create", "getById", "nearby"):
             fixed = await runner.fixed_rate(op, args.rate, args.seconds)
             print(
-                f"  request/{op:8} at {args.rate:g}/s: p50 {ms(fixed, 0.5)}, "
+                f"  {op:8} at {args.rate:g}/s: p50 {ms(fixed, 0.5)}, "
                 f"p99 {ms(fixed, 0.99)}, max {ms(fixed, 1.0)} ({len(fixed)} calls)"
             )
             count, took, latencies = await runner.saturate(op, args.concurrency, args.seconds)
+            if op == "nearby":
+                print(f"  (the technician's work list: {runner.listed} open tasks)")
             print(
-                f"  request/{op:8} saturated ({args.concurrency} callers): "
+                f"  {op:8} saturated ({args.concurrency} callers): "
                 f"{count / took:.0f} req/s, "
                 f"p50 {ms(latencies, 0.5)}, p99 {ms(latencies, 0.99)} "
                 f"(mean {statistics.mean(latencies) * 1000:.1f} ms)"

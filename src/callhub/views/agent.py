@@ -188,7 +188,8 @@ async def open_pop(request: Request) -> Response:
 
 
 async def _update_pop(request: Request, pop: ScreenPop, payload: dict[str, Any]) -> None:
-    """Keep the stored pop current (a reload shows it) and tell the agent's other tabs.
+    """Keep the stored pop current (a reload shows it), tell the agent's other tabs, and
+    wake the wall board.
 
     `pop` comes from _own_pop, so its extension is the agent's.
     """
@@ -199,7 +200,10 @@ async def _update_pop(request: Request, pop: ScreenPop, payload: dict[str, Any])
         session.commit()
 
     await _store(request).run(work)
-    await _hub(request).publish(pop.ramal, {"t": "screen", "seq": seq, "payload": payload})
+    hub = _hub(request)
+    await hub.publish(pop.ramal, {"t": "screen", "seq": seq, "payload": payload})
+    # A request was opened or changed: the wall board's counts follow at once.
+    await hub.board_changed()
 
 
 @login_required(*AGENTS)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from callhub import i18n
 from callhub.store import api, catalog, itsm, requests, tasks
@@ -800,7 +800,7 @@ def checkin(call: Call, body: CheckinIn, session: Session) -> VisitOut:
     elsewhere = session.exec(
         select(FieldVisit)
         .where(FieldVisit.user_id == call.user_id)
-        .where(FieldVisit.checkout_at == None)  # noqa: E711
+        .where(col(FieldVisit.checkout_at).is_(None))
     ).first()
     if elsewhere is not None:
         raise ApiError(
