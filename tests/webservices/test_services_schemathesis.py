@@ -35,6 +35,8 @@ async def test_schemathesis_finds_no_server_error(server: Server, tmp_path: Path
             "20261123",
             "--request-timeout",
             "10",
+            "--workers",
+            "2",
             "--no-color",
         ],
         env=env,
