@@ -135,13 +135,17 @@ class BoardPoller:
                 except Exception:
                     log.exception("wall board counts not refreshed")
 
+    def _midnight(self, now: float) -> datetime:
+        """Where "today" starts for the board's counts (CALLHUB_TIMEZONE)."""
+        return datetime.fromtimestamp(now, self.zone).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+
     async def refresh_requests(self) -> Board:
         """Only the requests' counts, read again and published: no PBX is asked."""
         assert self.last is not None
         now = self.clock()
-        midnight = datetime.fromtimestamp(now, self.zone).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
+        midnight = self._midnight(now)
         counts = await self.store.run(
             lambda s: board_store.request_counts(session=s, since=midnight)
         )
@@ -207,9 +211,7 @@ class BoardPoller:
                 )
             else:
                 self.link.error = None
-        midnight = datetime.fromtimestamp(now, self.zone).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
+        midnight = self._midnight(now)
         days, extensions, board.requests = await self.store.run(
             lambda s: (
                 board_store.queue_day(session=s, since=midnight, target_seconds=self.target),

@@ -209,13 +209,15 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def open_visit(*, session: Session, task_id: int, user_id: int) -> FieldVisit | None:
+def open_visit(*, session: Session, user_id: int, task_id: int | None = None) -> FieldVisit | None:
+    """The user's check-in not yet checked out: on `task_id`, or anywhere."""
     query = (
         select(FieldVisit)
-        .where(FieldVisit.task_id == task_id)
         .where(FieldVisit.user_id == user_id)
         .where(col(FieldVisit.checkout_at).is_(None))
     )
+    if task_id is not None:
+        query = query.where(FieldVisit.task_id == task_id)
     return session.exec(query).first()
 
 

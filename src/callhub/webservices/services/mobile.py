@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from callhub import i18n
 from callhub.store import api, catalog, itsm, requests, tasks
@@ -78,7 +78,13 @@ from callhub.webservices.services.mobile_schemas import (
     VisitOut,
 )
 from callhub.webservices.services.schemas import Authed, Empty, SuccessOut
-from callhub.webservices.services.shapes import LIST_LIMIT, local, status_of, task_name
+from callhub.webservices.services.shapes import (
+    LIST_LIMIT,
+    find_request,
+    local,
+    status_of,
+    task_name,
+)
 from callhub.webservices.services.support import SESSION, V2_STATUS
 
 N_ = i18n.N_
@@ -332,12 +338,13 @@ def _track(call: Call, session: Session, latitude: float, longitude: float, at: 
     session.add(LocationPoint(user_id=call.user_id, latitude=latitude, longitude=longitude, at=at))
 
 
-def _site(session: Session, item: WorkItem) -> str | None:
-    unit = session.get(Unit, item.request.unit_id) if item.request.unit_id else None
+def _site(session: Session, request: ServiceRequest) -> str | None:
+    """Where the request is: its unit's name, else its own position."""
+    unit = session.get(Unit, request.unit_id) if request.unit_id else None
     if unit is not None:
         return unit.description
-    if item.latitude is not None and item.longitude is not None:
-        return f"{item.latitude:.5f}, {item.longitude:.5f}"
+    if request.latitude is not None and request.longitude is not None:
+        return f"{request.latitude:.5f}, {request.longitude:.5f}"
     return None
 
 
@@ -348,16 +355,6 @@ def _km(value: float) -> str:
 def _unknown_task(task_id: int, field: str) -> ApiError:
     return ApiError(
         "NOT_FOUND", N_("Nenhuma tarefa com %(field)s %(value)s."), 404, field=field, value=task_id
-    )
-
-
-def _unknown_request(number: int, field: str) -> ApiError:
-    return ApiError(
-        "NOT_FOUND",
-        N_("Nenhuma solicitação com %(field)s %(value)s."),
-        404,
-        field=field,
-        value=number,
     )
 
 
@@ -446,18 +443,13 @@ def feedback(call: Call, body: FeedbackIn, session: Session) -> Empty:
 def _detail(call: Call, session: Session, task: Task) -> TaskDetailOut:
     request = session.get(ServiceRequest, task.request_id)
     assert request is not None and request.id is not None and task.id is not None
-    item = tasks.work_list(session=session, user_id=call.user_id, task_ids=[task.id])
     service = None
     if request.service_id is not None:
         row = itsm.service_row(session=session, service_id=request.service_id)
         service = row.service.name if row is not None else None
     minutes, _flag = _time_left(request.deadline, utcnow())
-    site = _site(session, item[0]) if item else None
-    if site is None and request.unit_id is not None:
-        unit = session.get(Unit, request.unit_id)
-        site = unit.description if unit is not None else None
     return TaskDetailOut(
-        site=site,
+        site=_site(session, request),
         notification=TaskDetail(
             number=request.id,
             taskId=task.id,
@@ -648,9 +640,7 @@ def assign(call: Call, body: AssignIn, session: Session) -> Empty:
 )
 def attend(call: Call, body: AttendIn, session: Session) -> SuccessOut:
     at = _moment(call, body.dateTime, "dateTime")
-    request = session.get(ServiceRequest, body.number)
-    if request is None:
-        raise _unknown_request(body.number, "number")
+    request = find_request(call, session, body.number, None)
     items = [
         i
         for i in tasks.work_list(session=session, user_id=call.user_id)
@@ -689,9 +679,8 @@ def update_info(call: Call, body: UpdateInfoIn, session: Session) -> Empty:
     assert call.user is not None
     for n, given in enumerate(body.result):
         where = f"result[{n}]."
-        request = session.get(ServiceRequest, given.number)
-        if request is None or request.id is None:
-            raise _unknown_request(given.number, where + "number")
+        request = find_request(call, session, given.number, None, prefix=where)
+        assert request.id is not None
         task = tasks.current_task(session=session, request_id=request.id)
         if task is None or not _leads(call, session, task.group_id):
             raise _not_leader(
@@ -797,11 +786,7 @@ def checkin(call: Call, body: CheckinIn, session: Session) -> VisitOut:
             field="taskId",
             value=body.taskId,
         )
-    elsewhere = session.exec(
-        select(FieldVisit)
-        .where(FieldVisit.user_id == call.user_id)
-        .where(col(FieldVisit.checkout_at).is_(None))
-    ).first()
+    elsewhere = tasks.open_visit(session=session, user_id=call.user_id)
     if elsewhere is not None:
         raise ApiError(
             "CHECKED_IN_ELSEWHERE",
@@ -823,7 +808,7 @@ def checkin(call: Call, body: CheckinIn, session: Session) -> VisitOut:
     session.add(visit)
     _track(call, session, body.latitude, body.longitude, at)
     text = call.t(N_("Check-in de %(name)s"), name=call.user.name)
-    site = _site(session, item)
+    site = _site(session, request)
     if site is not None:
         text += " " + call.t(N_("em %(site)s"), site=site)
     if item.latitude is not None and item.longitude is not None:
@@ -1178,8 +1163,7 @@ def location(call: Call, body: LocationIn, session: Session) -> SuccessOut:
     example={**SESSION, "number": 5},
 )
 def update(call: Call, body: NumberRef, session: Session) -> NotificationsOut:
-    if session.get(ServiceRequest, body.number) is None:
-        raise _unknown_request(body.number, "number")
+    find_request(call, session, body.number, None)
     items = [
         i
         for i in tasks.work_list(session=session, user_id=call.user_id)
