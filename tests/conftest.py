@@ -1,22 +1,103 @@
-"""Fixtures: real components on loopback (uvicorn running callhub, redis-server)."""
+"""Fixtures: real components on loopback (uvicorn running callhub, redis-server, PostgreSQL).
+
+Every test that uses a database runs twice, on SQLite and on PostgreSQL (`database_url`
+is parametrised; select one with `-m sqlite` or `-m postgresql`). The demo data is seeded
+once per test process into a template (a file; a template database), and each test gets
+its own copy.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from callhub.adapters.uscall import USCallClient
-from support import USCALL_TOKEN, Agent, Cluster, RedisServer, Server, USCallSim, seed
+from support import (
+    USCALL_TOKEN,
+    Agent,
+    Cluster,
+    PostgresServer,
+    RedisServer,
+    Server,
+    USCallSim,
+    seed,
+)
+
+T = TypeVar("T")
+DATABASES = [
+    pytest.param("sqlite", marks=pytest.mark.sqlite),
+    pytest.param("postgresql", marks=pytest.mark.postgresql),
+]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    pg = PostgresServer()
+    pg.start()
+    try:
+        yield pg
+    finally:
+        pg.remove()
+
+
+def run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from a plain fixture (which may set up async fixtures' databases)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(work)
+    finally:
+        loop.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "callhub.db"
+    run(seed(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres: PostgresServer) -> str:
+    run(postgres.execute("CREATE DATABASE callhub_template"))
+    run(seed(postgres.url("callhub_template")))
+    return "callhub_template"
+
+
+@pytest.fixture(params=DATABASES)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it, not even the schema."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    pg: PostgresServer = request.getfixturevalue("postgres")
+    url = run(pg.new_database())
+    yield url
+    run(pg.drop_database(url))
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own, migrated and holding the demo data."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "callhub.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    pg: PostgresServer = request.getfixturevalue("postgres")
+    url = run(pg.new_database(template=request.getfixturevalue("postgres_template")))
+    yield url
+    run(pg.drop_database(url))
 
 
 @pytest.fixture
-async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'callhub.db'}"
-    await seed(url)
-    c = Cluster(tmp_path, url)
+async def cluster(tmp_path: Path, database_url: str) -> AsyncIterator[Cluster]:
+    c = Cluster(tmp_path, database_url)
     try:
         yield c
     finally:

@@ -6,15 +6,20 @@ import asyncio
 import contextlib
 import json
 import os
+import pwd
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+import asyncpg
 import httpx
 import websockets
 from sqlmodel import Session
@@ -29,6 +34,16 @@ PBX_TOKEN = "test-pbx-token-0123456789"
 PBX55_TOKEN = "test-55pbx-token-9876543210"
 SECRET = "test-secret-key-0123456789abcdef"
 PASSWORD = "callhub-demo"
+
+
+# httpx loads the CA bundle into a new SSL context for every client (about 30 ms); the
+# tests make thousands of short-lived clients, so they share one context.
+TLS = ssl.create_default_context()
+
+
+def http_client(**kwargs: Any) -> httpx.AsyncClient:
+    kwargs.setdefault("verify", TLS)
+    return httpx.AsyncClient(**kwargs)
 
 
 def free_port() -> int:
@@ -212,6 +227,102 @@ class RedisServer:
             self.proc = None
 
 
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on loopback: initdb once, then start, kill, restart.
+
+    As root, the server runs as the `postgres` user (PostgreSQL refuses to run as root).
+    Durability is switched off: a test database does not need to survive a power cut.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="callhub-pg-"))
+        self.data = self.dir / "data"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.user: str | None = None
+        if os.geteuid() == 0:
+            self.user = "postgres"
+            entry = pwd.getpwnam(self.user)
+            os.chown(self.dir, entry.pw_uid, entry.pw_gid)
+        self._count = 0
+
+    @staticmethod
+    def bindir() -> Path:
+        found = sorted(
+            Path("/usr/lib/postgresql").glob("*/bin/postgres"),
+            key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+        )
+        if not found:
+            raise RuntimeError("PostgreSQL is not installed: run scripts/test, which installs it")
+        return found[-1].parent
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+asyncpg://callhub@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *args: str | Path) -> subprocess.Popen[bytes]:
+        with (self.dir / "server.log").open("ab") as log:
+            return subprocess.Popen(
+                [str(a) for a in args],
+                user=self.user,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                cwd=self.dir,
+            )
+
+    def start(self) -> None:
+        bindir = self.bindir()
+        if not self.data.exists():
+            init = self._run(
+                bindir / "initdb", "-D", self.data, "-A", "trust", "-U", "callhub",
+                "-E", "UTF8", "--locale", "C.UTF-8", "--no-sync",
+            )  # fmt: skip
+            if init.wait(120) != 0:
+                raise RuntimeError(f"initdb failed; see {self.dir / 'server.log'}")
+        self.proc = self._run(
+            bindir / "postgres", "-D", self.data, "-p", str(self.port), "-k", self.dir,
+            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+            "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+            "-c", "max_connections=300",
+        )  # fmt: skip
+        wait_for_port(self.port, proc=self.proc, timeout=30)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def stop(self) -> None:
+        terminate(self.proc)
+        self.proc = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    async def execute(self, *statements: str) -> None:
+        conn = await asyncpg.connect(
+            host="127.0.0.1", port=self.port, user="callhub", database="postgres"
+        )
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    async def new_database(self, template: str | None = None) -> str:
+        """A new database (a copy of `template` when given); its SQLAlchemy URL."""
+        self._count += 1
+        name = f"test_{os.getpid()}_{self._count}"
+        clause = f" TEMPLATE {template}" if template else ""
+        await self.execute(f"CREATE DATABASE {name}{clause}")
+        return self.url(name)
+
+    async def drop_database(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1]
+        await self.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 USCALL_TOKEN = "$1$gcNiVTZp$5IqX.EhuJyLNG7pBc5o4.."
 
 
@@ -256,13 +367,13 @@ class USCallSim:
         self.proc = None
 
     async def arrive(self, fila: str, numero: str, **extra: str) -> str:
-        async with httpx.AsyncClient(base_url=self.url, timeout=5) as c:
+        async with http_client(base_url=self.url, timeout=5) as c:
             r = await c.post("/_sim/arrive", data={"fila": fila, "numero": numero, **extra})
             r.raise_for_status()
             return str(r.json()["idcall"])
 
     async def state(self) -> dict[str, object]:
-        async with httpx.AsyncClient(base_url=self.url, timeout=5) as c:
+        async with http_client(base_url=self.url, timeout=5) as c:
             r = await c.get("/")
             r.raise_for_status()
             return dict(r.json())
@@ -274,7 +385,7 @@ class Agent:
     def __init__(self, server: Server, username: str) -> None:
         self.server = server
         self.username = username
-        self.http = httpx.AsyncClient(base_url=server.url, timeout=10)
+        self.http = http_client(base_url=server.url, timeout=10)
         self.tabs: list[Tab] = []
 
     async def login(self, ramal: str | None = None) -> Agent:
@@ -343,7 +454,7 @@ async def push55(
     content = json.dumps(body).encode() if isinstance(body, dict) else body
     if isinstance(content, str):
         content = content.encode()
-    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+    async with http_client(base_url=server.url, timeout=10) as c:
         return await c.request(
             method,
             "/integrations/55pbx",
@@ -353,7 +464,7 @@ async def push55(
 
 
 async def pbx(server: Server, name: str, method: str = "GET", **params: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+    async with http_client(base_url=server.url, timeout=10) as c:
         path = f"/webservices/telefonia/{name}"
         if method == "GET":
             return await c.get(path, params=params, headers={"token": PBX_TOKEN})
@@ -368,7 +479,7 @@ API_USER = "integracao"
 async def api_call(
     server: Server, name: str, body: dict[str, Any], *, status: int = 200, **headers: str
 ) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
+    async with http_client(base_url=server.url, timeout=10) as c:
         path = f"/{name}" if name.startswith("mobile/") else f"/services/{name}"
         r = await c.post(path, json=body, headers=headers)
     data = r.json()

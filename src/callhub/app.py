@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -17,6 +19,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from callhub import i18n, metrics
 from callhub.adapters.pbx55 import endpoint as pbx55_endpoint
 from callhub.adapters.uscall.link import USCallLink
 from callhub.board.poller import BoardPoller
@@ -40,6 +43,7 @@ from callhub.ws.endpoints import agent_socket, board_socket
 from callhub.ws.hub import BOARD_WAKE_CHANNEL, Hub
 
 log = logging.getLogger("callhub")
+READY_TIMEOUT = 2.0
 
 SECURITY_HEADERS = [
     (
@@ -111,7 +115,40 @@ class TooLarge(Exception):
 
 
 async def healthz(request: Request) -> Response:
+    """Alive: the process answers. Load balancers restart it when this fails."""
     return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> Response:
+    """Ready for traffic: the database and the broker answer now (503 with what does not)."""
+    state = request.app.state
+    problems = []
+    if getattr(state, "stopping", False):
+        problems.append("stopping")
+    for name, check in (("database", state.store.ping), ("broker", state.broker.ping)):
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                await check()
+        except Exception as exc:
+            problems.append(
+                f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            )
+    if problems:
+        return PlainTextResponse("\n".join(problems), 503, headers={"Retry-After": "2"})
+    return PlainTextResponse("ready")
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database went away (restart, failover, network): a clean 503, and the pool
+    reconnects on its own once it is back (pre-ping), without restarting callhub."""
+    if isinstance(exc, DBAPIError) and not (
+        isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
+    ):
+        raise exc
+    log.warning("database unavailable on %s: %s", request.url.path, exc)
+    locale = i18n.negotiate(request.headers.get("accept-language"))
+    message = i18n.gettext(locale, i18n.N_("Banco de dados indisponível; tente novamente."))
+    return PlainTextResponse(message, 503, headers={"Retry-After": "2"})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -153,6 +190,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             try:
                 yield
             finally:
+                app.state.stopping = True
                 await poller.aclose()
                 if link is not None:
                     await link.aclose()
@@ -160,6 +198,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await broker.disconnect()
         finally:
             await store.dispose()
+            metrics.process_exited()
 
     secret = settings.secret_key or secrets.token_urlsafe(32)
     app = Starlette(
@@ -178,9 +217,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/ws/atendimento", agent_socket),
             WebSocketRoute("/ws/painel", board_socket),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics.endpoint),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
+            Middleware(metrics.Instrument),
             Middleware(SecurityHeaders),
             Middleware(BodyLimit, limit=settings.max_body_bytes),
             Middleware(
@@ -193,6 +235,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
         lifespan=lifespan,
+        exception_handlers={
+            DBAPIError: database_unavailable,
+            ConnectionError: database_unavailable,
+        },
     )
     app.state.renderer = renderer
     app.state.settings = settings

@@ -18,6 +18,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from callhub import metrics
+
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.asyncio.client import PubSub
@@ -79,6 +81,10 @@ class Broker(ABC):
     @abstractmethod
     async def get(self, key: str) -> str | None: ...
 
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise BrokerUnavailable unless messages can be published and received now."""
+
 
 class MemoryBroker(Broker):
     """One process: publishing is a function call into the hub."""
@@ -123,6 +129,9 @@ class MemoryBroker(Broker):
 
     async def get(self, key: str) -> str | None:
         return self._values.get(key)
+
+    async def ping(self) -> None:
+        pass
 
 
 # Take the lease when free, renew it when ours: one round trip, no race between the two.
@@ -304,6 +313,14 @@ class RedisBroker(Broker):
             raise BrokerUnavailable(str(exc)) from exc
         return None if value is None else str(value)
 
+    async def ping(self) -> None:
+        if self._redis is None or not self._connected.is_set():
+            raise BrokerUnavailable("Redis subscription not connected")
+        try:
+            await self._redis.ping()
+        except Exception as exc:
+            raise BrokerUnavailable(f"Redis does not answer: {exc}") from exc
+
     async def _beat(self) -> None:
         assert self._redis is not None
         pipe = self._redis.pipeline(transaction=False)
@@ -329,6 +346,7 @@ class RedisBroker(Broker):
                     await self._resubscribe()
                     backoff = 0.05
                     self.reconnects += 1
+                    metrics.BROKER_RECONNECTS.inc()
                     log.warning("Redis reconnected; %d channels resubscribed", len(self._channels))
                     if self._on_reconnect is not None:
                         try:

@@ -1,4 +1,4 @@
-"""callhub serve | demo | createuser | import-requesters | migrate | simulate | uscall-sim"""
+"""callhub serve | poll | demo | createuser | import-requesters | migrate | simulate | uscall-sim"""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import csv
 import functools
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -537,6 +538,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="CSV with columns cpf,name,email,phone")
 
     sub.add_parser("migrate", help="apply the database migrations and exit")
+    sub.add_parser(
+        "poll", help="run the wall board's poller (USCall) on its own, beside web processes"
+    )
 
     p = sub.add_parser("simulate", help="play a PBX's calls against a callhub")
     p.add_argument("pbx", choices=["55pbx"])
@@ -592,6 +596,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return uscall_import_cdr(settings, args)
         if args.command == "uscall-sim":
             return uscall_sim(args)
+        if args.command == "poll":
+            from callhub.board.process import run_poller
+
+            logging.basicConfig(
+                level=os.environ.get("CALLHUB_LOG_LEVEL", "info").upper(),
+                format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            )
+            asyncio.run(run_poller(settings))
+            return 0
         if args.command == "migrate":
             _with_store(settings, lambda s: asyncio.sleep(0))
             print("schema is up to date")

@@ -78,6 +78,8 @@ class Settings:
     api_range_action_km: int = 50
     api_location_interval_minutes: int = 5
     https_only_cookies: bool = False
+    # When set, /metrics wants "Authorization: Bearer <token>".
+    metrics_token: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -111,6 +113,7 @@ class Settings:
             pbx_allowlist=allow,
             session_max_age=_int(env, "CALLHUB_SESSION_MAX_AGE", cls.session_max_age),
             https_only_cookies=_bool(env, "CALLHUB_HTTPS_ONLY", False),
+            metrics_token=env.get("CALLHUB_METRICS_TOKEN") or None,
             api_session_idle_seconds=_int(
                 env, "CALLHUB_API_SESSION_IDLE_SECONDS", cls.api_session_idle_seconds
             ),

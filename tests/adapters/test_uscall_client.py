@@ -9,7 +9,6 @@ import wave
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from callhub.adapters.uscall import (
@@ -19,7 +18,7 @@ from callhub.adapters.uscall import (
     USCallUnavailable,
 )
 from callhub.adapters.uscall.wsdl import OPERATIONS
-from support import USCALL_TOKEN, USCallSim, free_port
+from support import USCALL_TOKEN, USCallSim, free_port, http_client
 
 ZONE = ZoneInfo("America/Sao_Paulo")
 
@@ -37,7 +36,7 @@ async def wait_until(check: object, timeout: float = 8.0) -> None:
 async def test_the_wsdl_has_the_21_functions_with_the_seeds_parameters(
     uscall_sim: USCallSim,
 ) -> None:
-    async with httpx.AsyncClient() as c:
+    async with http_client() as c:
         wsdl = (await c.get(uscall_sim.wsdl)).text
     assert len(OPERATIONS) == 21
     for name in OPERATIONS:

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from callhub.adapters.uscall import USCallClient
-from support import PASSWORD, USCALL_TOKEN, Cluster, Server, USCallSim, pbx
+from support import PASSWORD, USCALL_TOKEN, Cluster, Server, USCallSim, http_client, pbx
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -88,9 +88,8 @@ async def test_pop_appears_and_its_form_creates_a_request(
 
 
 async def test_execute_actions_are_refused_server_side(server: Server):
-    import httpx
 
-    async with httpx.AsyncClient(base_url=server.url) as c:
+    async with http_client(base_url=server.url) as c:
         await c.post("/login", data={"username": "agente2", "password": PASSWORD})
         page = await c.get("/atendimento/solicitacoes/1")
         assert page.status_code == 200 and "Registrar ocorrência" not in page.text
@@ -98,7 +97,7 @@ async def test_execute_actions_are_refused_server_side(server: Server):
         assert r.status_code == 403
         r = await c.post("/atendimento/solicitacoes/1/situacao", data={"status": "Resolved"})
         assert r.status_code == 403
-    async with httpx.AsyncClient(base_url=server.url) as c:
+    async with http_client(base_url=server.url) as c:
         await c.post("/login", data={"username": "agente", "password": PASSWORD})
         r = await c.post(
             "/atendimento/solicitacoes/1/situacao",

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from sqlmodel import col, select
 
 from callhub.store.models import ApiExecution, Occurrence, ServiceRequest
-from support import API_USER, PASSWORD, Cluster, Server, api_call, api_login, pbx
+from support import API_USER, PASSWORD, Cluster, Server, api_call, api_login, http_client, pbx
 
 CREATE = {
     "messageID": "msg-0001",
@@ -452,7 +451,7 @@ async def test_add_service_request_json_and_xml(server: Server) -> None:
     <contractID>2</contractID>
   </serviceRequestSource>
 </addServiceRequest>"""
-    async with httpx.AsyncClient(base_url=server.url) as c:
+    async with http_client(base_url=server.url) as c:
         r = await c.post(
             "/services/xml/addServiceRequest",
             content=xml.encode(),

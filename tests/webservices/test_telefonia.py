@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
 from callhub.webservices.telefonia import answer_count
-from support import PBX_TOKEN, Agent, Server, pbx
+from support import PBX_TOKEN, Agent, Server, http_client, pbx
 
 
 def test_answer_count_forms():
@@ -26,7 +25,7 @@ def test_answer_count_property(count: int, number: int):
 
 
 async def test_token_is_required(server: Server):
-    async with httpx.AsyncClient(base_url=server.url) as c:
+    async with http_client(base_url=server.url) as c:
         path = "/webservices/telefonia/novaSolicitacao?ramal=2001&cpf=52998224725"
         assert (await c.get(path)).status_code == 401
         r = await c.get(path, headers={"token": "wrong"})
@@ -63,7 +62,7 @@ async def test_nothing_half_written_on_bad_input(server: Server, agents: list[Ag
 
 
 async def test_oversized_body_is_413(server: Server):
-    async with httpx.AsyncClient(base_url=server.url) as c:
+    async with http_client(base_url=server.url) as c:
         r = await c.post(
             "/webservices/telefonia/novaSolicitacao",
             content=b"ramal=2001&cpf=" + b"1" * 200_000,
@@ -73,7 +72,7 @@ async def test_oversized_body_is_413(server: Server):
 
 
 async def test_json_with_a_lone_surrogate_is_400_not_500(server: Server):
-    async with httpx.AsyncClient(base_url=server.url) as c:
+    async with http_client(base_url=server.url) as c:
         r = await c.post(
             "/webservices/telefonia/novaSolicitacao",
             content=rb'{"ramal": "2001", "fila": "\ud800"}',
@@ -85,7 +84,7 @@ async def test_json_with_a_lone_surrogate_is_400_not_500(server: Server):
 async def test_post_form_and_json_and_get_agree(server: Server):
     r1 = await pbx(server, "obterQtdeSolicitacoes", cpf="111.444.777-35")
     r2 = await pbx(server, "obterQtdeSolicitacoes", method="POST", cpf="11144477735")
-    async with httpx.AsyncClient(base_url=server.url) as c:
+    async with http_client(base_url=server.url) as c:
         r3 = await c.post(
             "/webservices/telefonia/obterQtdeSolicitacoes",
             json={"cpf": "11144477735"},
@@ -107,7 +106,7 @@ async def test_request_data_json_and_text(server: Server):
     data = r.json()
     assert set(data) >= {"id", "dataAbertura", "prazo", "situacao", "noPrazo"}
     assert data["id"] == 1 and data["noPrazo"] is True and data["situacao"] == "Em andamento"
-    async with httpx.AsyncClient(base_url=server.url) as c:
+    async with http_client(base_url=server.url) as c:
         r = await c.get(
             "/webservices/telefonia/obterDadosSolicitacao?idSolicitacao=1",
             headers={"token": PBX_TOKEN, "accept": "text/plain"},
@@ -142,7 +141,7 @@ async def test_parameter_281_disables_and_admin_page_edits(server: Server, agent
 
 
 async def test_english_when_asked(server: Server):
-    async with httpx.AsyncClient(base_url=server.url) as c:
+    async with http_client(base_url=server.url) as c:
         r = await c.get(
             "/webservices/telefonia/novaSolicitacao?cpf=1",
             headers={"token": PBX_TOKEN, "accept-language": "en-US,en;q=0.9"},

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import websockets
 
-from support import Agent, Cluster, Server, pbx
+from support import PBX_TOKEN, Agent, Cluster, Server, http_client, pbx
 
 
 async def test_pop_reaches_the_tab(server: Server, agents: list[Agent]):
@@ -157,18 +157,20 @@ async def test_stalled_tab_does_not_delay_another(cluster: Cluster, agents: list
     healthy = await agent.tab()
     # The stalled tab stops reading: its socket buffers fill, then its queue, and it is dropped.
     stalled.ws.transport.pause_reading()
-    for i in range(300):
-        r = await pbx(
-            server,
-            "novaSolicitacao",
-            cpf="123.456.789-00",
-            ramal="2010",
-            numero=f"11{i:08d}",
-            fila="x" * 60,
-        )
-        assert r.status_code == 200
-        frame = await healthy.next(timeout=2)
-        assert f"{i:08d}"[-4:] in frame
+    async with http_client(base_url=server.url, headers={"token": PBX_TOKEN}) as http:
+        for i in range(300):
+            r = await http.get(
+                "/webservices/telefonia/novaSolicitacao",
+                params={
+                    "cpf": "123.456.789-00",
+                    "ramal": "2010",
+                    "numero": f"11{i:08d}",
+                    "fila": "x" * 60,
+                },
+            )
+            assert r.status_code == 200
+            frame = await healthy.next(timeout=2)
+            assert f"{i:08d}"[-4:] in frame
     stalled.ws.transport.resume_reading()
 
 

@@ -9,11 +9,15 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.util import await_only
 from sqlmodel import Session, col, select
 
 from callhub.i18n import N_
@@ -474,6 +478,95 @@ class QueryFailed(RuntimeError):
     """The database refused the admin's SQL (or it ran out of time)."""
 
 
+class BadParameter(ValueError):
+    """A parameter's JSON value cannot be read as the type the query compares it with."""
+
+    def __init__(self, name: str, expected: str) -> None:
+        super().__init__(expected)
+        self.name = name
+        self.expected = expected
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.strip())
+    raise ValueError(value)
+
+
+def _coerce(value: Any, pg_type: str) -> Any:
+    """A JSON value as the PostgreSQL type the statement expects (asyncpg binds by type)."""
+    if value is None:
+        return None
+    if pg_type in ("timestamp", "timestamptz"):
+        moment = _as_datetime(value)
+        if pg_type == "timestamptz" and moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        if pg_type == "timestamp" and moment.tzinfo is not None:
+            return moment.astimezone(UTC).replace(tzinfo=None)
+        return moment
+    if pg_type == "date":
+        return _as_datetime(value).date()
+    if pg_type in ("int2", "int4", "int8"):
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(value)
+        return int(value)
+    if pg_type in ("float4", "float8"):
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return float(value)
+    if pg_type == "numeric":
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return Decimal(str(value))
+    if pg_type == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ValueError(value)
+    if pg_type in ("text", "varchar", "bpchar", "name", "unknown") and not isinstance(value, str):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    return value
+
+
+PG_TYPE_NAMES = {
+    "timestamp": N_("data e hora"),
+    "timestamptz": N_("data e hora"),
+    "date": N_("data"),
+    "int2": N_("número inteiro"),
+    "int4": N_("número inteiro"),
+    "int8": N_("número inteiro"),
+    "float4": N_("número"),
+    "float8": N_("número"),
+    "numeric": N_("número"),
+    "bool": N_("verdadeiro ou falso"),
+}
+
+
+def _typed_for_postgres(
+    connection: Connection, statement: TextClause, parameters: dict[str, Any]
+) -> dict[str, Any]:
+    """asyncpg sends parameters typed as the server infers them: ask the server (prepare
+    the statement) and read each JSON value as that type, so `created_at >= :desde` takes
+    "2026-01-01" on PostgreSQL as it does on SQLite."""
+    compiled = statement.compile(dialect=connection.dialect)
+    names = list(compiled.positiontup or [])
+    raw = connection.connection.driver_connection
+    try:
+        prepared = await_only(raw.prepare(str(compiled)))  # type: ignore[union-attr]
+    except Exception as exc:  # asyncpg's own errors: this is the driver, not SQLAlchemy
+        raise QueryFailed(str(exc).splitlines()[0]) from None
+    typed = dict(parameters)
+    for name, pg in zip(names, prepared.get_parameters(), strict=False):
+        if name not in parameters:
+            continue
+        try:
+            typed[name] = _coerce(parameters[name], pg.name)
+        except (ValueError, TypeError, ArithmeticError):
+            raise BadParameter(name, PG_TYPE_NAMES.get(pg.name, pg.name)) from None
+    return typed
+
+
 def run_named(
     *, session: Session, query: NamedQuery, parameters: dict[str, Any], dialect: str
 ) -> QueryResult:
@@ -493,6 +586,7 @@ def run_named(
             raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
         else:
             connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(QUERY_SECONDS * 1000)}")
+            parameters = _typed_for_postgres(connection, statement, parameters)
         result = connection.execute(statement, parameters)
         if result.returns_rows:
             keys = list(result.keys())

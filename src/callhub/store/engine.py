@@ -93,6 +93,10 @@ class Store:
         async with AsyncSession(self._async, expire_on_commit=False) as session:
             return await session.run_sync(lambda sync: work(sync))  # type: ignore[arg-type]
 
+    async def ping(self) -> None:
+        """A round trip to the database (raises when it does not answer)."""
+        await self.run(lambda session: session.connection().exec_driver_sql("SELECT 1"))
+
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (safe at every start, by every process)."""
         if self._sync is not None:

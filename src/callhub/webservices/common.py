@@ -56,8 +56,11 @@ async def read_body(request: Request, limit: int) -> bytes:
 def join_surrogates(value: Any) -> Any:
     """Escaped surrogates ("\\ud800") are no text a UTF-8 store takes: json.loads keeps a
     lone one, and json5 leaves even a pair as two lone ones. Join pairs; a lone one is a
-    ValueError (so a 400, never a 500 at the database)."""
+    ValueError (so a 400, never a 500 at the database). So is a NUL (U+0000), which
+    PostgreSQL's text cannot hold."""
     if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text with a NUL character (\\u0000) is not accepted")
         if not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value):
             return value.encode("utf-16", "surrogatepass").decode("utf-16")
         return value
@@ -71,6 +74,9 @@ def join_surrogates(value: Any) -> Any:
 async def read_params(request: Request, limit: int) -> dict[str, str]:
     """Query string, then a form or JSON body on top: the same names either way."""
     params: dict[str, str] = dict(request.query_params)
+    for key, value in params.items():
+        if "\x00" in key or "\x00" in value:
+            raise BadInput(key, "text with a NUL character (%00) is not accepted")
     if request.method in ("GET", "HEAD"):
         return params
     body = await read_body(request, limit)
@@ -97,6 +103,9 @@ async def read_params(request: Request, limit: int) -> dict[str, str]:
         except UnicodeDecodeError:
             raise BadInput(None, "the form body is not UTF-8") from None
         params.update(pairs)
+        for key, value in params.items():
+            if "\x00" in key or "\x00" in value:
+                raise BadInput(key, "text with a NUL character (%00) is not accepted")
         return params
     if ctype == "multipart/form-data":
         raise BadInput(None, "send the parameters as a query string, a form or JSON", 415)

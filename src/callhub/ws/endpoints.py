@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from callhub import i18n
+from callhub import i18n, metrics
 from callhub.board.model import Board, changes
 from callhub.broker import BrokerUnavailable
 from callhub.store import users
@@ -137,10 +138,14 @@ async def _stream(ws: WebSocket, tab: Tab, timeout: float) -> None:
             return
         if item is None:
             continue
-        seq, html = item
+        seq, html, at = item
         if seq is not None and seq <= tab.floor:
             continue
         await _send(ws, html, timeout)
+        if seq is not None:
+            metrics.POPS_DELIVERED.inc()
+            if at is not None:
+                metrics.POP_LATENCY.observe(time.time() - at)
 
 
 async def _send(ws: WebSocket, frame: str, timeout: float) -> None:

@@ -13,6 +13,7 @@ import contextlib
 import functools
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from sqlmodel import Session
 from starlette.websockets import WebSocket
 
+from callhub import metrics
 from callhub.broker import Broker, BrokerUnavailable
 from callhub.screenpop import pop_message, request_view
 from callhub.settings import Settings
@@ -78,7 +80,10 @@ class Tab:
         self.can_execute = can_execute
         self.locale = locale
         self.ramal = ramal
-        self.queue: asyncio.Queue[tuple[int | None, str] | None] = asyncio.Queue(queue_size)
+        # (pop seq or None, frame, when the PBX request that made it arrived, or None)
+        self.queue: asyncio.Queue[tuple[int | None, str, float | None] | None] = asyncio.Queue(
+            queue_size
+        )
         self.seen: set[int] = set()
         self._seen_order: deque[int] = deque()
         self.max_seq = 0
@@ -98,11 +103,11 @@ class Tab:
         self.max_seq = max(self.max_seq, seq)
         return True
 
-    def offer(self, seq: int | None, html: str) -> bool:
+    def offer(self, seq: int | None, html: str, at: float | None = None) -> bool:
         if self.closing is not None:
             return False
         try:
-            self.queue.put_nowait((seq, html))
+            self.queue.put_nowait((seq, html, at))
             return True
         except asyncio.QueueFull:
             # Too slow to keep up: drop it; it reconnects and catches up from the store.
@@ -144,6 +149,7 @@ class Hub:
         tabs = self.tabs.setdefault(tab.ramal, set())
         first = not tabs
         tabs.add(tab)
+        metrics.TABS.labels("agent").inc()
         if first:
             await self.broker.subscribe(channel_of(tab.ramal))
         await self.broker.set_tabs(channel_of(tab.ramal), len(tabs))
@@ -153,6 +159,7 @@ class Hub:
         if tabs is None or tab not in tabs:
             return
         tabs.discard(tab)
+        metrics.TABS.labels("agent").dec()
         await self.broker.set_tabs(channel_of(tab.ramal), len(tabs))
         if not tabs:
             del self.tabs[tab.ramal]
@@ -161,6 +168,7 @@ class Hub:
     async def attach_board(self, tab: Tab) -> None:
         first = not self.board_tabs
         self.board_tabs.add(tab)
+        metrics.TABS.labels("board").inc()
         if first:
             await self.broker.subscribe(BOARD_CHANNEL)
 
@@ -168,6 +176,7 @@ class Hub:
         if tab not in self.board_tabs:
             return
         self.board_tabs.discard(tab)
+        metrics.TABS.labels("board").dec()
         if not self.board_tabs:
             await self.broker.unsubscribe(BOARD_CHANNEL)
 
@@ -279,6 +288,7 @@ class Hub:
 
     def _fan_out_pop(self, tabs: set[Tab], message: dict[str, Any]) -> int:
         seq = int(message["seq"])
+        at = message.get("at")
         rendered: dict[tuple[str, bool], str] = {}
         reached = 0
         for tab in list(tabs):
@@ -294,7 +304,7 @@ class Hub:
                     can_execute=tab.can_execute,
                     listed=True,
                 )
-            if tab.offer(seq, html):
+            if tab.offer(seq, html, at):
                 reached += 1
         return reached
 
@@ -317,13 +327,16 @@ class Hub:
     async def publish_pop(self, pop: ScreenPop) -> int:
         """Publish a stored pop; the number of tabs it reached now (0 when none, or no broker)."""
         assert pop.seq is not None
+        # Timed from the PBX request that made it (or from now, for a pop of the poller).
+        message = {**pop_message(pop), "at": metrics.RECEIVED_AT.get() or time.time()}
         try:
             delivered = await self.broker.publish(
-                channel_of(pop.ramal), json.dumps(pop_message(pop), separators=(",", ":"))
+                channel_of(pop.ramal), json.dumps(message, separators=(",", ":"))
             )
         except BrokerUnavailable as exc:
             log.warning("pop %s stored but not published: %s", pop.pop_id, exc)
             return 0
+        metrics.POPS_PUBLISHED.inc()
         if delivered:
             self._note_delivered(pop.seq, delivered)
         return delivered

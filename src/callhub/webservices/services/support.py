@@ -166,6 +166,14 @@ def _run(
         raise ApiError(
             "QUERY_FAILED", N_("A consulta falhou: %(detail)s"), 422, field=field, detail=str(exc)
         ) from None
+    except api.BadParameter as exc:
+        raise ApiError(
+            "INVALID_PARAMETER",
+            N_("%(field)s deve ser %(expected)s."),
+            400,
+            field=f"Parameters.{exc.name}",
+            expected=exc.expected,
+        ) from None
 
 
 @operation(
