@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import ssl
@@ -44,6 +45,32 @@ TLS = ssl.create_default_context()
 def http_client(**kwargs: Any) -> httpx.AsyncClient:
     kwargs.setdefault("verify", TLS)
     return httpx.AsyncClient(**kwargs)
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def csrf_token(http: httpx.AsyncClient) -> str:
+    """The session's CSRF token, as the login page's form carries it."""
+    page = await http.get("/login")
+    found = CSRF_INPUT.search(page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+async def web_login(
+    http: httpx.AsyncClient, username: str, password: str = PASSWORD, **extra: str
+) -> httpx.Response:
+    """Log in through the form, as a browser does; later requests send the session's new
+    CSRF token in the header htmx uses."""
+    token = await csrf_token(http)
+    r = await http.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token, **extra},
+    )
+    if r.status_code == 303:
+        http.headers["X-CSRF-Token"] = await csrf_token(http)
+    return r
 
 
 def free_port() -> int:
@@ -389,7 +416,7 @@ class Agent:
         self.tabs: list[Tab] = []
 
     async def login(self, ramal: str | None = None) -> Agent:
-        r = await self.http.post("/login", data={"username": self.username, "password": PASSWORD})
+        r = await web_login(self.http, self.username)
         assert r.status_code == 303, r.text
         if ramal is not None:
             r = await self.http.post("/atendimento/ramal", data={"ramal": ramal})

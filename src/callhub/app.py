@@ -24,6 +24,7 @@ from callhub.adapters.pbx55 import endpoint as pbx55_endpoint
 from callhub.adapters.uscall.link import USCallLink
 from callhub.board.poller import BoardPoller
 from callhub.broker import create_broker
+from callhub.ratelimit import LoginLimiter
 from callhub.settings import Settings
 from callhub.store.engine import Store
 from callhub.views import (
@@ -34,6 +35,7 @@ from callhub.views import (
     auth,
     board,
     calls,
+    csrf,
     uscall_reports,
 )
 from callhub.views.templating import STATIC_DIR, Renderer
@@ -175,6 +177,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.store = store
             app.state.broker = broker
             app.state.hub = hub
+            app.state.login_limiter = LoginLimiter(broker, settings)
             app.state.pbx_token = pbx_token
             app.state.pbx55_token = pbx55_token
             app.state.pbx55_zone = ZoneInfo(settings.pbx55_timezone)
@@ -233,6 +236,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 same_site="lax",
                 https_only=settings.https_only_cookies,
             ),
+            Middleware(csrf.CsrfProtect),
         ],
         lifespan=lifespan,
         exception_handlers={

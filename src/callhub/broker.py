@@ -82,6 +82,15 @@ class Broker(ABC):
     async def get(self, key: str) -> str | None: ...
 
     @abstractmethod
+    async def count(self, key: str, ttl_seconds: float, add: int = 1) -> int:
+        """Add to a counter every process shares (it expires `ttl_seconds` after it was
+        started); its new value. `add=0` reads it."""
+
+    @abstractmethod
+    async def forget(self, key: str) -> None:
+        """Drop a counter."""
+
+    @abstractmethod
     async def ping(self) -> None:
         """Raise BrokerUnavailable unless messages can be published and received now."""
 
@@ -94,6 +103,7 @@ class MemoryBroker(Broker):
         self._channels: set[str] = set()
         self._values: dict[str, str] = {}
         self._tabs: dict[str, int] = {}
+        self._counters: dict[str, tuple[int, float]] = {}
 
     async def connect(self) -> None:
         pass
@@ -129,6 +139,18 @@ class MemoryBroker(Broker):
 
     async def get(self, key: str) -> str | None:
         return self._values.get(key)
+
+    async def count(self, key: str, ttl_seconds: float, add: int = 1) -> int:
+        now = time.monotonic()
+        value, until = self._counters.get(key, (0, now + ttl_seconds))
+        if until <= now:
+            value, until = 0, now + ttl_seconds
+        if add:
+            self._counters[key] = (value + add, until)
+        return value + add
+
+    async def forget(self, key: str) -> None:
+        self._counters.pop(key, None)
 
     async def ping(self) -> None:
         pass
@@ -312,6 +334,26 @@ class RedisBroker(Broker):
         except Exception as exc:
             raise BrokerUnavailable(str(exc)) from exc
         return None if value is None else str(value)
+
+    async def count(self, key: str, ttl_seconds: float, add: int = 1) -> int:
+        assert self._redis is not None
+        name = f"{self.prefix}:count:{key}"
+        try:
+            if not add:
+                return int(await self._redis.get(name) or 0)
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.set(name, 0, nx=True, px=int(ttl_seconds * 1000))
+            pipe.incrby(name, add)
+            return int((await pipe.execute())[1])
+        except Exception as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+
+    async def forget(self, key: str) -> None:
+        assert self._redis is not None
+        try:
+            await self._redis.delete(f"{self.prefix}:count:{key}")
+        except Exception as exc:
+            raise BrokerUnavailable(str(exc)) from exc
 
     async def ping(self) -> None:
         if self._redis is None or not self._connected.is_set():

@@ -78,6 +78,10 @@ class Settings:
     api_range_action_km: int = 50
     api_location_interval_minutes: int = 5
     https_only_cookies: bool = False
+    # Failed logins before 429, per username and per client address, in a window.
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_seconds: int = 300
     # When set, /metrics wants "Authorization: Bearer <token>".
     metrics_token: str | None = None
 
@@ -114,6 +118,15 @@ class Settings:
             session_max_age=_int(env, "CALLHUB_SESSION_MAX_AGE", cls.session_max_age),
             https_only_cookies=_bool(env, "CALLHUB_HTTPS_ONLY", False),
             metrics_token=env.get("CALLHUB_METRICS_TOKEN") or None,
+            login_max_failures=_int(env, "CALLHUB_LOGIN_MAX_FAILURES", cls.login_max_failures),
+            login_max_failures_per_address=_int(
+                env,
+                "CALLHUB_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                cls.login_max_failures_per_address,
+            ),
+            login_window_seconds=_int(
+                env, "CALLHUB_LOGIN_WINDOW_SECONDS", cls.login_window_seconds
+            ),
             api_session_idle_seconds=_int(
                 env, "CALLHUB_API_SESSION_IDLE_SECONDS", cls.api_session_idle_seconds
             ),
@@ -151,6 +164,10 @@ class Settings:
             raise ConfigError("CALLHUB_API_SESSION_IDLE_SECONDS must be between 1 and 604800")
         if self.api_range_action_km < 0:
             raise ConfigError("CALLHUB_API_RANGE_ACTION_KM must not be negative")
+        if min(self.login_max_failures, self.login_max_failures_per_address) < 1:
+            raise ConfigError("CALLHUB_LOGIN_MAX_FAILURES(_PER_ADDRESS) must be at least 1")
+        if not 1 <= self.login_window_seconds <= 24 * 3600:
+            raise ConfigError("CALLHUB_LOGIN_WINDOW_SECONDS must be between 1 and 86400")
         if self.api_location_interval_minutes < 1:
             raise ConfigError("CALLHUB_API_LOCATION_INTERVAL_MINUTES must be at least 1")
         if self.demo:

@@ -10,7 +10,16 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from callhub.adapters.uscall import USCallClient
-from support import PASSWORD, USCALL_TOKEN, Cluster, Server, USCallSim, http_client, pbx
+from support import (
+    PASSWORD,
+    USCALL_TOKEN,
+    Cluster,
+    Server,
+    USCallSim,
+    http_client,
+    pbx,
+    web_login,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -90,7 +99,7 @@ async def test_pop_appears_and_its_form_creates_a_request(
 async def test_execute_actions_are_refused_server_side(server: Server):
 
     async with http_client(base_url=server.url) as c:
-        await c.post("/login", data={"username": "agente2", "password": PASSWORD})
+        await web_login(c, "agente2")
         page = await c.get("/atendimento/solicitacoes/1")
         assert page.status_code == 200 and "Registrar ocorrência" not in page.text
         r = await c.post("/atendimento/solicitacoes/1/ocorrencias", data={"description": "x"})
@@ -98,7 +107,7 @@ async def test_execute_actions_are_refused_server_side(server: Server):
         r = await c.post("/atendimento/solicitacoes/1/situacao", data={"status": "Resolved"})
         assert r.status_code == 403
     async with http_client(base_url=server.url) as c:
-        await c.post("/login", data={"username": "agente", "password": PASSWORD})
+        await web_login(c, "agente")
         r = await c.post(
             "/atendimento/solicitacoes/1/situacao",
             data={"status": "Resolved", "description": "Resolvido por telefone"},

@@ -20,6 +20,7 @@ from support import (
     api_login,
     http_client,
     pbx,
+    web_login,
 )
 
 
@@ -32,7 +33,7 @@ async def post_xml(server: Server, name: str, xml: str) -> httpx.Response:
 
 async def admin(server: Server) -> httpx.AsyncClient:
     client = http_client(base_url=server.url, timeout=10)
-    r = await client.post("/login", data={"username": "admin", "password": PASSWORD})
+    r = await web_login(client, "admin")
     assert r.status_code == 303
     return client
 

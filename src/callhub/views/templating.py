@@ -21,6 +21,7 @@ from callhub.identity import format_document, format_phone
 from callhub.store.catalog import ServiceItem
 from callhub.store.models import Status, Urgency
 from callhub.store.requests import TRANSITIONS
+from callhub.views import csrf
 
 STATUS_LABELS = {
     Status.in_progress: i18n.N_("Em andamento"),
@@ -161,7 +162,11 @@ class Renderer:
         self, request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
     ) -> HTMLResponse:
         locale = locale_of(request)
-        ctx = {"user": getattr(request.state, "user", None), **(context or {})}
+        ctx = {
+            "user": getattr(request.state, "user", None),
+            "csrf_token": csrf.request_token(request),
+            **(context or {}),
+        }
         response = self.templates[locale].TemplateResponse(request, name, ctx, status_code=status)
         response.headers["Vary"] = "Accept-Language, Cookie, HX-Request"
         return response

@@ -29,10 +29,25 @@ async def check_login(call: Call, data: dict[str, Any]) -> User:
     except ValidationError as exc:
         raise validation_error(exc) from None
     call.language = _language(body.language) or call.language
+    limiter = call.limiter
+    if limiter is not None:
+        wait = await limiter.retry_after(body.userName, call.address)
+        if wait is not None:
+            raise ApiError(
+                "TOO_MANY_ATTEMPTS",
+                N_("Muitas tentativas de login; tente de novo em %(minutes)s minutos."),
+                429,
+                field="userName",
+                minutes=max(1, round(wait / 60)),
+            )
     user = await call.store.run(lambda s: users.find_user(session=s, username=body.userName))
     if not await asyncio.to_thread(users.check_password, user, body.password):
+        if limiter is not None:
+            await limiter.failed(body.userName, call.address)
         raise ApiError("LOGIN_FAILED", N_("Usuário ou senha inválidos."), 401, field="password")
     assert user is not None
+    if limiter is not None:
+        await limiter.succeeded(body.userName)
     call.user = user
     return user
 

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from callhub import i18n
+from callhub.ratelimit import LoginLimiter
 from callhub.settings import Settings
 from callhub.store import api
 from callhub.store.engine import Store
@@ -71,6 +72,9 @@ class Call:
     language_asked: bool = False
     # Requests whose screens must be refreshed in agents' tabs once the work is committed.
     changed_requests: set[int] = field(default_factory=set)
+    # The client's address and the app's failed-login counter (login only).
+    address: str = ""
+    limiter: LoginLimiter | None = None
 
     @property
     def user_id(self) -> int:
@@ -433,6 +437,8 @@ def endpoint(op: Operation) -> Callable[[Request], Awaitable[Response]]:
             dialect=store.dialect,
             language=i18n.negotiate(request.headers.get("accept-language")),
             language_asked="accept-language" in request.headers,
+            address=request.client.host if request.client else "",
+            limiter=getattr(request.app.state, "login_limiter", None),
         )
         data: dict[str, Any] | None = None
         early: ApiError | None = None

@@ -1,0 +1,58 @@
+"""Failed logins, counted where every process sees them (the broker), and refused past a limit.
+
+Two counters per failure, both expiring a window after their first count: the username
+(password guessing against one account, from anywhere) and the client address (one
+client trying many accounts). Past either limit, logins are answered 429 with
+Retry-After, the right password included, until the window ends. A success clears the
+username's counter. If the broker cannot be asked, logins are let through (and logged):
+locking everyone out because Redis restarted would be worse than a short unguarded gap.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from callhub.broker import Broker, BrokerUnavailable
+from callhub.settings import Settings
+
+log = logging.getLogger("callhub.ratelimit")
+
+
+class LoginLimiter:
+    def __init__(self, broker: Broker, settings: Settings) -> None:
+        self.broker = broker
+        self.per_user = settings.login_max_failures
+        self.per_address = settings.login_max_failures_per_address
+        self.window = settings.login_window_seconds
+
+    @staticmethod
+    def _keys(username: str, address: str) -> tuple[str, str]:
+        return f"login:user:{username.strip().lower()}", f"login:addr:{address}"
+
+    async def retry_after(self, username: str, address: str) -> int | None:
+        """Seconds to wait when this login must be refused now; None when it may go on."""
+        user_key, address_key = self._keys(username, address)
+        try:
+            if (
+                await self.broker.count(user_key, self.window, add=0) >= self.per_user
+                or await self.broker.count(address_key, self.window, add=0) >= self.per_address
+            ):
+                return self.window
+        except BrokerUnavailable as exc:
+            log.warning("login limit not checked: %s", exc)
+        return None
+
+    async def failed(self, username: str, address: str) -> None:
+        user_key, address_key = self._keys(username, address)
+        try:
+            await self.broker.count(user_key, self.window)
+            await self.broker.count(address_key, self.window)
+        except BrokerUnavailable as exc:
+            log.warning("failed login not counted: %s", exc)
+
+    async def succeeded(self, username: str) -> None:
+        user_key, _ = self._keys(username, "")
+        try:
+            await self.broker.forget(user_key)
+        except BrokerUnavailable as exc:
+            log.warning("login counter not cleared: %s", exc)

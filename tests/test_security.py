@@ -1,0 +1,224 @@
+"""Abuse: CSRF on every form, login rate limits, cookies, PBX tokens and source addresses,
+body limits everywhere, security headers. Each against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from starlette.routing import Route
+
+from callhub.app import create_app
+from callhub.settings import Settings
+from callhub.views.csrf import EXEMPT_PREFIXES
+from callhub.webservices.common import token_matches
+from support import (
+    PASSWORD,
+    PBX55_TOKEN,
+    PBX_TOKEN,
+    Cluster,
+    RedisServer,
+    Server,
+    api_call,
+    csrf_token,
+    http_client,
+    web_login,
+)
+
+
+def form_routes() -> list[str]:
+    """Every state-changing path served with the session cookie, parameters filled in."""
+    paths = []
+    for route in create_app(Settings(demo=True)).routes:
+        if not isinstance(route, Route) or not route.methods:
+            continue
+        if not route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
+            continue
+        if route.path.startswith(EXEMPT_PREFIXES):
+            continue
+        paths.append(re.sub(r"\{[^}]+\}", "1", route.path))
+    return sorted(set(paths))
+
+
+def test_the_form_routes_are_all_found() -> None:
+    paths = form_routes()
+    assert "/login" in paths and "/logout" in paths and "/atendimento/solicitacoes" in paths
+    assert "/admin/api/consultas" in paths and "/painel/monitorar" in paths
+    assert len(paths) >= 25, paths
+
+
+async def test_every_form_refuses_a_missing_or_foreign_csrf_token(server: Server) -> None:
+    async with (
+        http_client(base_url=server.url, timeout=10) as admin,
+        http_client(base_url=server.url, timeout=10) as other,
+    ):
+        assert (await web_login(admin, "admin")).status_code == 303
+        assert (await web_login(other, "supervisor")).status_code == 303
+        own = admin.headers.pop("X-CSRF-Token")
+        foreign = other.headers["X-CSRF-Token"]
+        assert own != foreign
+        for path in form_routes():
+            bare = await admin.post(path, data={"x": "1"})
+            assert bare.status_code == 403, (path, bare.status_code)
+            assert "Formulário recusado" in bare.text
+            wrong = await admin.post(path, data={"x": "1", "csrf_token": foreign})
+            assert wrong.status_code == 403, path
+            header = await admin.post(path, data={"x": "1"}, headers={"X-CSRF-Token": foreign})
+            assert header.status_code == 403, path
+        # With its own token, in the form or in htmx's header, the same session goes through.
+        ok = await admin.post(
+            "/admin/api/grupos", data={"acronym": "NOVO", "name": "Novo", "csrf_token": own}
+        )
+        assert ok.status_code == 303, ok.text
+        ok = await admin.post(
+            "/admin/api/grupos",
+            data={"acronym": "NOVO2", "name": "N"},
+            headers={"X-CSRF-Token": own},
+        )
+        assert ok.status_code == 303, ok.text
+        # A login form needs the token too (login CSRF), and the token changes at login.
+        async with http_client(base_url=server.url, timeout=10) as anon:
+            r = await anon.post("/login", data={"username": "agente", "password": PASSWORD})
+            assert r.status_code == 403
+            before = await csrf_token(anon)
+            assert (await web_login(anon, "agente")).status_code == 303
+            assert anon.headers["X-CSRF-Token"] != before
+    # Pages carry the token in their forms and in htmx's headers, and it is the session's.
+    async with http_client(base_url=server.url, timeout=10) as c:
+        await web_login(c, "admin")
+        page = await c.get("/admin/api")
+        token = c.headers["X-CSRF-Token"]
+        assert page.text.count(f'name="csrf_token" value="{token}"') >= 3
+        assert f'hx-headers=\'{{"X-CSRF-Token": "{token}"}}\'' in page.text
+
+
+@pytest.mark.redis
+async def test_failed_logins_are_limited_across_processes(
+    cluster: Cluster, redis_server: RedisServer
+) -> None:
+    cluster.redis_url = redis_server.url
+    limits = {"CALLHUB_LOGIN_MAX_FAILURES": "3", "CALLHUB_LOGIN_WINDOW_SECONDS": "3"}
+    first, second = cluster.server(**limits), cluster.server(**limits)
+    async with (
+        http_client(base_url=first.url, timeout=10) as a,
+        http_client(base_url=second.url, timeout=10) as b,
+    ):
+        for client in (a, b, a):
+            r = await web_login(client, "agente", "wrong-password")
+            assert r.status_code == 401
+        # The fourth try, even with the right password and on the other process: 429.
+        r = await web_login(b, "agente")
+        assert r.status_code == 429 and r.headers["retry-after"] == "3"
+        assert "Muitas tentativas" in r.text
+        api = await api_call(
+            second,
+            "v2/login",
+            {"userName": "agente", "password": PASSWORD, "platform": "android"},
+            status=429,
+        )
+        assert api["error"]["code"] == "TOO_MANY_ATTEMPTS"
+        assert api["error"]["field"] == "userName"
+        # Another account is not affected.
+        assert (await web_login(a, "agente2")).status_code == 303
+        await asyncio.sleep(3.2)  # the window ends
+        assert (await web_login(b, "agente")).status_code == 303
+    # The API's failures count as well.
+    for _ in range(3):
+        await api_call(
+            first, "login", {"userName": "agente3", "password": "x", "platform": "ERP"}, status=401
+        )
+    await api_call(
+        first, "login", {"userName": "agente3", "password": PASSWORD, "platform": "ERP"}, status=429
+    )
+
+
+async def test_session_cookie_flags(cluster: Cluster) -> None:
+    for env, secure in (({}, False), ({"CALLHUB_HTTPS_ONLY": "1"}, True)):
+        server = cluster.server(**env)
+        async with http_client(base_url=server.url, timeout=10) as c:
+            token = await csrf_token(c)
+            r = await c.post(
+                "/login",
+                data={"username": "agente", "password": PASSWORD, "csrf_token": token},
+            )
+        cookie = r.headers["set-cookie"].lower()
+        assert "callhub_session=" in cookie and "httponly" in cookie
+        assert "samesite=lax" in cookie and "path=/" in cookie
+        assert ("secure" in cookie) is secure
+
+
+async def test_pbx_tokens_and_source_allow_list(cluster: Cluster) -> None:
+    # compare_digest underneath: any length, any text, never an exception.
+    assert token_matches(PBX_TOKEN, PBX_TOKEN)
+    for given in ("", "x", PBX_TOKEN[:-1], PBX_TOKEN + "x", "ç" * 30, None):
+        assert not token_matches(given, PBX_TOKEN)
+    closed = cluster.server(CALLHUB_PBX_ALLOWLIST="10.0.0.0/8, 192.168.1.10")
+    opened = cluster.server(CALLHUB_PBX_ALLOWLIST="10.0.0.0/8,127.0.0.1/32")
+    for server, status in ((closed, 403), (opened, 200)):
+        async with http_client(base_url=server.url, timeout=10) as c:
+            r = await c.get(
+                "/webservices/telefonia/obterQtdeSolicitacoes",
+                params={"cpf": "11144477735"},
+                headers={"token": PBX_TOKEN},
+            )
+            assert r.status_code == status, r.text
+            r = await c.get("/webservices/telefonia/obterQtdeSolicitacoes", params={"cpf": "1"})
+            assert r.status_code in (401, 403)
+
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+async def test_every_endpoint_limits_its_body(cluster: Cluster) -> None:
+    server = cluster.server(CALLHUB_MAX_BODY_BYTES="2048")
+    big = b"a=" + b"x" * 4096
+
+    async def chunks():
+        for _ in range(8):
+            yield b"x" * 1024
+
+    targets = [
+        ("/login", FORM),
+        ("/atendimento/solicitacoes", FORM),
+        ("/admin/api/consultas", FORM),
+        ("/webservices/telefonia/novaSolicitacao", {"token": PBX_TOKEN}),
+        ("/integrations/55pbx", {"token": PBX55_TOKEN, "content-type": "application/json"}),
+        ("/services/login", {"content-type": "application/json"}),
+        ("/services/request/create", {"content-type": "application/json"}),
+        ("/mobile/v2/notification/checkin", {"content-type": "application/json"}),
+    ]
+    async with http_client(base_url=server.url, timeout=10) as c:
+        await web_login(c, "admin")
+        for path, headers in targets:
+            declared = await c.post(path, content=big, headers=headers)
+            assert declared.status_code == 413, (path, declared.status_code)
+            streamed = await c.post(path, content=chunks(), headers=headers)
+            assert streamed.status_code == 413, (path, streamed.status_code)
+
+
+async def test_security_headers_and_a_csp_of_our_own_assets(server: Server) -> None:
+    async with http_client(base_url=server.url, timeout=10) as c:
+        for path in ("/login", "/static/callhub.css", "/services/docs", "/healthz"):
+            r = await c.get(path)
+            csp = r.headers["content-security-policy"]
+            assert "default-src 'self'" in csp and "script-src 'self'" in csp
+            assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+            assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+            assert r.headers["x-content-type-options"] == "nosniff"
+            assert r.headers["x-frame-options"] == "DENY"
+            assert r.headers["referrer-policy"] == "same-origin"
+        page = (await c.get("/login")).text
+    # Nothing inline for the CSP to block: every script is a file of ours.
+    scripts = re.findall(r"<script([^>]*)>", page)
+    assert scripts and all(re.search(r'src="/static/', s) for s in scripts)
+    assert " style=" not in page and " onclick=" not in page
+
+
+def test_login_limit_settings_are_checked() -> None:
+    from callhub.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="CALLHUB_LOGIN_WINDOW_SECONDS"):
+        Settings.from_env({"CALLHUB_DEMO": "1", "CALLHUB_LOGIN_WINDOW_SECONDS": "0"}).check()
+    with pytest.raises(ConfigError, match="CALLHUB_LOGIN_MAX_FAILURES"):
+        Settings.from_env({"CALLHUB_DEMO": "1", "CALLHUB_LOGIN_MAX_FAILURES": "0"}).check()
