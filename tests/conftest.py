@@ -8,11 +8,9 @@ its own copy.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 
@@ -25,10 +23,10 @@ from support import (
     RedisServer,
     Server,
     USCallSim,
+    run_sync,
     seed,
 )
 
-T = TypeVar("T")
 DATABASES = [
     pytest.param("sqlite", marks=pytest.mark.sqlite),
     pytest.param("postgresql", marks=pytest.mark.postgresql),
@@ -45,26 +43,17 @@ def postgres() -> Iterator[PostgresServer]:
         pg.remove()
 
 
-def run(work: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine from a plain fixture (which may set up async fixtures' databases)."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(work)
-    finally:
-        loop.close()
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "callhub.db"
-    run(seed(f"sqlite+aiosqlite:///{path}"))
+    run_sync(seed(f"sqlite+aiosqlite:///{path}"))
     return path
 
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres: PostgresServer) -> str:
-    run(postgres.execute("CREATE DATABASE callhub_template"))
-    run(seed(postgres.url("callhub_template")))
+    run_sync(postgres.execute("CREATE DATABASE callhub_template"))
+    run_sync(seed(postgres.url("callhub_template")))
     return "callhub_template"
 
 
@@ -75,9 +64,9 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
         return
     pg: PostgresServer = request.getfixturevalue("postgres")
-    url = run(pg.new_database())
+    url = run_sync(pg.new_database())
     yield url
-    run(pg.drop_database(url))
+    run_sync(pg.drop_database(url))
 
 
 @pytest.fixture(params=DATABASES)
@@ -90,9 +79,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite+aiosqlite:///{path}"
         return
     pg: PostgresServer = request.getfixturevalue("postgres")
-    url = run(pg.new_database(template=request.getfixturevalue("postgres_template")))
+    url = run_sync(pg.new_database(template=request.getfixturevalue("postgres_template")))
     yield url
-    run(pg.drop_database(url))
+    run_sync(pg.drop_database(url))
 
 
 @pytest.fixture

@@ -9,13 +9,14 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -90,6 +91,15 @@ def wait_for_port(
             return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listening on {port}")
+
+
+def run_sync(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from plain code (a sync fixture), on a loop of its own."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(work)
+    finally:
+        loop.close()
 
 
 async def seed(database_url: str) -> None:
@@ -319,8 +329,15 @@ class PostgresServer:
             self.proc.wait()
             self.proc = None
 
-    def stop(self) -> None:
-        terminate(self.proc)
+    def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
+        """SIGTERM waits for clients to leave; SIGINT cuts them off (a fast shutdown)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(how)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         self.proc = None
 
     def remove(self) -> None:

@@ -448,6 +448,12 @@ def endpoint(op: Operation) -> Callable[[Request], Awaitable[Response]]:
                 call.prepared = await op.prepare(call, data)
         except ApiError as exc:
             early = exc
+        except Exception:
+            # The database (or broker) behind a login went away: the envelope, as a 503.
+            log.exception("%s failed", op.path)
+            down = ApiError("UNAVAILABLE", N_("Erro interno; tente novamente."), 503)
+            message_id = _message_id(data) if data is not None else None
+            return JSONResponse(_envelope(call, None, None, down, message_id), 503)
         logged = redact(data) if data is not None else None
         message_id = _message_id(data) if data is not None else None
         try:
