@@ -111,6 +111,13 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
+def pair(cluster: Cluster, redis_server: RedisServer) -> tuple[Server, Server]:
+    """Two callhub processes sharing one store and one redis-server."""
+    cluster.redis_url = redis_server.url
+    return cluster.server(), cluster.server()
+
+
+@pytest.fixture
 async def agents() -> AsyncIterator[list[Agent]]:
     made: list[Agent] = []
     yield made

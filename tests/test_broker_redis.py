@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from support import Agent, Cluster, RedisServer, Server, pbx
-
-
-@pytest.fixture
-def pair(cluster: Cluster, redis_server: RedisServer) -> tuple[Server, Server]:
-    """Two callhub processes sharing one store and one redis-server."""
-    cluster.redis_url = redis_server.url
-    return cluster.server(), cluster.server()
+from support import Agent, RedisServer, Server, pbx
 
 
 async def test_pop_crosses_processes(pair: tuple[Server, Server], agents: list[Agent]):

@@ -52,10 +52,9 @@ async def drain(tab: Tab, wanted: set[str], timeout: float) -> set[str]:
 
 @pytest.mark.redis
 async def test_redis_killed_under_steady_load_loses_no_pop(
-    cluster: Cluster, redis_server: RedisServer, agents: list[Agent]
+    pair: tuple[Server, Server], redis_server: RedisServer, agents: list[Agent]
 ) -> None:
-    cluster.redis_url = redis_server.url
-    a, b = cluster.server(), cluster.server()
+    a, b = pair
     agent = await Agent(a, "agente").login("3100")
     agents.append(agent)
     tab = await agent.tab()
@@ -98,10 +97,9 @@ async def test_redis_killed_under_steady_load_loses_no_pop(
 
 @pytest.mark.redis
 async def test_a_restarted_process_sends_its_tabs_elsewhere_and_they_catch_up(
-    cluster: Cluster, redis_server: RedisServer, agents: list[Agent]
+    pair: tuple[Server, Server], agents: list[Agent]
 ) -> None:
-    cluster.redis_url = redis_server.url
-    a, b = cluster.server(), cluster.server()
+    a, b = pair
     agent = await Agent(a, "agente").login("3101")
     agents.append(agent)
     tab = await agent.tab()
