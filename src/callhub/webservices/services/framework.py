@@ -445,15 +445,17 @@ def endpoint(op: Operation) -> Callable[[Request], Awaitable[Response]]:
         try:
             data = await read_input(request, op, settings.max_body_bytes)
             if op.prepare is not None:
-                call.prepared = await op.prepare(call, data)
+                try:
+                    call.prepared = await op.prepare(call, data)
+                except ApiError:
+                    raise
+                except Exception:
+                    # The database behind a login went away: the envelope, as a 503.
+                    log.exception("%s failed", op.path)
+                    down = ApiError("UNAVAILABLE", N_("Erro interno; tente novamente."), 503)
+                    return JSONResponse(_envelope(call, None, None, down, _message_id(data)), 503)
         except ApiError as exc:
             early = exc
-        except Exception:
-            # The database (or broker) behind a login went away: the envelope, as a 503.
-            log.exception("%s failed", op.path)
-            down = ApiError("UNAVAILABLE", N_("Erro interno; tente novamente."), 503)
-            message_id = _message_id(data) if data is not None else None
-            return JSONResponse(_envelope(call, None, None, down, message_id), 503)
         logged = redact(data) if data is not None else None
         message_id = _message_id(data) if data is not None else None
         try:
