@@ -132,9 +132,8 @@ async def readyz(request: Request) -> Response:
             async with asyncio.timeout(READY_TIMEOUT):
                 await check()
         except Exception as exc:
-            problems.append(
-                f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-            )
+            detail = next(iter(str(exc).splitlines()), type(exc).__name__)
+            problems.append(f"{name}: {detail}")
     if problems:
         return PlainTextResponse("\n".join(problems), 503, headers={"Retry-After": "2"})
     return PlainTextResponse("ready")

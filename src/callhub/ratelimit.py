@@ -10,12 +10,24 @@ locking everyone out because Redis restarted would be worse than a short unguard
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from callhub.broker import Broker, BrokerUnavailable
 from callhub.settings import Settings
+from callhub.store import users
+from callhub.store.engine import Store
+from callhub.store.models import User
 
 log = logging.getLogger("callhub.ratelimit")
+
+
+class LoginLimited(Exception):
+    """Too many failed logins: refuse this one, whatever its password."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 class LoginLimiter:
@@ -24,6 +36,20 @@ class LoginLimiter:
         self.per_user = settings.login_max_failures
         self.per_address = settings.login_max_failures_per_address
         self.window = settings.login_window_seconds
+
+    async def login(self, store: Store, username: str, password: str, address: str) -> User | None:
+        """The user when the password is right, None when not (and the failure counted);
+        LoginLimited past the limit. Every login, web form or API, goes through here."""
+        wait = await self.retry_after(username, address)
+        if wait is not None:
+            raise LoginLimited(wait)
+        found = await store.run(lambda s: users.find_user(session=s, username=username))
+        # Argon2 in a thread: it is slow on purpose.
+        if not await asyncio.to_thread(users.check_password, found, password):
+            await self.failed(username, address)
+            return None
+        await self.succeeded(username)
+        return found
 
     @staticmethod
     def _keys(username: str, address: str) -> tuple[str, str]:

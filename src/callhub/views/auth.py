@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from urllib.parse import quote
@@ -12,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from callhub import i18n
-from callhub.ratelimit import LoginLimiter
+from callhub.ratelimit import LoginLimited, LoginLimiter
 from callhub.store import users
 from callhub.store.models import Role, User
 from callhub.views.templating import Renderer
@@ -82,32 +81,26 @@ async def login(request: Request) -> Response:
     if not password:
         errors["password"] = i18n.N_("Informe a senha.")
     user = None
-    limiter: LoginLimiter = request.app.state.login_limiter
-    address = request.client.host if request.client else ""
-    wait = await limiter.retry_after(username, address) if not errors else None
-    if wait is not None:
-        response = renderer.response(
-            request,
-            "pages/login.html",
-            {
-                "errors": {"form": i18n.N_("Muitas tentativas; tente de novo mais tarde.")},
-                "username": username,
-                "next": target,
-            },
-            status=429,
-        )
-        response.headers["Retry-After"] = str(wait)
-        return response
     if not errors:
-        found = await request.app.state.store.run(
-            lambda s: users.find_user(session=s, username=username)
-        )
-        if await asyncio.to_thread(users.check_password, found, password):
-            user = found
-            await limiter.succeeded(username)
-        else:
+        limiter: LoginLimiter = request.app.state.login_limiter
+        address = request.client.host if request.client else ""
+        try:
+            user = await limiter.login(request.app.state.store, username, password, address)
+        except LoginLimited as limited:
+            response = renderer.response(
+                request,
+                "pages/login.html",
+                {
+                    "errors": {"form": i18n.N_("Muitas tentativas; tente de novo mais tarde.")},
+                    "username": username,
+                    "next": target,
+                },
+                status=429,
+            )
+            response.headers["Retry-After"] = str(limited.retry_after)
+            return response
+        if user is None:
             errors["form"] = i18n.N_("Usuário ou senha incorretos.")
-            await limiter.failed(username, address)
     if user is None:
         return renderer.response(
             request,

@@ -7,7 +7,7 @@ import ipaddress
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -71,12 +71,18 @@ def join_surrogates(value: Any) -> Any:
     return value
 
 
-async def read_params(request: Request, limit: int) -> dict[str, str]:
-    """Query string, then a form or JSON body on top: the same names either way."""
-    params: dict[str, str] = dict(request.query_params)
-    for key, value in params.items():
+def _without_nul(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A NUL (%00) is no text PostgreSQL takes: a 400 naming the field, never a 500."""
+    pairs = list(pairs)
+    for key, value in pairs:
         if "\x00" in key or "\x00" in value:
             raise BadInput(key, "text with a NUL character (%00) is not accepted")
+    return pairs
+
+
+async def read_params(request: Request, limit: int) -> dict[str, str]:
+    """Query string, then a form or JSON body on top: the same names either way."""
+    params: dict[str, str] = dict(_without_nul(request.query_params.items()))
     if request.method in ("GET", "HEAD"):
         return params
     body = await read_body(request, limit)
@@ -102,10 +108,7 @@ async def read_params(request: Request, limit: int) -> dict[str, str]:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:
             raise BadInput(None, "the form body is not UTF-8") from None
-        params.update(pairs)
-        for key, value in params.items():
-            if "\x00" in key or "\x00" in value:
-                raise BadInput(key, "text with a NUL character (%00) is not accepted")
+        params.update(_without_nul(pairs))
         return params
     if ctype == "multipart/form-data":
         raise BadInput(None, "send the parameters as a query string, a form or JSON", 415)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
 from callhub import i18n
-from callhub.store import api, users
+from callhub.ratelimit import LoginLimited
+from callhub.store import api
 from callhub.store.models import User
 from callhub.webservices.services.framework import ApiError, Call, operation, validation_error
 from callhub.webservices.services.schemas import LoginIn, LoginOut, LoginV2Out
@@ -29,25 +29,18 @@ async def check_login(call: Call, data: dict[str, Any]) -> User:
     except ValidationError as exc:
         raise validation_error(exc) from None
     call.language = _language(body.language) or call.language
-    limiter = call.limiter
-    if limiter is not None:
-        wait = await limiter.retry_after(body.userName, call.address)
-        if wait is not None:
-            raise ApiError(
-                "TOO_MANY_ATTEMPTS",
-                N_("Muitas tentativas de login; tente de novo em %(minutes)s minutos."),
-                429,
-                field="userName",
-                minutes=max(1, round(wait / 60)),
-            )
-    user = await call.store.run(lambda s: users.find_user(session=s, username=body.userName))
-    if not await asyncio.to_thread(users.check_password, user, body.password):
-        if limiter is not None:
-            await limiter.failed(body.userName, call.address)
+    try:
+        user = await call.limiter.login(call.store, body.userName, body.password, call.address)
+    except LoginLimited as limited:
+        raise ApiError(
+            "TOO_MANY_ATTEMPTS",
+            N_("Muitas tentativas de login; tente de novo em %(minutes)s minutos."),
+            429,
+            field="userName",
+            minutes=max(1, round(limited.retry_after / 60)),
+        ) from None
+    if user is None:
         raise ApiError("LOGIN_FAILED", N_("Usuário ou senha inválidos."), 401, field="password")
-    assert user is not None
-    if limiter is not None:
-        await limiter.succeeded(body.userName)
     call.user = user
     return user
 

@@ -65,6 +65,8 @@ class Call:
     store: Store
     dialect: str
     language: str
+    # The app's failed-login counter (login uses it).
+    limiter: LoginLimiter
     user: User | None = None
     platform: str | None = None
     prepared: Any = None
@@ -72,9 +74,8 @@ class Call:
     language_asked: bool = False
     # Requests whose screens must be refreshed in agents' tabs once the work is committed.
     changed_requests: set[int] = field(default_factory=set)
-    # The client's address and the app's failed-login counter (login only).
+    # The client's address (login counts failures by it).
     address: str = ""
-    limiter: LoginLimiter | None = None
 
     @property
     def user_id(self) -> int:
@@ -438,24 +439,24 @@ def endpoint(op: Operation) -> Callable[[Request], Awaitable[Response]]:
             language=i18n.negotiate(request.headers.get("accept-language")),
             language_asked="accept-language" in request.headers,
             address=request.client.host if request.client else "",
-            limiter=getattr(request.app.state, "login_limiter", None),
+            limiter=request.app.state.login_limiter,
         )
         data: dict[str, Any] | None = None
         early: ApiError | None = None
         try:
             data = await read_input(request, op, settings.max_body_bytes)
-            if op.prepare is not None:
-                try:
-                    call.prepared = await op.prepare(call, data)
-                except ApiError:
-                    raise
-                except Exception:
-                    # The database behind a login went away: the envelope, as a 503.
-                    log.exception("%s failed", op.path)
-                    down = ApiError("UNAVAILABLE", N_("Erro interno; tente novamente."), 503)
-                    return JSONResponse(_envelope(call, None, None, down, _message_id(data)), 503)
         except ApiError as exc:
             early = exc
+        if data is not None and op.prepare is not None:
+            try:
+                call.prepared = await op.prepare(call, data)
+            except ApiError as exc:
+                early = exc
+            except Exception:
+                # The database behind a login went away: the envelope, as a 503.
+                log.exception("%s failed", op.path)
+                down = ApiError("UNAVAILABLE", N_("Erro interno; tente novamente."), 503)
+                return JSONResponse(_envelope(call, None, None, down, _message_id(data)), 503)
         logged = redact(data) if data is not None else None
         message_id = _message_id(data) if data is not None else None
         try:
