@@ -160,7 +160,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.check()
-        store = Store(settings.database_url)
+        store = Store(settings.database_url, background_checkpoints=True)
+        checkpoints = asyncio.create_task(store.checkpoints(), name="callhub-checkpoints")
         try:
             await store.migrate()
             broker = create_broker(settings.redis_url)
@@ -199,6 +200,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await hub.close_all()
                 await broker.disconnect()
         finally:
+            checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checkpoints
             await store.dispose()
             metrics.process_exited()
 

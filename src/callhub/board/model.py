@@ -10,7 +10,7 @@ changed travel to the browsers.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 # USCall's agent states (agentStatus) and extension states (extenStatus), as codes.
@@ -112,9 +112,9 @@ class Board:
     def to_json(self) -> str:
         return json.dumps(
             {
-                "queues": [asdict(q) for q in self.queues.values()],
-                "agents": [asdict(a) for a in self.agents.values()],
-                "requests": asdict(self.requests),
+                "queues": [plain(q) for q in self.queues.values()],
+                "agents": [plain(a) for a in self.agents.values()],
+                "requests": plain(self.requests),
                 "meta": self.meta(),
             },
             separators=(",", ":"),
@@ -147,6 +147,12 @@ class Board:
         )
 
 
+def plain(row: QueueRow | AgentRow | RequestCounts) -> dict[str, Any]:
+    """A row's fields as a dict for JSON: the rows are flat, so a shallow copy does
+    (dataclasses.asdict deep-copies, and cost most of a 1,000-agent board's poll)."""
+    return dict(vars(row))
+
+
 def changes(old: Board | None, new: Board) -> dict[str, Any]:
     """What a board tab needs to go from `old` to `new`: changed rows, removed keys, meta."""
     old_q = old.queues if old else {}
@@ -156,9 +162,9 @@ def changes(old: Board | None, new: Board) -> dict[str, Any]:
     return {
         "t": "board",
         "layout": layout,
-        "queues": [asdict(q) for k, q in new.queues.items() if layout or old_q.get(k) != q],
-        "agents": [asdict(a) for k, a in new.agents.items() if layout or old_a.get(k) != a],
-        "requests": asdict(new.requests),
+        "queues": [plain(q) for k, q in new.queues.items() if layout or old_q.get(k) != q],
+        "agents": [plain(a) for k, a in new.agents.items() if layout or old_a.get(k) != a],
+        "requests": plain(new.requests),
         "meta": new.meta(),
     }
 

@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,6 +37,7 @@ from callhub.board.model import (
     agent_state,
     changes,
     exten_state,
+    plain,
 )
 from callhub.broker import Broker, BrokerUnavailable
 from callhub.settings import Settings
@@ -180,7 +181,7 @@ class BoardPoller:
                     f"ext:{was.ramal}", json.dumps({"t": "agentstate", "row": None})
                 )
             if row.ramal:
-                message = {"t": "agentstate", "row": asdict(row)}
+                message = {"t": "agentstate", "row": plain(row)}
                 await self.broker.publish(f"ext:{row.ramal}", json.dumps(message))
 
     # -- building a board ------------------------------------------------------------
@@ -219,8 +220,10 @@ class BoardPoller:
                 board_store.request_counts(session=s, since=midnight),
             )
         )
+        # USCall keys queues by number and names them; the store knows them by name.
+        key_of = {q.name: k for k, q in board.queues.items()}
         for name, day in days.items():
-            key = next((k for k, q in board.queues.items() if q.name == name), name)
+            key = key_of.get(name, name)
             row = board.queues.get(key)
             if row is None:
                 row = board.queues[key] = QueueRow(key=key, name=name)

@@ -8,7 +8,10 @@ runs a unit of work (several of them and a commit):
   load, a fight for the GIL that costs more than the work (measured: 137 pops/s through a
   store thread, 188/s inline, on two cores). SQLite has a single writer anyway. The price:
   while another process holds the write lock (a CLI import beside the server), the loop
-  waits for it, up to the busy timeout; one-row transactions keep that wait short.
+  waits for it, up to the busy timeout; one-row transactions keep that wait short. The
+  server's store checkpoints the write-ahead log in a thread (`checkpoints`), because a
+  checkpoint's fsync, on the commit that happens to trigger it, stalled every tab of the
+  process for half a second on a slow disk.
 - PostgreSQL: on the event loop through asyncpg, via SQLAlchemy's greenlet bridge
   (`AsyncSession.run_sync`), so the same functions serve both.
 
@@ -17,13 +20,17 @@ Migrations run at start, under an advisory lock on PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
+import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session
@@ -33,7 +40,11 @@ T = TypeVar("T")
 Work = Callable[[Session], T]
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+CHECKPOINT_SECONDS = 1.0
+log = logging.getLogger("callhub.store")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, autocheckpoint: bool) -> None:
     cur = dbapi_connection.cursor()
     # WAL lets readers in other processes run beside the one writer; NORMAL sync is
     # durable across process crashes, which is what a pop needs between "stored" and
@@ -42,6 +53,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=5000")
+    if not autocheckpoint:
+        cur.execute("PRAGMA wal_autocheckpoint=0")
     cur.close()
 
 
@@ -62,11 +75,14 @@ def _upgrade(connection: Connection) -> None:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, background_checkpoints: bool = False) -> None:
+        """`background_checkpoints`: SQLite's log is checkpointed by `checkpoints()`, which
+        the owner runs, rather than by whichever commit fills it."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._sync: Engine | None = None
         self._async: AsyncEngine | None = None
+        self.background_checkpoints = self.is_sqlite and background_checkpoints
         if self.is_sqlite:
             self._sync = create_engine(
                 _sync_sqlite_url(url),
@@ -74,7 +90,11 @@ class Store:
                 pool_size=1,
                 max_overflow=0,
             )
-            event.listen(self._sync, "connect", _sqlite_pragmas)
+            event.listen(
+                self._sync,
+                "connect",
+                functools.partial(_sqlite_pragmas, autocheckpoint=not background_checkpoints),
+            )
         else:
             self._async = create_async_engine(
                 url, pool_size=10, max_overflow=20, pool_pre_ping=True
@@ -96,6 +116,31 @@ class Store:
     async def ping(self) -> None:
         """A round trip to the database (raises when it does not answer)."""
         await self.run(lambda session: session.connection().exec_driver_sql("SELECT 1"))
+
+    async def checkpoints(self, every: float = CHECKPOINT_SECONDS) -> None:
+        """Copy SQLite's write-ahead log into the database every so often, on a connection
+        of its own in a thread (sqlite3 lets go of the GIL while it writes and syncs), so
+        that the event loop never waits for the disk. Runs until cancelled."""
+        if not self.background_checkpoints:
+            return
+        path = make_url(_sync_sqlite_url(self.url)).database
+        if not path or path == ":memory:":
+            return
+
+        def checkpoint() -> None:
+            conn = sqlite3.connect(path, timeout=5)
+            try:
+                # PASSIVE: copies what it can without waiting for readers or the writer.
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                conn.close()
+
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await asyncio.to_thread(checkpoint)
+            except sqlite3.Error as exc:
+                log.warning("SQLite checkpoint failed (retried): %s", exc)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (safe at every start, by every process)."""

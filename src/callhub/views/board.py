@@ -4,7 +4,6 @@ call, hang it up) through USCall."""
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import Request
@@ -12,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from callhub.adapters.uscall.results import Done
-from callhub.board.model import Board
+from callhub.board.model import Board, plain
 from callhub.broker import BrokerUnavailable
 from callhub.store.models import Role
 from callhub.views.auth import login_required
@@ -39,9 +38,9 @@ async def current_board(request: Request) -> Board:
 
 def board_context(board: Board, *, actions: bool, interval: float) -> dict[str, Any]:
     return {
-        "queues": [asdict(q) for q in board.queues.values()],
-        "agents": [asdict(a) for a in board.agents.values()],
-        "requests": asdict(board.requests),
+        "queues": [plain(q) for q in board.queues.values()],
+        "agents": [plain(a) for a in board.agents.values()],
+        "requests": plain(board.requests),
         "meta": board.meta(),
         "actions": actions,
         "interval": interval,
