@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -190,6 +191,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             hub.board_wake = poller.wake
             await broker.subscribe(BOARD_WAKE_CHANNEL)
             poller.start()
+            # What startup built (modules, mappers, templates, the catalogue) lives as long
+            # as the process: kept out of the cyclic collector's full passes, which stop
+            # the event loop for a time that grows with every object they scan.
+            gc.collect()
+            gc.freeze()
             try:
                 yield
             finally:
