@@ -513,7 +513,7 @@ async def saturate(pbx: Pbx, phase: Phase, concurrency: int, seconds: float) -> 
 
 
 def profiler(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
-    """py-spy samples the server process (its GIL-holding stacks) during saturation."""
+    """py-spy samples the server process during saturation (pip install py-spy)."""
     spy = Path(sys.executable).with_name("py-spy")
     return subprocess.Popen(
         [
@@ -550,8 +550,9 @@ def summarise(collapsed: Path, title: str, top: int) -> str:
         for frame in set(frames):
             inclusive[frame] = inclusive.get(frame, 0) + n
         own[frames[-1]] = own.get(frames[-1], 0) + n
-    lines = [f"profile of {title}: {total} samples holding the GIL"]
-    for label, table in (("inclusive", inclusive), ("self", own)):
+    lines = [f"profile of {title}: {total} samples"]
+    ours = {f: n for f, n in inclusive.items() if "(callhub/" in f or ".html)" in f}
+    for label, table in (("callhub's functions and templates, inclusive", ours), ("self", own)):
         lines.append(f"  {label}:")
         for frame, n in sorted(table.items(), key=lambda kv: -kv[1])[:top]:
             lines.append(f"    {100 * n / max(total, 1):5.1f}%  {frame}")
