@@ -9,9 +9,9 @@ runs a unit of work (several of them and a commit):
   store thread, 188/s inline, on two cores). SQLite has a single writer anyway. The price:
   while another process holds the write lock (a CLI import beside the server), the loop
   waits for it, up to the busy timeout; one-row transactions keep that wait short. The
-  server's store checkpoints the write-ahead log in a thread (`checkpoints`), because a
-  checkpoint's fsync, on the commit that happens to trigger it, stalled every tab of the
-  process for half a second on a slow disk.
+  server's store checkpoints the write-ahead log in a thread (`checkpoints`): otherwise
+  the commit that happens to fill the log copies it and syncs the disk on the event loop,
+  while every tab of the process waits.
 - PostgreSQL: on the event loop through asyncpg, via SQLAlchemy's greenlet bridge
   (`AsyncSession.run_sync`), so the same functions serve both.
 
