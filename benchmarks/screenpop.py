@@ -60,14 +60,14 @@ from support import (  # noqa: E402
     Cluster,
     PostgresServer,
     RedisServer,
+    Server,
     free_port,
     http_client,
     seed,
-    terminate,
-    wait_for_port,
     web_login,
 )
 
+BENCH_DIR = Path(__file__).resolve().parent
 FIRST_RAMAL = 5000
 # Each pop's key travels as the call's IVR path, which callhub's screen shows as
 # "URA <strong>KEY<"; the floor relays the request as it came.
@@ -350,40 +350,32 @@ class Target:
 
 
 def tab_specs(
-    ports: list[int], tabs: int, agents: int, path: Callable[[int], str]
+    ports: list[int],
+    tabs: int,
+    agents: int,
+    path: Callable[[int], str],
+    cookie: Callable[[int], str | None] = lambda agent: None,
 ) -> list[TabSpec]:
     """Tab i belongs to agent i % agents; an agent's tabs go to the processes in turn."""
-    return [TabSpec(ports[(i // agents) % len(ports)], path(i % agents), None) for i in range(tabs)]
+    return [
+        TabSpec(ports[(i // agents) % len(ports)], path(i % agents), cookie(i % agents))
+        for i in range(tabs)
+    ]
 
 
 async def start_floor(tmp: Path, tabs: int, agents: int) -> Target:
-    port = free_port()
-    bench_dir = Path(__file__).resolve().parent
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "floor:app",
-            "--app-dir",
-            str(bench_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ws-per-message-deflate",
-            "false",
-            "--log-level",
-            "warning",
-        ]  # fmt: skip
+    """The floor under the same uvicorn options as callhub's servers."""
+    server = Server(
+        free_port(), dict(os.environ), tmp / "floor.log", app="floor:app", app_dir=BENCH_DIR
     )
-    await asyncio.to_thread(wait_for_port, port, proc=proc)
+    await asyncio.to_thread(server.start)
+    assert server.proc is not None
 
     async def stop() -> None:
-        terminate(proc)
+        server.stop()
 
-    specs = tab_specs([port], tabs, agents, lambda a: f"/ws?ramal={FIRST_RAMAL + a}")
-    return Target("floor", [port], [proc.pid], specs, stop)
+    specs = tab_specs([server.port], tabs, agents, lambda a: f"/ws?ramal={FIRST_RAMAL + a}")
+    return Target("floor", [server.port], [server.proc.pid], specs, stop)
 
 
 async def make_agents(url: str, count: int) -> None:
@@ -465,10 +457,7 @@ async def start_callhub(
     except BaseException:
         await stop()
         raise
-    specs = [
-        TabSpec(s.port, "/ws/atendimento", cookies[i % agents])
-        for i, s in enumerate(tab_specs(ports, tabs, agents, lambda a: ""))
-    ]
+    specs = tab_specs(ports, tabs, agents, lambda a: "/ws/atendimento", cookies.__getitem__)
     return Target(name, ports, [s.proc.pid for s in servers if s.proc], specs, stop)
 
 

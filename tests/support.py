@@ -140,6 +140,9 @@ class Server:
     log: Path
     proc: subprocess.Popen[bytes] | None = None
     _log_file: IO[bytes] | None = None
+    # Another ASGI app under the same uvicorn options (the benchmark's bare floor).
+    app: str = "callhub.app:app"
+    app_dir: Path | None = None
 
     @property
     def url(self) -> str:
@@ -155,7 +158,8 @@ class Server:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "callhub.app:app",
+                self.app,
+                *(["--app-dir", str(self.app_dir)] if self.app_dir else []),
                 "--host",
                 "127.0.0.1",
                 "--port",
