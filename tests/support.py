@@ -272,10 +272,13 @@ class PostgresServer:
     """A throwaway PostgreSQL cluster on loopback: initdb once, then start, kill, restart.
 
     As root, the server runs as the `postgres` user (PostgreSQL refuses to run as root).
-    Durability is switched off: a test database does not need to survive a power cut.
+    Durability is switched off for tests (a test database need not survive a power cut);
+    `durable=True` keeps PostgreSQL's defaults (fsync, synchronous commit), as production
+    runs it, for the benchmarks.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="callhub-pg-"))
         self.data = self.dir / "data"
@@ -319,13 +322,27 @@ class PostgresServer:
             )  # fmt: skip
             if init.wait(120) != 0:
                 raise RuntimeError(f"initdb failed; see {self.dir / 'server.log'}")
+        fast = () if self.durable else (
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+        )  # fmt: skip
         self.proc = self._run(
             bindir / "postgres", "-D", self.data, "-p", str(self.port), "-k", self.dir,
-            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-            "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-            "-c", "max_connections=300",
+            "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", *fast,
         )  # fmt: skip
-        wait_for_port(self.port, proc=self.proc, timeout=30)
+        self.wait_ready(timeout=30)
+
+    def wait_ready(self, timeout: float) -> None:
+        """Until PostgreSQL accepts a connection: its port opens while it is still
+        recovering ("the database system is starting up")."""
+        deadline = time.monotonic() + timeout
+        ready = [str(self.bindir() / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"PostgreSQL exited; see {self.dir / 'server.log'}")
+            if subprocess.run([*ready, "-U", "callhub", "-d", "postgres"]).returncode == 0:
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"PostgreSQL on {self.port} did not accept connections")
 
     def kill(self) -> None:
         if self.proc is not None:

@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route, Router, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,8 +26,11 @@ from callhub.adapters.pbx55 import endpoint as pbx55_endpoint
 from callhub.adapters.uscall.link import USCallLink
 from callhub.board.poller import BoardPoller
 from callhub.broker import create_broker
+from callhub.pipeline import Pipeline
+from callhub.protocol import BOARD_WAKE
 from callhub.ratelimit import LoginLimiter
 from callhub.settings import Settings
+from callhub.store import catalog
 from callhub.store.engine import Store
 from callhub.views import (
     admin,
@@ -39,11 +43,12 @@ from callhub.views import (
     csrf,
     uscall_reports,
 )
+from callhub.views.fragments import Fragments
 from callhub.views.templating import STATIC_DIR, Renderer
 from callhub.webservices import services, telefonia
 from callhub.webservices.common import TokenStore
 from callhub.ws.endpoints import agent_socket, board_socket
-from callhub.ws.hub import BOARD_WAKE_CHANNEL, Hub
+from callhub.ws.hub import Hub
 
 log = logging.getLogger("callhub")
 READY_TIMEOUT = 2.0
@@ -153,6 +158,39 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(message, 503, headers={"Retry-After": "2"})
 
 
+def _wants_html(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            first: bytes = value.split(b",", 1)[0].split(b";", 1)[0]
+            return first.strip().lower() == b"text/html"
+    return False
+
+
+class PbxFastPath:
+    """PBX requests (telefonia, 55pbx) go straight to their routes, past the session, CSRF
+    and HTML layers that only browsers need: they carry a token, not a cookie. A browser
+    opening a telefonia URL (Accept: text/html) takes the full app, and its login."""
+
+    PREFIXES = ("/webservices/telefonia/", pbx55_endpoint.PATH)
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        routes = Router(routes=[*telefonia.routes, *pbx55_endpoint.routes])
+        handlers = {DBAPIError: database_unavailable, ConnectionError: database_unavailable}
+        lean: ASGIApp = ExceptionMiddleware(routes, handlers=handlers)
+        self.pbx = metrics.Instrument(SecurityHeaders(BodyLimit(lean, limit=max_body_bytes)))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"].startswith(self.PREFIXES)
+            and not _wants_html(scope)
+        ):
+            await self.pbx(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     renderer = Renderer()
@@ -167,8 +205,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await store.migrate()
             broker = create_broker(settings.redis_url)
             await broker.connect()
-            hub = Hub(broker=broker, store=store, renderer=renderer, settings=settings)
-            await hub.refresh_services()
+            fragments = Fragments(
+                renderer,
+                await store.run(lambda s: catalog.list_services(session=s)),
+                board_actions=settings.uscall,
+                board_interval=settings.board_poll_seconds,
+            )
+            hub = Hub(broker=broker, renders=fragments)
+            pipeline = Pipeline(
+                store=store, broker=broker, hub=hub, fragments=fragments, settings=settings
+            )
             pbx_token = TokenStore(store, "pbx_token", settings.pbx_token)
             pbx55_token = TokenStore(store, "pbx55_token", settings.pbx55_token)
             if settings.demo:
@@ -178,6 +224,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.store = store
             app.state.broker = broker
             app.state.hub = hub
+            app.state.pipeline = pipeline
             app.state.login_limiter = LoginLimiter(broker, settings)
             app.state.pbx_token = pbx_token
             app.state.pbx55_token = pbx55_token
@@ -189,7 +236,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 link.start()
             poller = BoardPoller(broker=broker, store=store, settings=settings, link=link)
             hub.board_wake = poller.wake
-            await broker.subscribe(BOARD_WAKE_CHANNEL)
+            await broker.subscribe(BOARD_WAKE)
             poller.start()
             # What startup built (modules, mappers, templates, the catalogue) lives as long
             # as the process: kept out of the cyclic collector's full passes, which stop
@@ -204,6 +251,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if link is not None:
                     await link.aclose()
                 await hub.close_all()
+                await pipeline.aclose()
                 await broker.disconnect()
         finally:
             checkpoints.cancel()
@@ -234,6 +282,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
+            Middleware(PbxFastPath, max_body_bytes=settings.max_body_bytes),
             Middleware(metrics.Instrument),
             Middleware(SecurityHeaders),
             Middleware(BodyLimit, limit=settings.max_body_bytes),

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from callhub import metrics
+from callhub.protocol import Message, decode, encode
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("callhub.broker")
 
 # Called from the broker's single listener for every message; returns the tabs it reached.
-OnMessage = Callable[[str, str], int]
+OnMessage = Callable[[str, Message], int]
 # Called after the broker lost its connection and subscribed again: time to resync tabs.
 OnReconnect = Callable[[], Awaitable[None]]
 
@@ -59,7 +60,7 @@ class Broker(ABC):
     async def unsubscribe(self, channel: str) -> None: ...
 
     @abstractmethod
-    async def publish(self, channel: str, message: str) -> int:
+    async def publish(self, channel: str, message: Message) -> int:
         """Send to every subscriber; return the number of tabs that have the channel open."""
 
     @abstractmethod
@@ -117,7 +118,7 @@ class MemoryBroker(Broker):
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
 
-    async def publish(self, channel: str, message: str) -> int:
+    async def publish(self, channel: str, message: Message) -> int:
         if channel not in self._channels:
             return 0
         return self._on_message(channel, message)
@@ -273,12 +274,12 @@ class RedisBroker(Broker):
             with contextlib.suppress(Exception):
                 await self._pubsub.unsubscribe(self._wire(channel))
 
-    async def publish(self, channel: str, message: str) -> int:
+    async def publish(self, channel: str, message: Message) -> int:
         assert self._script is not None
         since = time.time() - self.process_ttl_seconds
         try:
             keys = [self._wire(channel), self._tabs_key(channel), self._procs_key]
-            return int(await self._script(keys=keys, args=[message, since]))
+            return int(await self._script(keys=keys, args=[encode(message), since]))
         except Exception as exc:
             raise BrokerUnavailable(str(exc)) from exc
 
@@ -401,7 +402,7 @@ class RedisBroker(Broker):
                         continue
                     channel = msg["channel"][len(self.prefix) + 1 :]
                     try:
-                        self._on_message(channel, msg["data"])
+                        self._on_message(channel, decode(msg["data"]))
                     except Exception:
                         log.exception("hub failed on a message for %s", channel)
                 raise ConnectionError("the Redis subscription ended")

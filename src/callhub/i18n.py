@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+
+if TYPE_CHECKING:
+    from starlette.requests import HTTPConnection
 
 DEFAULT = "pt_BR"
 AVAILABLE = ("pt_BR", "en")
@@ -65,3 +70,46 @@ def negotiate(accept_language: str | None) -> str:
         if lang == "en":
             return "en"
     return DEFAULT
+
+
+def locale_of(request: HTTPConnection) -> str:
+    """The language of this request's answer (negotiated once per request)."""
+    cached = getattr(request.state, "locale", None)
+    if cached is None:
+        cached = negotiate(request.headers.get("accept-language"))
+        request.state.locale = cached
+    return str(cached)
+
+
+def gettext_for(request: HTTPConnection) -> Callable[[str], str]:
+    return translations(locale_of(request)).gettext
+
+
+# Labels of the codes that screens and answers show, translated where they are shown.
+# Keyed by the codes' values (the store's enums are StrEnums, so either key works).
+STATUS_LABELS = {
+    "InProgress": N_("Em andamento"),
+    "Suspended": N_("Suspensa"),
+    "Canceled": N_("Cancelada"),
+    "Resolved": N_("Resolvida"),
+    "Reopened": N_("Reaberta"),
+    "Closed": N_("Fechada"),
+}
+URGENCY_LABELS = {"H": N_("Alta"), "M": N_("Média"), "L": N_("Baixa")}
+TYPE_LABELS = {"I": N_("Incidente"), "R": N_("Requisição")}
+DIRECTION_LABELS = {
+    "receptive": N_("Receptiva"),
+    "active": N_("Ativa"),
+    "sms": N_("SMS"),
+    "": N_("Ligação"),
+}
+AGENT_STATE_LABELS = {
+    "available": N_("Disponível"),
+    "busy": N_("Em ligação"),
+    "ringing": N_("Tocando"),
+    "paused": N_("Em pausa"),
+    "exten_down": N_("Ramal inoperante"),
+    "unknown": N_("Desconhecido"),
+    "login_error": N_("Erro de login"),
+    "logged_out": N_("Fora da fila"),
+}

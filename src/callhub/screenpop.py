@@ -291,8 +291,3 @@ def view_request_pop(
         child=child_number,
     )
     return PopResult(pop=pop, document=document, identified=True, child_request=child_number)
-
-
-def pop_message(pop: ScreenPop) -> dict[str, Any]:
-    """What the broker carries: everything a hub needs to render the pop for its tabs."""
-    return {"t": "pop", "seq": pop.seq, "pop_id": pop.pop_id, "payload": pop.payload}

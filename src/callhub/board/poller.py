@@ -16,7 +16,6 @@ the day's counts per queue come from those records.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -40,12 +39,12 @@ from callhub.board.model import (
     plain,
 )
 from callhub.broker import Broker, BrokerUnavailable
+from callhub.protocol import BOARD, AgentState, BoardChanges, extension_channel
 from callhub.settings import Settings
 from callhub.store import board as board_store
 from callhub.store import calls
 from callhub.store.engine import Store
 from callhub.store.models import CallDirection
-from callhub.ws.hub import BOARD_CHANNEL
 
 log = logging.getLogger("callhub.board")
 
@@ -152,16 +151,16 @@ class BoardPoller:
         )
         board = replace(self.last, requests=counts)
         message = changes(self.last, board)
-        await self.broker.put(BOARD_CHANNEL, board.to_json(), max(10 * self.interval, 30.0))
-        await self.broker.publish(BOARD_CHANNEL, json.dumps(message, separators=(",", ":")))
+        await self.broker.put(BOARD, board.to_json(), max(10 * self.interval, 30.0))
+        await self.broker.publish(BOARD, BoardChanges(message))
         self.last = board
         return board
 
     async def poll_once(self) -> Board:
         board = await self.build()
         message = changes(self.last, board)
-        await self.broker.put(BOARD_CHANNEL, board.to_json(), max(10 * self.interval, 30.0))
-        await self.broker.publish(BOARD_CHANNEL, json.dumps(message, separators=(",", ":")))
+        await self.broker.put(BOARD, board.to_json(), max(10 * self.interval, 30.0))
+        await self.broker.publish(BOARD, BoardChanges(message))
         await self._tell_agents(self.last, board)
         self.last = board
         return board
@@ -178,11 +177,11 @@ class BoardPoller:
                 continue
             if was is not None and was.ramal and was.ramal != row.ramal:
                 await self.broker.publish(
-                    f"ext:{was.ramal}", json.dumps({"t": "agentstate", "row": None})
+                    extension_channel(was.ramal), AgentState(was.ramal, None)
                 )
             if row.ramal:
-                message = {"t": "agentstate", "row": plain(row)}
-                await self.broker.publish(f"ext:{row.ramal}", json.dumps(message))
+                message = AgentState(row.ramal, plain(row))
+                await self.broker.publish(extension_channel(row.ramal), message)
 
     # -- building a board ------------------------------------------------------------
 

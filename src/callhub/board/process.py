@@ -16,9 +16,9 @@ import signal
 from callhub.adapters.uscall.link import USCallLink
 from callhub.board.poller import BoardPoller
 from callhub.broker import create_broker
+from callhub.protocol import BOARD_WAKE, BoardWake, Message
 from callhub.settings import ConfigError, Settings
 from callhub.store.engine import Store
-from callhub.ws.hub import BOARD_WAKE_CHANNEL
 
 log = logging.getLogger("callhub.poller")
 
@@ -43,13 +43,13 @@ async def run_poller(settings: Settings, stop: asyncio.Event | None = None) -> N
         await store.migrate()
         await broker.connect()
 
-        def on_message(channel: str, _data: str) -> int:
-            if channel == BOARD_WAKE_CHANNEL:
+        def on_message(_channel: str, message: Message) -> int:
+            if isinstance(message, BoardWake):
                 poller.wake()
             return 0
 
         broker.bind(on_message)
-        await broker.subscribe(BOARD_WAKE_CHANNEL)
+        await broker.subscribe(BOARD_WAKE)
         if link is not None:
             link.start()
         poller.start()

@@ -11,22 +11,24 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from callhub import i18n
+from callhub.i18n import locale_of
 from callhub.identity import EMAIL, DocKind, normalise_phone, parse_document
+from callhub.pipeline import Pipeline, Stored
+from callhub.protocol import Moved, Screen
 from callhub.screenpop import NotFound, request_view, requester_view_by_id
 from callhub.store import catalog, pops, requests, users
 from callhub.store.engine import Store
 from callhub.store.models import Role, ScreenPop, Status, Urgency, User
 from callhub.views.auth import login_required
-from callhub.views.templating import Renderer, locale_of
-from callhub.ws.hub import Hub
+from callhub.views.templating import Renderer
 
 RAMAL = re.compile(r"^[0-9]{1,20}$")
 AGENTS = (Role.agent, Role.supervisor, Role.admin)
 
 
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
+def _pipeline(request: Request) -> Pipeline:
+    pipeline: Pipeline = request.app.state.pipeline
+    return pipeline
 
 
 def _store(request: Request) -> Store:
@@ -51,17 +53,14 @@ def _screen(
     status: int = 200,
 ) -> Response:
     """A screen swapped into the tab (out of band), and its line in the recent list."""
-    hub = _hub(request)
-    html = hub.renderer.render(
-        "fragments/screen_update.html",
-        locale_of(request),
+    html = _pipeline(request).fragments.screen(
         screen_id=screen_id,
         seq=seq,
-        pop=pop,
-        services=hub.services,
+        payload=pop,
+        locale=locale_of(request),
         can_execute=_user(request).can_execute,
-        errors=errors or {},
-        form=form or {},
+        errors=errors,
+        form=form,
         notice=notice,
     )
     return HTMLResponse(html, status_code=status)
@@ -126,14 +125,11 @@ async def register_ramal(request: Request) -> Response:
         return moved
 
     previous_holder, previous_ramal = await _store(request).run(register)
-    hub = _hub(request)
+    pipeline = _pipeline(request)
     if previous_holder is not None:
-        await hub.publish(ramal, {"t": "moved", "to_user": user.id, "to_name": user.name})
+        await pipeline.publish(Moved(ramal, user.id, user.name))
     if previous_ramal is not None:
-        await hub.publish(
-            previous_ramal,
-            {"t": "moved", "to_user": None, "to_name": None, "from_user": user.id},
-        )
+        await pipeline.publish(Moved(previous_ramal, None, None, from_user=user.id))
     return RedirectResponse("/atendimento", status_code=303)
 
 
@@ -148,9 +144,7 @@ async def release_ramal(request: Request) -> Response:
 
     ramal = await _store(request).run(release)
     if ramal is not None:
-        await _hub(request).publish(
-            ramal, {"t": "moved", "to_user": None, "to_name": None, "from_user": user.id}
-        )
+        await _pipeline(request).publish(Moved(ramal, None, None, from_user=user.id))
     return RedirectResponse("/atendimento", status_code=303)
 
 
@@ -176,8 +170,7 @@ async def open_pop(request: Request) -> Response:
     pop = await _own_pop(request, seq)
     if pop is None:
         return HTMLResponse("", status_code=404)
-    hub = _hub(request)
-    html = hub.render_pop(
+    html = _pipeline(request).fragments.pop(
         seq,
         pop.payload,
         locale=locale_of(request),
@@ -195,15 +188,14 @@ async def _update_pop(request: Request, pop: ScreenPop, payload: dict[str, Any])
     """
     seq = pop.seq or 0
 
-    def work(session: Session) -> None:
+    def work(session: Session) -> Stored[None]:
         pops.update_payload(session=session, seq=seq, payload=payload)
-        session.commit()
+        return Stored(None, messages=[Screen(seq, pop.ramal, payload)])
 
-    await _store(request).run(work)
-    hub = _hub(request)
-    await hub.publish(pop.ramal, {"t": "screen", "seq": seq, "payload": payload})
+    pipeline = _pipeline(request)
+    await pipeline.run(work)
     # A request was opened or changed: the wall board's counts follow at once.
-    await hub.board_changed()
+    await pipeline.board_changed()
 
 
 @login_required(*AGENTS)
@@ -332,14 +324,13 @@ async def view_request(request: Request) -> Response:
     payload = {"kind": "view", "request": view, "requester": view["requester"]}
     if request.headers.get("hx-request"):
         return _screen(request, screen_id=f"screen-r{number}", pop=payload)
-    hub = _hub(request)
     renderer: Renderer = request.app.state.renderer
     html = renderer.render(
         "fragments/screen.html",
         locale_of(request),
         screen_id=f"screen-r{number}",
         pop=payload,
-        services=hub.services,
+        services=_pipeline(request).fragments.services,
         can_execute=_user(request).can_execute,
         errors={},
         form={},

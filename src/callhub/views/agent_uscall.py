@@ -23,13 +23,13 @@ from starlette.routing import Route
 from callhub.adapters.uscall import results as r
 from callhub.adapters.uscall.client import USCallClient, USCallError
 from callhub.adapters.uscall.link import USCallLink
+from callhub.i18n import STATUS_LABELS, gettext_for
 from callhub.screenpop import NotFound
 from callhub.store import catalog, requests, users
 from callhub.store.models import User
 from callhub.views.agent import AGENTS
 from callhub.views.auth import login_required
 from callhub.views.board import current_board
-from callhub.views.templating import STATUS_LABELS, gettext_for
 from callhub.views.uscall_actions import Refused, answer, link_of
 
 AGENT_NUMBER = re.compile(r"^[0-9]{1,10}$")
@@ -188,7 +188,7 @@ async def notify_by_phone(request: Request) -> Response:
     async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
         number, phone, name, status = await _requester_phone(request, form)
         assert link is not None
-        spoken_status = STATUS_LABELS.get(status, status).lower()  # type: ignore[call-overload]
+        spoken_status = STATUS_LABELS.get(status, status).lower()
         return await client.start_call_ura(
             link.notify_ura,
             dialable(phone),

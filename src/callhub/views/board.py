@@ -13,11 +13,12 @@ from starlette.routing import Route
 from callhub.adapters.uscall.results import Done
 from callhub.board.model import Board, plain
 from callhub.broker import BrokerUnavailable
+from callhub.i18n import gettext_for
+from callhub.protocol import BOARD
 from callhub.store.models import Role
 from callhub.views.auth import login_required
-from callhub.views.templating import Renderer, gettext_for
+from callhub.views.templating import Renderer
 from callhub.views.uscall_actions import Refused, answer, link_of
-from callhub.ws.hub import BOARD_CHANNEL
 
 RAMAL = re.compile(r"^[0-9]{1,20}$")
 MONITOR_KINDS = ("escuta", "monitor", "conf")
@@ -25,7 +26,7 @@ MONITOR_KINDS = ("escuta", "monitor", "conf")
 
 async def current_board(request: Request) -> Board:
     try:
-        raw = await request.app.state.broker.get(BOARD_CHANNEL)
+        raw = await request.app.state.broker.get(BOARD)
     except BrokerUnavailable:
         raw = None
     if raw is None:  # no poll yet

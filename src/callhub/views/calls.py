@@ -16,11 +16,12 @@ from starlette.routing import Route
 from callhub import i18n
 from callhub.adapters.uscall.client import MEDIA_TYPES, USCallError, USCallUnavailable
 from callhub.adapters.uscall.link import USCallLink
+from callhub.i18n import gettext_for
 from callhub.screenpop import call_summary
 from callhub.store import calls
 from callhub.store.models import CallDirection, Role
 from callhub.views.auth import login_required
-from callhub.views.templating import DISPLAY_ZONE, Renderer, gettext_for
+from callhub.views.templating import DISPLAY_ZONE, Renderer
 
 PAGE = 50
 RAMAL = re.compile(r"^[0-9]{1,20}$")

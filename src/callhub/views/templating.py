@@ -17,42 +17,20 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from callhub import i18n
+from callhub.i18n import (
+    AGENT_STATE_LABELS,
+    DIRECTION_LABELS,
+    STATUS_LABELS,
+    TYPE_LABELS,
+    URGENCY_LABELS,
+    locale_of,
+)
 from callhub.identity import format_document, format_phone
 from callhub.store.catalog import ServiceItem
-from callhub.store.models import Status, Urgency
+from callhub.store.models import Status
 from callhub.store.requests import TRANSITIONS
 from callhub.views import csrf
 
-STATUS_LABELS = {
-    Status.in_progress: i18n.N_("Em andamento"),
-    Status.suspended: i18n.N_("Suspensa"),
-    Status.canceled: i18n.N_("Cancelada"),
-    Status.resolved: i18n.N_("Resolvida"),
-    Status.reopened: i18n.N_("Reaberta"),
-    Status.closed: i18n.N_("Fechada"),
-}
-URGENCY_LABELS = {
-    Urgency.high: i18n.N_("Alta"),
-    Urgency.medium: i18n.N_("Média"),
-    Urgency.low: i18n.N_("Baixa"),
-}
-TYPE_LABELS = {"I": i18n.N_("Incidente"), "R": i18n.N_("Requisição")}
-DIRECTION_LABELS = {
-    "receptive": i18n.N_("Receptiva"),
-    "active": i18n.N_("Ativa"),
-    "sms": i18n.N_("SMS"),
-    "": i18n.N_("Ligação"),
-}
-AGENT_STATE_LABELS = {
-    "available": i18n.N_("Disponível"),
-    "busy": i18n.N_("Em ligação"),
-    "ringing": i18n.N_("Tocando"),
-    "paused": i18n.N_("Em pausa"),
-    "exten_down": i18n.N_("Ramal inoperante"),
-    "unknown": i18n.N_("Desconhecido"),
-    "login_error": i18n.N_("Erro de login"),
-    "logged_out": i18n.N_("Fora da fila"),
-}
 DISPLAY_ZONE = ZoneInfo("America/Sao_Paulo")
 
 
@@ -170,18 +148,6 @@ class Renderer:
         response = self.templates[locale].TemplateResponse(request, name, ctx, status_code=status)
         response.headers["Vary"] = "Accept-Language, Cookie, HX-Request"
         return response
-
-
-def locale_of(request: Request) -> str:
-    cached = getattr(request.state, "locale", None)
-    if cached is None:
-        cached = i18n.negotiate(request.headers.get("accept-language"))
-        request.state.locale = cached
-    return str(cached)
-
-
-def gettext_for(request: Request) -> Any:
-    return i18n.translations(locale_of(request)).gettext
 
 
 def notice(request: Request, text: str, *, ok: bool, status: int = 200) -> HTMLResponse:

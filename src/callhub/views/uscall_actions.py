@@ -11,7 +11,8 @@ from starlette.responses import Response
 from callhub.adapters.uscall import results as r
 from callhub.adapters.uscall.client import USCallError, USCallUnavailable
 from callhub.adapters.uscall.link import USCallLink
-from callhub.views.templating import gettext_for, notice
+from callhub.i18n import gettext_for
+from callhub.views.templating import notice
 
 
 class Refused(Exception):

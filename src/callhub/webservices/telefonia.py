@@ -14,12 +14,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from callhub.i18n import STATUS_LABELS, gettext_for, locale_of
 from callhub.identity import DocKind, parse_document
+from callhub.pipeline import Pipeline, Stored
 from callhub.screenpop import CallContext, NotFound, PopResult, new_request_pop, view_request_pop
 from callhub.store import requests as store_requests
 from callhub.store.engine import Store
 from callhub.store.params import TelephonyParams, telephony_params
-from callhub.views.templating import STATUS_LABELS, Renderer, gettext_for, locale_of
+from callhub.views.templating import Renderer
 from callhub.webservices.common import (
     BadInput,
     client_allowed,
@@ -96,17 +98,19 @@ def _context(request: Request, params: dict[str, str], ramal: str) -> CallContex
     )
 
 
-async def _pop_answer(request: Request, result: PopResult) -> Response:
-    hub = request.app.state.hub
-    delivered = await hub.publish_pop(result.pop)
+async def _pop(request: Request, work: Callable[[Session], PopResult]) -> Response:
+    """Store the pop (and publish it to the agent's tabs), then answer the PBX."""
+    pipeline: Pipeline = request.app.state.pipeline
+    published = await pipeline.run(lambda session: _stored(work(session)))
+    result, delivered = published.value, published.delivered
     if _wants(request, "text/html"):
         renderer: Renderer = request.app.state.renderer
         return renderer.response(
             request,
             "pages/screen.html",
             {
-                "pop_html": hub.render_pop(
-                    result.pop.seq,
+                "pop_html": pipeline.fragments.pop(
+                    result.pop.seq or 0,
                     result.pop.payload,
                     locale=locale_of(request),
                     can_execute=request.state.user.can_execute,
@@ -129,6 +133,10 @@ async def _pop_answer(request: Request, result: PopResult) -> Response:
     if result.child_request is not None:
         body["childRequest"] = result.child_request
     return JSONResponse(body)
+
+
+def _stored(result: PopResult) -> Stored[PopResult]:
+    return Stored(result, pops=[result.pop])
 
 
 async def _html_login_first(request: Request) -> Response | None:
@@ -156,12 +164,7 @@ async def nova_solicitacao(
     if redirect is not None:
         return redirect
 
-    def work(session: Session) -> PopResult:
-        result = new_request_pop(session=session, ctx=ctx)
-        session.commit()
-        return result
-
-    return await _pop_answer(request, await request.app.state.store.run(work))
+    return await _pop(request, lambda session: new_request_pop(session=session, ctx=ctx))
 
 
 async def visualizar_solicitacao(
@@ -175,18 +178,16 @@ async def visualizar_solicitacao(
     user = getattr(request.state, "user", None)
 
     def work(session: Session) -> PopResult:
-        result = view_request_pop(
+        return view_request_pop(
             session=session,
             ctx=ctx,
             number=number,
             params=tp,
             user_id=user.id if user is not None else None,
         )
-        session.commit()
-        return result
 
     try:
-        return await _pop_answer(request, await request.app.state.store.run(work))
+        return await _pop(request, work)
     except NotFound:
         _ = gettext_for(request)
         raise BadInput(

@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from callhub import i18n, metrics
+from callhub import i18n
 from callhub.board.model import Board, changes
 from callhub.broker import BrokerUnavailable
+from callhub.protocol import BOARD
 from callhub.store import users
 from callhub.store.models import Role, User
-from callhub.ws.hub import BOARD_CHANNEL, CLOSE_TRY_AGAIN, Hub, Tab
+from callhub.ws.hub import CLOSE_TRY_AGAIN, Hub, Tab
+
+if TYPE_CHECKING:
+    from callhub.pipeline import Pipeline
+    from callhub.views.fragments import Fragments
 
 log = logging.getLogger("callhub.ws")
 
@@ -37,7 +42,8 @@ def _session_user_id(ws: WebSocket) -> int | None:
     return user_id if isinstance(user_id, int) and origin_allowed(ws) else None
 
 
-def _tab(ws: WebSocket, hub: Hub, user: User, ramal: str) -> Tab:
+def _tab(ws: WebSocket, user: User, ramal: str) -> Tab:
+    settings = ws.app.state.settings
     locale = ws.session.get("locale") or i18n.negotiate(ws.headers.get("accept-language"))
     assert user.id is not None
     return Tab(
@@ -47,41 +53,45 @@ def _tab(ws: WebSocket, hub: Hub, user: User, ramal: str) -> Tab:
         can_execute=user.can_execute,
         locale=locale if locale in i18n.AVAILABLE else i18n.DEFAULT,
         ramal=ramal,
-        queue_size=hub.settings.tab_queue_size,
+        limit=settings.tab_queue_size,
+        timeout=settings.tab_send_timeout,
     )
 
 
 async def _serve(
     ws: WebSocket,
     tab: Tab,
-    first_frames: Callable[[], Awaitable[list[str]]],
+    first_frames: Callable[[], Awaitable[tuple[list[str], int]]],
     detach: Callable[[Tab], Awaitable[None]],
 ) -> None:
-    """Send the first frames, then stream the tab's queue until either side goes."""
-    timeout: float = ws.app.state.hub.settings.tab_send_timeout
-    receiver = asyncio.create_task(_receive_until_closed(ws, tab))
+    """Send the first frames, then read until the tab goes; the hub writes to it meanwhile
+    (what arrives before the first frames are out waits in the tab's backlog)."""
     try:
-        for frame in await first_frames():
-            await _send(ws, frame, timeout)
-        await _stream(ws, tab, timeout)
+        frames, upto = await first_frames()
+        for frame in frames:
+            await _send(ws, frame, tab.timeout)
+        tab.caught_up(upto)
+        while not tab.closing:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
     except (WebSocketDisconnect, OSError, RuntimeError, TimeoutError, BrokerUnavailable) as exc:
         log.debug("tab on %r gone: %r", tab.ramal, exc)
         if isinstance(exc, TimeoutError):
             await _close(ws, CLOSE_TRY_AGAIN)
     finally:
-        receiver.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await receiver
         await detach(tab)
 
 
 async def agent_socket(ws: WebSocket) -> None:
-    hub: Hub = ws.app.state.hub
+    state = ws.app.state
+    hub: Hub = state.hub
+    pipeline: Pipeline = state.pipeline
     user_id = _session_user_id(ws)
     if user_id is None:
         await ws.close(code=CLOSE_POLICY)
         return
-    user, extension = await hub.store.run(
+    user, extension = await state.store.run(
         lambda s: (
             users.get_user(session=s, user_id=user_id),
             users.extension_of(session=s, user_id=user_id),
@@ -92,60 +102,41 @@ async def agent_socket(ws: WebSocket) -> None:
         return
     after_raw = ws.query_params.get("after", "")
     await ws.accept()
-    tab = _tab(ws, hub, user, extension.ramal)
+    tab = _tab(ws, user, extension.ramal)
     await hub.attach(tab)
 
-    async def first_frames() -> list[str]:
-        after = int(after_raw) if after_raw.isdigit() else await hub.start_after(tab.ramal)
-        return await hub.catch_up(tab, after)
+    async def first_frames() -> tuple[list[str], int]:
+        after = int(after_raw) if after_raw.isdigit() else await pipeline.start_after(tab.ramal)
+        frames = await pipeline.catch_up(tab, after)
+        return frames, tab.seen
 
     await _serve(ws, tab, first_frames, hub.detach)
 
 
 async def board_socket(ws: WebSocket) -> None:
     """A wall board tab: the whole board at once, then the rows that change."""
-    hub: Hub = ws.app.state.hub
+    state = ws.app.state
+    hub: Hub = state.hub
     user_id = _session_user_id(ws)
     if user_id is None:
         await ws.close(code=CLOSE_POLICY)
         return
-    user = await hub.store.run(lambda s: users.get_user(session=s, user_id=user_id))
+    user = await state.store.run(lambda s: users.get_user(session=s, user_id=user_id))
     if user is None or not user.active or user.role not in (Role.supervisor, Role.admin):
         await ws.close(code=CLOSE_POLICY)
         return
     await ws.accept()
-    tab = _tab(ws, hub, user, "")
+    tab = _tab(ws, user, "")
     await hub.attach_board(tab)
 
-    async def first_frames() -> list[str]:
-        raw = await hub.broker.get(BOARD_CHANNEL)
+    async def first_frames() -> tuple[list[str], int]:
+        raw = await hub.broker.get(BOARD)
         if raw is None:
-            return []
-        return [hub.render_board(tab.locale, changes(None, Board.from_json(raw)))]
+            return [], 0
+        fragments: Fragments = state.pipeline.fragments
+        return [fragments.board(changes(None, Board.from_json(raw)), tab.locale)], 0
 
     await _serve(ws, tab, first_frames, hub.detach_board)
-
-
-async def _stream(ws: WebSocket, tab: Tab, timeout: float) -> None:
-    while True:
-        item = await tab.queue.get()
-        if tab.closing is not None:
-            code, last_frame = tab.closing
-            if last_frame is not None:
-                with contextlib.suppress(Exception):
-                    await _send(ws, last_frame, timeout)
-            await _close(ws, code)
-            return
-        if item is None:
-            continue
-        seq, html, at = item
-        if seq is not None and seq <= tab.floor:
-            continue
-        await _send(ws, html, timeout)
-        if seq is not None:
-            metrics.POPS_DELIVERED.inc()
-            if at is not None:
-                metrics.POP_LATENCY.observe(time.time() - at)
 
 
 async def _send(ws: WebSocket, frame: str, timeout: float) -> None:
@@ -158,14 +149,3 @@ async def _close(ws: WebSocket, code: int) -> None:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(1):
                 await ws.close(code=code)
-
-
-async def _receive_until_closed(ws: WebSocket, tab: Tab) -> None:
-    """Tabs send nothing we need; reading notices the disconnect and wakes the sender."""
-    try:
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-    finally:
-        tab.close_soon(1000)

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from callhub.adapters.pbx55.parse import Phase, Push
 from callhub.identity import normalise_phone, parse_document
+from callhub.protocol import CallEnded
 from callhub.screenpop import CallContext, identify, new_request_pop, view_request_pop
 from callhub.store import calls, catalog, pops, requests, users
 from callhub.store.models import Call, CallDirection, ScreenPop
@@ -31,8 +32,8 @@ class Outcome:
     call_id: int
     phase: Phase
     pops: list[ScreenPop] = field(default_factory=list)
-    # (extension, message) to publish once committed
-    messages: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # to publish once committed
+    messages: list[CallEnded] = field(default_factory=list)
 
 
 def record_values(push: Push) -> dict[str, Any]:
@@ -178,9 +179,7 @@ def _mark_ended(*, session: Session, call: Call, outcome: Outcome) -> None:
         pops.update_payload(session=session, seq=pop.seq, payload=payload)
         if pop.ramal not in told:
             told.add(pop.ramal)
-            outcome.messages.append(
-                (pop.ramal, {"t": "callend", "call_id": call.id, "ended": ended})
-            )
+            outcome.messages.append(CallEnded(pop.ramal, call.id or 0, ended))
 
 
 def _follow_transfer(*, session: Session, call: Call, to: str, outcome: Outcome) -> None:

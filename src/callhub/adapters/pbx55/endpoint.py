@@ -9,8 +9,9 @@ from starlette.routing import Route
 
 from callhub.adapters.pbx55.calls import Outcome, handle_push
 from callhub.adapters.pbx55.parse import Push, parse_push
+from callhub.i18n import gettext_for
+from callhub.pipeline import Pipeline, Stored
 from callhub.store.params import TelephonyParams
-from callhub.views.templating import gettext_for
 from callhub.webservices.common import (
     BadInput,
     client_allowed,
@@ -33,33 +34,27 @@ async def receive(request: Request) -> Response:
         body = await read_body(request, state.settings.max_body_bytes)
         push = parse_push(body, state.pbx55_zone, _)
         tp = await state.telephony_params.get()
-        outcome: Outcome = await state.store.run(lambda s: _handle(s, push, tp))
     except BadInput as exc:
         response = error_response(exc, plain=False)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Token header="token"'
         return response
-    hub = state.hub
-    delivered = 0
-    for pop in outcome.pops:
-        delivered += await hub.publish_pop(pop)
-    for ramal, message in outcome.messages:
-        await hub.publish(ramal, message)
+    pipeline: Pipeline = state.pipeline
+    published = await pipeline.run(lambda s: _handle(s, push, tp))
     return JSONResponse(
         {
             "ok": True,
             "callId": push.call_id,
-            "phase": outcome.phase.value,
-            "popped": len(outcome.pops),
-            "delivered": delivered,
+            "phase": published.value.phase.value,
+            "popped": len(published.pops),
+            "delivered": published.delivered,
         }
     )
 
 
-def _handle(session: Session, push: Push, tp: TelephonyParams) -> Outcome:
+def _handle(session: Session, push: Push, tp: TelephonyParams) -> Stored[Outcome]:
     outcome = handle_push(session=session, push=push, params=tp)
-    session.commit()
-    return outcome
+    return Stored(outcome, pops=outcome.pops, messages=list(outcome.messages))
 
 
 routes = [Route(PATH, receive, methods=["POST", "PUT"])]

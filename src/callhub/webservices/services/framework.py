@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
@@ -30,7 +30,9 @@ from callhub.store import api
 from callhub.store.engine import Store
 from callhub.store.models import User, utcnow
 from callhub.webservices.common import BadInput, join_surrogates, read_body
-from callhub.ws.hub import Hub
+
+if TYPE_CHECKING:
+    from callhub.pipeline import Pipeline
 
 log = logging.getLogger("callhub.services")
 N_ = i18n.N_
@@ -468,8 +470,8 @@ def endpoint(op: Operation) -> Callable[[Request], Awaitable[Response]]:
             error = ApiError("UNAVAILABLE", N_("Erro interno; tente novamente."), 503)
             return JSONResponse(_envelope(call, None, None, error, message_id), 503)
         if call.changed_requests:
-            hub: Hub = request.app.state.hub
-            hub.spawn(hub.requests_changed(sorted(call.changed_requests)))
+            pipeline: Pipeline = request.app.state.pipeline
+            pipeline.spawn(pipeline.requests_changed(sorted(call.changed_requests)))
         body = _envelope(call, operation_id, payload, error, message_id)
         return JSONResponse(body, status_code=error.status if error else 200)
 

@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from callhub import __version__, i18n
-from callhub.views.templating import Renderer, locale_of
+from callhub.i18n import locale_of
+from callhub.views.templating import Renderer
 from callhub.webservices.services.framework import REGISTRY, Operation
 
 N_ = i18n.N_

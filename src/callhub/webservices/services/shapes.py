@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from callhub import i18n
+from callhub.i18n import STATUS_LABELS
 from callhub.store import api, itsm, tasks
 from callhub.store.models import (
     Group,
@@ -18,7 +19,6 @@ from callhub.store.models import (
     TaskKind,
     User,
 )
-from callhub.views.templating import STATUS_LABELS
 from callhub.webservices.services.framework import ApiError, Call
 from callhub.webservices.services.schemas import (
     CodeName,

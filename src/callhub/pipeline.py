@@ -1,0 +1,333 @@
+"""The pop pipeline: every screen a tab shows comes through here, whatever started it.
+
+    parse     each source's own: webservices/telefonia.py, adapters/pbx55/parse.py,
+              an agent's form (views/agent.py), the ITSM and mobile APIs
+    identify  screenpop.py: who called (one statement), which screen
+    store     `Pipeline.run`: the source's unit of work, in a transaction shared with
+              the pops waiting beside it (group commit); nothing goes further before
+              the commit returns
+    render    views/fragments.py: once per variant the tabs need (language, permission)
+    publish   the broker, in commit order: the in-process broker hands the message over,
+              Redis carries it, fragments included, to the other processes
+    fan out   ws/hub.py: each tab of the extension gets its variant's frame
+
+A tab that (re)opens catches up from the store (`catch_up`), and after a broker outage
+every tab is offered what was published meanwhile (`resync`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlmodel import Session
+
+from callhub import metrics
+from callhub.broker import Broker, BrokerUnavailable
+from callhub.protocol import BOARD_WAKE, BoardWake, Message, Pop, Screen, TabMessage, channel_of
+from callhub.screenpop import request_view
+from callhub.settings import Settings
+from callhub.store import pops
+from callhub.store.engine import Store
+from callhub.store.models import ScreenPop
+from callhub.views.fragments import Fragments
+from callhub.ws.hub import Hub, Tab
+
+log = logging.getLogger("callhub.pipeline")
+
+T = TypeVar("T")
+DELIVERY_BATCH_SECONDS = 0.05
+
+
+@dataclass
+class Stored(Generic[T]):
+    """What a unit of work stored: its own answer, and what the tabs must be told."""
+
+    value: T
+    pops: list[ScreenPop] = field(default_factory=list)
+    messages: list[TabMessage] = field(default_factory=list)
+
+
+@dataclass
+class Published(Generic[T]):
+    value: T
+    pops: list[Pop]
+    # Tabs the pops reached when published (across processes, with Redis).
+    delivered: int
+
+
+Work = Callable[[Session], Stored[T]]
+
+
+@dataclass
+class _Job:
+    work: Work[Any]
+    at: float
+    done: asyncio.Future[Published[Any]]
+
+
+class _Failed(Exception):
+    def __init__(self, index: int, error: BaseException) -> None:
+        self.index = index
+        self.error = error
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        broker: Broker,
+        hub: Hub,
+        fragments: Fragments,
+        settings: Settings,
+    ) -> None:
+        self.store = store
+        self.broker = broker
+        self.hub = hub
+        self.fragments = fragments
+        self.settings = settings
+        self._waiting: list[_Job] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        # Delivery counts waiting to be written (seq -> tabs reached), in batches.
+        self._deliveries: dict[int, int] = {}
+        self._writing_deliveries = False
+        broker.bind(hub.on_message, self.resync)
+
+    # -- store, render, publish ---------------------------------------------------------
+
+    async def run(self, work: Work[T]) -> Published[T]:
+        """Store `work` (committed with the pops waiting beside it), then render and
+        publish what it stored, in commit order. Raises what `work` raised; a failing
+        unit of work never fails the others of its batch."""
+        at = metrics.RECEIVED_AT.get() or time.time()
+        job = _Job(work, at, asyncio.get_running_loop().create_future())
+        self._waiting.append(job)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write(), name="callhub-pop-writer")
+        result: Published[T] = await job.done
+        return result
+
+    async def _write(self) -> None:
+        """The one writer: takes every unit of work waiting, commits them together."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    await self._commit_and_publish(batch)
+                except Exception as exc:  # the database itself failed: every job learns it
+                    for job in batch:
+                        if not job.done.done():
+                            job.done.set_exception(exc)
+        finally:
+            self._writer = None
+
+    async def _commit_and_publish(self, batch: list[_Job]) -> None:
+        """The one place that commits pops and then publishes them."""
+        while batch:
+            try:
+                outcomes = await self.store.run(lambda s: _run_batch(s, batch))
+                break
+            except _Failed as failed:
+                if _database_down(failed.error):
+                    raise failed.error from None
+                # That job's own error: the others run again without it.
+                batch.pop(failed.index).done.set_exception(failed.error)
+        else:
+            return
+        for job, stored in zip(batch, outcomes, strict=True):
+            published = await self._publish_stored(stored, job.at)
+            if not job.done.done():
+                job.done.set_result(published)
+
+    async def _publish_stored(self, stored: Stored[Any], at: float) -> Published[Any]:
+        delivered = 0
+        sent: list[Pop] = []
+        for pop in stored.pops:
+            assert pop.seq is not None
+            message = Pop(pop.seq, pop.ramal, pop.pop_id, pop.payload, at)
+            reached = await self.publish(message)
+            metrics.POPS_PUBLISHED.inc()
+            if reached:
+                self._note_delivered(pop.seq, reached)
+            delivered += reached
+            sent.append(message)
+        for other in stored.messages:
+            await self.publish(other)
+        return Published(stored.value, sent, delivered)
+
+    async def publish(self, message: Message) -> int:
+        """Render for the variants this process's tabs need, then publish: the number
+        of tabs it reached (0 when the broker is down: a tab catches up from the store)."""
+        channel = channel_of(message)
+        if not isinstance(message, BoardWake) and hasattr(message, "fragments"):
+            ramal = getattr(message, "ramal", None)
+            if ramal is not None:
+                self.fragments.fill(message, self.hub.variants(ramal))  # type: ignore[arg-type]
+        try:
+            return await self.broker.publish(channel, message)
+        except BrokerUnavailable as exc:
+            log.warning("%s for %s stored but not published: %s", type(message).__name__,
+                        channel, exc)  # fmt: skip
+            return 0
+
+    async def board_changed(self) -> None:
+        """Requests changed: whichever process polls the wall board refreshes its counts."""
+        try:
+            await self.broker.publish(BOARD_WAKE, BoardWake())
+        except BrokerUnavailable as exc:
+            log.warning("wall board not woken: %s", exc)
+
+    async def requests_changed(self, numbers: Iterable[int]) -> int:
+        """Requests changed outside the agent's screen (the ITSM or mobile API): every pop
+        that shows one is refreshed, stored (a reload shows it) and live. How many."""
+        wanted = list(numbers)
+        horizon = max(self.settings.pop_window_seconds, self.settings.session_max_age)
+
+        def work(session: Session) -> Stored[int]:
+            shown = pops.pops_showing(session=session, request_ids=wanted, window_seconds=horizon)
+            views: dict[int, dict[str, Any]] = {}
+            screens: list[TabMessage] = []
+            for pop in shown:
+                assert pop.seq is not None and pop.request_id is not None
+                if pop.request_id not in views:
+                    views[pop.request_id] = request_view(session=session, number=pop.request_id)
+                payload = {**pop.payload, "request": views[pop.request_id]}
+                pops.update_payload(session=session, seq=pop.seq, payload=payload)
+                screens.append(Screen(pop.seq, pop.ramal, payload))
+            return Stored(len(screens), messages=screens)
+
+        changed = await self.run(work)
+        await self.board_changed()
+        return changed.value
+
+    # -- delivery counts ----------------------------------------------------------------
+
+    def _note_delivered(self, seq: int, delivered: int) -> None:
+        """Record that a pop reached tabs: written in batches, off the pop's path.
+
+        The count only decides whether a brand-new tab replays the pop; losing the last
+        batch in a crash at worst shows a pop once more.
+        """
+        self._deliveries[seq] = max(delivered, self._deliveries.get(seq, 0))
+        if not self._writing_deliveries:
+            self._writing_deliveries = True
+            self.spawn(self._write_deliveries())
+
+    async def _write_deliveries(self) -> None:
+        try:
+            while self._deliveries:
+                await asyncio.sleep(DELIVERY_BATCH_SECONDS)
+                batch, self._deliveries = self._deliveries, {}
+
+                def work(session: Session, batch: dict[int, int] = batch) -> None:
+                    pops.mark_delivered(session=session, marks=batch)
+                    session.commit()
+
+                await self.store.run(work)
+        finally:
+            self._writing_deliveries = False
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+    async def aclose(self) -> None:
+        for task in [*self._background, *([self._writer] if self._writer else [])]:
+            try:
+                await asyncio.wait_for(task, 2)
+            except (Exception, asyncio.CancelledError):
+                pass
+
+    # -- catching up --------------------------------------------------------------------
+
+    async def start_after(self, ramal: str) -> int:
+        """Where a brand-new tab starts: after what some tab of the extension already got."""
+        window = self.settings.pop_window_seconds
+        return await self.store.run(
+            lambda s: pops.last_delivered_seq(session=s, ramal=ramal, window_seconds=window)
+        )
+
+    async def catch_up(self, tab: Tab, after: int) -> list[str]:
+        """The frames a tab that (re)opens needs: the recent list, and the newest unseen pop."""
+        window = self.settings.pop_window_seconds
+
+        def work(session: Session) -> tuple[list[ScreenPop], list[ScreenPop]]:
+            recent = pops.recent_pops(session=session, ramal=tab.ramal, window_seconds=window)
+            unseen = [p for p in recent if p.seq is not None and p.seq > after]
+            # Shown now: a brand-new tab of the agent need not replay them.
+            undelivered = {p.seq: 1 for p in unseen if p.delivered == 0 and p.seq is not None}
+            if undelivered:
+                pops.mark_delivered(session=session, marks=undelivered)
+                session.commit()
+            return recent, unseen
+
+        recent, unseen = await self.store.run(work)
+        upto = max([after] + [p.seq or 0 for p in recent])
+        frames = [
+            self.fragments.recent(
+                [(p.seq or 0, p.payload) for p in reversed(recent)],
+                locale=tab.locale,
+                max_seq=upto,
+            )
+        ]
+        if unseen:
+            newest = unseen[-1]
+            frames.append(
+                self.fragments.pop(
+                    newest.seq or 0,
+                    newest.payload,
+                    locale=tab.locale,
+                    can_execute=tab.can_execute,
+                    listed=False,
+                )
+            )
+        tab.seen = max(tab.seen, after)
+        return frames
+
+    async def resync(self) -> None:
+        """After a broker outage: offer each tab the pops published while it was cut off."""
+        window = self.settings.pop_window_seconds
+        for ramal, tabs in list(self.hub.tabs.items()):
+            if not tabs:
+                continue
+            after = min(t.seen for t in tabs)
+
+            def missed(session: Session, ramal: str = ramal, after: int = after) -> list[Any]:
+                return pops.pops_after(
+                    session=session, ramal=ramal, after=after, window_seconds=window
+                )
+
+            for pop in await self.store.run(missed):
+                message = Pop(pop.seq, pop.ramal, pop.pop_id, pop.payload, time.time())
+                self.fragments.fill(message, self.hub.variants(ramal))
+                self.hub.on_message(channel_of(message), message)
+
+
+def _database_down(error: BaseException) -> bool:
+    if isinstance(error, OperationalError | InterfaceError | ConnectionError | OSError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _run_batch(session: Session, batch: list[_Job]) -> list[Stored[Any]]:
+    outcomes = []
+    for index, job in enumerate(batch):
+        try:
+            outcomes.append(job.work(session))
+        except Exception as exc:
+            raise _Failed(index, exc) from exc
+    session.commit()
+    return outcomes
