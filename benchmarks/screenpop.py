@@ -271,6 +271,8 @@ class Pbx:
         self.clients = [RawPbx(port, connections) for port in ports]
         self.agents = agents
         self.sent: dict[bytes, float] = {}
+        # The keys sent as 55pbx pushes (the others went to novaSolicitacao).
+        self.pushes: set[bytes] = set()
         self.errors: list[str] = []
         self.count = 0
         self.serial = itertools.count()
@@ -303,6 +305,7 @@ class Pbx:
                     "call_time_waiting": 12,
                 }
             ).encode()
+            self.pushes.add(key.encode())
             self.sent[key.encode()] = time.perf_counter()
             status = await client.send("/integrations/55pbx", body, PBX55_TOKEN)
         else:
@@ -428,7 +431,8 @@ async def start_callhub(
     if name == "embedded":
         url = f"sqlite+aiosqlite:///{tmp / f'{name}.db'}"
     else:
-        postgres = PostgresServer()
+        # PostgreSQL's own durability (fsync, synchronous commit): a pop survives a power cut.
+        postgres = PostgresServer(durable=True)
         await asyncio.to_thread(postgres.start)
         url = await postgres.new_database()
     if name == "redis":
@@ -470,6 +474,8 @@ class Phase:
     keys: list[bytes] = field(default_factory=list)
     started: float = 0.0
     ended: float = 0.0
+    # The longest event-loop stall of the servers during the phase (ms, a bucket's bound).
+    stall_ms: float = float("nan")
 
 
 async def fixed_rate(pbx: Pbx, phase: Phase, rate: float, seconds: float) -> None:
@@ -533,6 +539,8 @@ def summarise(collapsed: Path, title: str, top: int) -> str:
     total = 0
     for line in collapsed.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
         n = int(count)
         total += n
         frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]
@@ -546,6 +554,38 @@ def summarise(collapsed: Path, title: str, top: int) -> str:
         for frame, n in sorted(table.items(), key=lambda kv: -kv[1])[:top]:
             lines.append(f"    {100 * n / max(total, 1):5.1f}%  {frame}")
     return "\n".join(lines)
+
+
+LAG_BUCKET = re.compile(
+    rb'^callhub_event_loop_lag_seconds_bucket\{le="([^"]+)"\} ([0-9.e+]+)$', re.M
+)
+
+
+async def lag_buckets(ports: list[int]) -> dict[float, float]:
+    """The servers' event-loop lag histograms (cumulative counts by upper bound), summed."""
+    total: dict[float, float] = {}
+    for port in ports:
+        async with http_client(base_url=f"http://127.0.0.1:{port}") as http:
+            body = (await http.get("/metrics")).content
+        for bound, count in LAG_BUCKET.findall(body):
+            key = float(bound)
+            total[key] = total.get(key, 0.0) + float(count)
+    return total
+
+
+def longest_stall(before: dict[float, float], after: dict[float, float]) -> float:
+    """The upper bound (ms) of the lag bucket that holds the phase's longest stall."""
+    inf = float("inf")
+    if inf not in after:
+        return float("nan")
+    bounds = sorted(b for b in after if b != inf)
+    total = after[inf] - before.get(inf, 0.0)
+    # The counts are cumulative: the observations above bound b are total - count(b).
+    longer = [b for b in bounds if total - (after[b] - before.get(b, 0.0)) > 0]
+    if not longer:
+        return 1000 * bounds[0]
+    above = [b for b in bounds if b > longer[-1]]
+    return 1000 * above[0] if above else inf
 
 
 def pct(values: list[float], p: float) -> float:
@@ -620,7 +660,10 @@ async def run_target(name: str, args: argparse.Namespace, tmp: Path) -> Result:
         await asyncio.sleep(1.0)
         for rate in args.rates:
             phase = Phase(f"{rate}/s")
+            lag_before = await lag_buckets(target.ports) if name != "floor" else {}
             await fixed_rate(pbx, phase, rate, args.seconds)
+            if name != "floor":
+                phase.stall_ms = longest_stall(lag_before, await lag_buckets(target.ports))
             phases.append(phase)
             await asyncio.sleep(1.0)
         if args.concurrency:
@@ -665,12 +708,22 @@ async def run_target(name: str, args: argparse.Namespace, tmp: Path) -> Result:
         report["closed"],
         pbx.errors,
     )
-    for phase_name, f in result.phases.items():
-        print(
-            f"{name} {phase_name}: p50 {f.p50:.2f} ms, p99 {f.p99:.2f} ms, max {f.max:.1f} ms; "
-            f"{f.rate:.0f} pops/s reached a tab; {f.missing} missing",
-            flush=True,
-        )
+    for phase in phases:
+        for kind, keys in (
+            ("both", phase.keys),
+            ("55pbx", [k for k in phase.keys if k in pbx.pushes]),
+            ("telefonia", [k for k in phase.keys if k not in pbx.pushes]),
+        ):
+            part = Phase(phase.name, keys, phase.started, phase.ended)
+            f = figures(part, pbx.sent, report["arrivals"])
+            stall = f"; longest loop stall <= {phase.stall_ms:g} ms" if (
+                kind == "both" and phase.stall_ms == phase.stall_ms) else ""  # fmt: skip
+            print(
+                f"{name} {phase.name} {kind}: p50 {f.p50:.2f} ms, p99 {f.p99:.2f} ms, "
+                f"max {f.max:.1f} ms; {f.rate:.0f} pops/s reached a tab; "
+                f"{f.missing} missing{stall}",
+                flush=True,
+            )
     if result.closed or result.errors:
         print(f"{name}: {result.closed} tabs closed by the server; errors {result.errors}")
     return result

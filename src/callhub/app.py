@@ -201,6 +201,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.check()
         store = Store(settings.database_url, background_checkpoints=True)
         checkpoints = asyncio.create_task(store.checkpoints(), name="callhub-checkpoints")
+        lag = asyncio.create_task(metrics.watch_loop_lag(), name="callhub-loop-lag")
         try:
             await store.migrate()
             broker = create_broker(settings.redis_url)
@@ -254,9 +255,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await pipeline.aclose()
                 await broker.disconnect()
         finally:
-            checkpoints.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await checkpoints
+            for task in (checkpoints, lag):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await store.dispose()
             metrics.process_exited()
 

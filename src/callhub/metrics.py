@@ -8,6 +8,7 @@ multiprocess mode). Several hosts: scrape each host.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hmac
 import os
@@ -50,6 +51,25 @@ PBX_REQUESTS = Counter(
 BROKER_RECONNECTS = Counter(
     "callhub_broker_reconnects", "Broker connections lost and re-established (with a resync)"
 )
+
+LOOP_LAG = Histogram(
+    "callhub_event_loop_lag_seconds",
+    "How late the event loop woke a timer: every tab and request of the process waits as long",
+    buckets=(0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5,
+             1.0, 2.0, 5.0),
+)  # fmt: skip
+LOOP_LAG_INTERVAL = 0.02
+
+
+async def watch_loop_lag(interval: float = LOOP_LAG_INTERVAL) -> None:
+    """Measure the event loop's stalls until cancelled: a timer due every `interval` that
+    wakes late was held up by whatever ran on the loop meanwhile."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + interval
+        await asyncio.sleep(interval)
+        LOOP_LAG.observe(max(0.0, loop.time() - due))
+
 
 # Where an incoming PBX request starts; a pop published while serving it is timed from here.
 RECEIVED_AT: contextvars.ContextVar[float | None] = contextvars.ContextVar(

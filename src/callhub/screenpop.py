@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session
 
 from callhub.identity import DocKind, Document, format_phone, normalise_phone, parse_document
-from callhub.store import calls, catalog, pops, requests
+from callhub.store import calls, catalog, hotpath, requests
 from callhub.store.models import Call, PopKind, ScreenPop, ServiceRequest, utcnow
 from callhub.store.params import TelephonyParams
 
@@ -42,6 +42,8 @@ class CallContext:
     tracks_end: bool = False
     # A transferred call: who had it, and the request they opened.
     transfer: dict[str, Any] | None = None
+    # The call's record, when the adapter has stored it already (55pbx merges its own).
+    call_id: int | None = None
 
 
 @dataclass
@@ -153,9 +155,9 @@ def identify(
     the agent must see what was typed rather than a guess from a shared line.
     """
     if document.kind is DocKind.missing:
-        return catalog.card_by_phone(session=session, number=number)
+        return hotpath.card_by_phone(session=session, number=number)
     if document.valid:
-        return catalog.card_by_document(session=session, document=document)
+        return hotpath.card_by_document(session=session, document=document)
     return None
 
 
@@ -185,17 +187,19 @@ def _store(
     child: int | None,
 ) -> ScreenPop:
     external_id = ctx.external_id or uuid.uuid4().hex
-    call_id = pops.record_call(
-        session=session,
-        source=ctx.source,
-        external_id=external_id,
-        ramal=ctx.ramal,
-        number=ctx.number,
-        document=(ctx.document or "")[:32] or None,
-        queue=ctx.queue,
-        ivr=ctx.ivr,
-        requester_id=requester.id if requester else None,
-    )
+    call_id = ctx.call_id
+    if call_id is None:
+        call_id = hotpath.record_call(
+            session=session,
+            source=ctx.source,
+            external_id=external_id,
+            ramal=ctx.ramal,
+            number=ctx.number,
+            document=(ctx.document or "")[:32] or None,
+            queue=ctx.queue,
+            ivr=ctx.ivr,
+            requester_id=requester.id if requester else None,
+        )
     payload: dict[str, Any] = {
         "kind": kind.value,
         "at": utcnow().isoformat(),
@@ -213,7 +217,7 @@ def _store(
     }
     if requester is not None:
         payload["requester"] = requester_view(requester)
-    return pops.create_pop(
+    return hotpath.create_pop(
         session=session,
         pop_id=uuid.uuid4().hex,
         ramal=ctx.ramal,
@@ -225,10 +229,18 @@ def _store(
     )
 
 
-def new_request_pop(*, session: Session, ctx: CallContext) -> PopResult:
-    """novaSolicitacao: the requester's card with a form, or "no identification"."""
+def new_request_pop(
+    *,
+    session: Session,
+    ctx: CallContext,
+    requester: catalog.RequesterCard | None | Literal[False] = False,
+) -> PopResult:
+    """novaSolicitacao: the requester's card with a form, or "no identification".
+
+    `requester`: the caller, when the adapter identified them already (None: nobody)."""
     document = parse_document(ctx.document)
-    requester = identify(session=session, document=document, number=ctx.number)
+    if requester is False:
+        requester = identify(session=session, document=document, number=ctx.number)
     kind = PopKind.new_request if requester is not None else PopKind.unidentified
     pop = _store(
         session=session,

@@ -7,44 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
+from callhub.store import hotpath
 from callhub.store.models import Call, utcnow
 
-# Filled from a PBX's call record. On a repeated or late push nothing already known is lost:
-# an end push's values win over a start push's, and a start push only fills gaps.
-RECORD_FIELDS = (
-    "ramal",
-    "number",
-    "document",
-    "queue",
-    "ivr",
-    "started_at",
-    "ended_at",
-    "direction",
-    "call_type",
-    "status",
-    "disconnection",
-    "central_id",
-    "trunk",
-    "country_code",
-    "area_code",
-    "order_typed",
-    "talk_seconds",
-    "duration_seconds",
-    "wait_seconds",
-    "audio_url",
-    "audio_file",
-    "tax",
-    "tax_type",
-    "cost",
-    "balance",
-    "transfer_to",
-    "transferred_from_id",
-)
 MARKS = {
     "start": "start_seen_at",
     "end": "end_seen_at",
@@ -53,34 +21,21 @@ MARKS = {
 }
 
 
-@functools.cache
-def _merge_statement(dialect: str, newer_wins: bool, date_known: bool) -> Any:
-    table = Call.__table__  # type: ignore[attr-defined]
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-    new, old = statement.excluded, table.c
-    merged: dict[str, Any] = {
-        k: func.coalesce(new[k], old[k]) if newer_wins else func.coalesce(old[k], new[k])
-        for k in RECORD_FIELDS
-    }
-    # A date the PBX sent beats the arrival time a record was first given without one.
-    merged["started_at"] = new.started_at if date_known else old.started_at
-    return statement.on_conflict_do_update(
-        index_elements=["source", "external_id"], set_=merged
-    ).returning(table.c.id)
-
-
 def merge_record(
     *, session: Session, source: str, external_id: str, values: dict[str, Any], newer_wins: bool
 ) -> int:
     """Create the call at its first mention, or merge this mention into it (one statement,
-    so concurrent pushes for one call never make two records)."""
-    row = {k: values.get(k) for k in RECORD_FIELDS}
-    row.update(source=source, external_id=external_id)
-    date_known = row["started_at"] is not None
-    if not date_known:
-        row["started_at"] = utcnow()
-    statement = _merge_statement(session.get_bind().dialect.name, newer_wins, date_known)
-    return int(session.execute(statement, row).scalar_one())
+    so concurrent pushes for one call never make two records); see hotpath.merge_push."""
+    call, _claimed, _origin = hotpath.merge_push(
+        session=session,
+        source=source,
+        external_id=external_id,
+        values=values,
+        newer_wins=newer_wins,
+        marks=(),
+    )
+    assert call.id is not None
+    return call.id
 
 
 @functools.cache

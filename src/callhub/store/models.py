@@ -257,6 +257,8 @@ class Call(SQLModel, table=True):
     end_seen_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     transfer_seen_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     transfer_popped_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # The marks the latest push set first (bits: 1 start, 2 end, 4 transfer; store/hotpath).
+    claimed: int | None = None
 
 
 class ScreenPop(SQLModel, table=True):

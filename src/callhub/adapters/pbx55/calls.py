@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session
 
@@ -18,7 +18,8 @@ from callhub.adapters.pbx55.parse import Phase, Push
 from callhub.identity import normalise_phone, parse_document
 from callhub.protocol import CallEnded
 from callhub.screenpop import CallContext, identify, new_request_pop, view_request_pop
-from callhub.store import calls, catalog, pops, requests, users
+from callhub.store import calls, catalog, hotpath, pops, requests, users
+from callhub.store.catalog import RequesterCard
 from callhub.store.models import Call, CallDirection, ScreenPop
 from callhub.store.params import TelephonyParams
 
@@ -68,38 +69,48 @@ def record_values(push: Push) -> dict[str, Any]:
     }
 
 
+# The marks each kind of push sets: a repeated push finds them set and does nothing again.
+MARKS = {Phase.start: ("start",), Phase.end: ("end",), Phase.transfer: ("end", "transfer")}
+
+
 def handle_push(*, session: Session, push: Push, params: TelephonyParams) -> Outcome:
+    """One push: merged (one statement, which says what this push does first), then the
+    pop (who called: one statement; the pop: one), the end, the transfer."""
     phase = push.phase
-    call_id = calls.merge_record(
+    values = record_values(push)
+    caller: RequesterCard | None | Literal[False] = False
+    if phase is Phase.start and push.direction is CallDirection.receptive:
+        # Known from the push itself: the call is recorded with its caller at once.
+        caller = identify(
+            session=session, document=parse_document(push.document), number=values["number"]
+        )
+        values["requester_id"] = caller.id if caller is not None else None
+    call, claimed, origin_id = hotpath.merge_push(
         session=session,
         source=SOURCE,
         external_id=push.call_id,
-        values=record_values(push),
+        values=values,
         newer_wins=phase is not Phase.start,
+        marks=MARKS[phase],
     )
-    outcome = Outcome(call_id=call_id, phase=phase)
-
-    def first(mark: str) -> bool:
-        return calls.claim(session=session, call_id=call_id, mark=mark)
-
-    first_start = phase is Phase.start and first("start")
-    first_end = phase is not Phase.start and first("end")
-    first_transfer = phase is Phase.transfer and first("transfer")
-    call = calls.get_call(session=session, call_id=call_id)
-    assert call is not None and call.id is not None
+    assert call.id is not None
+    outcome = Outcome(call_id=call.id, phase=phase)
+    if call.number != values["number"] or call.document != values["document"]:
+        caller = False  # an earlier push said otherwise: identify from the merged call
 
     if call.direction == CallDirection.active and call.request_id is None:
         _link_dialled_from(session=session, call=call)
-    if first_start and call.direction == CallDirection.receptive and call.ramal:
-        origin = calls.transferred_from(session=session, call=call)
+    if "start" in claimed and call.direction == CallDirection.receptive and call.ramal:
+        origin_id = call.transferred_from_id or origin_id
+        origin = session.get(Call, origin_id) if origin_id is not None else None
         if origin is not None:
             if calls.claim(session=session, call_id=call.id, mark="transfer_pop"):
                 outcome.pops.append(_transfer_pop(session=session, call=call, origin=origin))
         else:
-            outcome.pops.append(_pop(session=session, call=call, params=params))
-    if first_end:
+            outcome.pops.append(_pop(session=session, call=call, params=params, caller=caller))
+    if "end" in claimed:
         _mark_ended(session=session, call=call, outcome=outcome)
-    if first_transfer and push.transfer_id:
+    if "transfer" in claimed and push.transfer_id:
         _follow_transfer(session=session, call=call, to=push.transfer_id, outcome=outcome)
     return outcome
 
@@ -117,6 +128,7 @@ def _context(call: Call, **extra: Any) -> CallContext:
         wait_seconds=call.wait_seconds,
         tracks_end=True,
         ended=_ended(call) if call.end_seen_at is not None else None,
+        call_id=call.id,
         **extra,
     )
 
@@ -128,7 +140,13 @@ def _ended(call: Call) -> dict[str, Any]:
     }
 
 
-def _pop(*, session: Session, call: Call, params: TelephonyParams) -> ScreenPop:
+def _pop(
+    *,
+    session: Session,
+    call: Call,
+    params: TelephonyParams,
+    caller: RequesterCard | None | Literal[False] = False,
+) -> ScreenPop:
     """The caller by the document typed in the IVR, else by the number; with `call_order`
     naming one of the caller's requests, that request's screen."""
     ctx = _context(call)
@@ -140,7 +158,7 @@ def _pop(*, session: Session, call: Call, params: TelephonyParams) -> ScreenPop:
         request = requests.get_request(session=session, number=int(order))
         if requester is not None and request is not None and request.requester_id == requester.id:
             return view_request_pop(session=session, ctx=ctx, number=int(order), params=params).pop
-    return new_request_pop(session=session, ctx=ctx).pop
+    return new_request_pop(session=session, ctx=ctx, requester=caller).pop
 
 
 def _transfer_pop(*, session: Session, call: Call, origin: Call) -> ScreenPop:
@@ -185,15 +203,15 @@ def _mark_ended(*, session: Session, call: Call, outcome: Outcome) -> None:
 def _follow_transfer(*, session: Session, call: Call, to: str, outcome: Outcome) -> None:
     """Link the new call to this one; pop it now if it already started (pushes may come in
     any order: otherwise its own start push pops it)."""
-    new_id = calls.merge_record(
+    target, _claimed, _origin = hotpath.merge_push(
         session=session,
         source=SOURCE,
         external_id=to,
         values={"transferred_from_id": call.id},
         newer_wins=False,
+        marks=(),
     )
-    target = calls.get_call(session=session, call_id=new_id)
-    assert target is not None
+    new_id = target.id or 0
     if (
         target.start_seen_at is not None
         and target.ramal
