@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -48,7 +47,7 @@ from callhub.views.templating import STATIC_DIR, Renderer
 from callhub.webservices import services, telefonia
 from callhub.webservices.common import TokenStore
 from callhub.ws.endpoints import agent_socket, board_socket
-from callhub.ws.hub import Hub
+from callhub.ws.hub import Hub, settle
 
 log = logging.getLogger("callhub")
 READY_TIMEOUT = 2.0
@@ -242,8 +241,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # What startup built (modules, mappers, templates, the catalogue) lives as long
             # as the process: kept out of the cyclic collector's full passes, which stop
             # the event loop for a time that grows with every object they scan.
-            gc.collect()
-            gc.freeze()
+            settle()
             try:
                 yield
             finally:

@@ -100,10 +100,23 @@ class BoardPoller:
             except (asyncio.CancelledError, Exception):
                 pass
 
+    async def watched(self) -> bool:
+        """Whether anyone needs the board now: a wall board open in any process, or, with
+        USCall, the agents' own screens (they show each agent's USCall state)."""
+        if self.link is not None:
+            return True
+        return (await self.broker.tab_counts([BOARD])).get(BOARD, 0) > 0
+
     async def _run(self) -> None:
         while True:
             started = time.monotonic()
             try:
+                if not await self.watched():
+                    # Nobody looks: no polling. A board that opens wakes the poller, and
+                    # gets the whole board first.
+                    self.last = None
+                    await self._until_next_round(started + max(0.05, self.interval))
+                    continue
                 leading = await self.broker.lead(LEASE, max(3 * self.interval, 5.0))
                 if leading and not self.leading:
                     log.info("this process now polls the wall board")
@@ -129,7 +142,9 @@ class BoardPoller:
             except TimeoutError:
                 return
             self._wake.clear()
-            if self.leading and self.last is not None:
+            if self.last is None:
+                return  # idle until now: a full round at once
+            if self.leading:
                 try:
                     await self.refresh_requests()
                 except Exception:
@@ -146,7 +161,7 @@ class BoardPoller:
         assert self.last is not None
         now = self.clock()
         midnight = self._midnight(now)
-        counts = await self.store.run(
+        counts = await self.store.read(
             lambda s: board_store.request_counts(session=s, since=midnight)
         )
         board = replace(self.last, requests=counts)
@@ -212,7 +227,7 @@ class BoardPoller:
             else:
                 self.link.error = None
         midnight = self._midnight(now)
-        days, extensions, board.requests = await self.store.run(
+        days, extensions, board.requests = await self.store.read(
             lambda s: (
                 board_store.queue_day(session=s, since=midnight, target_seconds=self.target),
                 board_store.extension_day(session=s, since=midnight),

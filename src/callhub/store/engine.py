@@ -58,6 +58,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, autocheckpoint: bool
     cur.close()
 
 
+def _read_only(dbapi_connection: Any, _record: Any) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA query_only=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
 def _sync_sqlite_url(url: str) -> str:
     return url.replace("sqlite+aiosqlite:", "sqlite:", 1)
 
@@ -81,6 +88,7 @@ class Store:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._sync: Engine | None = None
+        self._reader: Engine | None = None
         self._async: AsyncEngine | None = None
         self.background_checkpoints = self.is_sqlite and background_checkpoints
         if self.is_sqlite:
@@ -112,6 +120,29 @@ class Store:
         assert self._async is not None
         async with AsyncSession(self._async, expire_on_commit=False) as session:
             return await session.run_sync(lambda sync: work(sync))  # type: ignore[arg-type]
+
+    async def read(self, work: Work[T]) -> T:
+        """Run a read that may take a while (the wall board's counts) where it does not
+        hold up the event loop: on SQLite in a thread, on a read-only connection of its
+        own (sqlite3 lets go of the GIL while it reads); on PostgreSQL as `run`, the
+        server doing the work while the loop serves others."""
+        if self._sync is None:
+            return await self.run(work)
+        if self._reader is None:
+            self._reader = create_engine(
+                _sync_sqlite_url(self.url),
+                connect_args={"timeout": 5, "check_same_thread": False},
+                pool_size=2,
+                max_overflow=0,
+            )
+            event.listen(self._reader, "connect", _read_only)
+        reader = self._reader
+
+        def in_thread() -> T:
+            with Session(reader) as session:
+                return work(session)
+
+        return await asyncio.to_thread(in_thread)
 
     async def ping(self) -> None:
         """A round trip to the database (raises when it does not answer)."""
@@ -155,8 +186,9 @@ class Store:
             await conn.run_sync(_upgrade)
 
     async def dispose(self) -> None:
-        if self._sync is not None:
-            self._sync.dispose()
+        for engine in (self._sync, self._reader):
+            if engine is not None:
+                engine.dispose()
         if self._async is not None:
             with contextlib.suppress(Exception):
                 await self._async.dispose()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections import deque
@@ -226,6 +227,23 @@ def _delivered(seq: int, at: float | None) -> None:
             metrics.POP_LATENCY.observe(time.time() - at)
 
 
+# After the last tab arrived, how long before its objects leave the cyclic collector.
+SETTLE_SECONDS = 1.0
+
+
+def settle() -> None:
+    """Move what lives now out of the cyclic garbage collector's reach (gc.freeze).
+
+    A tab's objects live as long as the tab, and a full collection scans every object it
+    tracks: with thousands of tabs that held the event loop for hundreds of milliseconds.
+    Frozen objects are never scanned; a closed tab's are freed all the same, by reference
+    counting, as long as they form no cycles (tests/ws/test_soak.py checks that none do).
+    What is garbage already is collected first, while the young objects are few.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 class Hub:
     def __init__(self, *, broker: Broker, renders: Renders) -> None:
         self.broker = broker
@@ -235,6 +253,7 @@ class Hub:
         self.board_tabs: set[Tab] = set()
         # Set by the app: the board poller's wake(), and the resync after a broker outage.
         self.board_wake: Callable[[], None] | None = None
+        self._settling: asyncio.TimerHandle | None = None
         broker.bind(self.on_message)
 
     # -- tabs -------------------------------------------------------------------------
@@ -243,7 +262,14 @@ class Hub:
         """The (language, permission) pairs this process's tabs on `ramal` need."""
         return {(tab.locale, tab.can_execute) for tab in self.tabs.get(ramal, ())}
 
+    def _settle_soon(self) -> None:
+        """Once tabs stop arriving, keep their objects out of the cyclic collector."""
+        if self._settling is not None:
+            self._settling.cancel()
+        self._settling = asyncio.get_running_loop().call_later(SETTLE_SECONDS, settle)
+
     async def attach(self, tab: Tab) -> None:
+        self._settle_soon()
         tabs = self.tabs.setdefault(tab.ramal, set())
         first = not tabs
         tabs.add(tab)
@@ -267,11 +293,15 @@ class Hub:
             await self.broker.unsubscribe(channel)
 
     async def attach_board(self, tab: Tab) -> None:
+        self._settle_soon()
         first = not self.board_tabs
         self.board_tabs.add(tab)
         metrics.TABS.labels("board").inc()
+        await self.broker.set_tabs(BOARD, len(self.board_tabs))
         if first:
             await self.broker.subscribe(BOARD)
+            # The poller polls only while a board is open: it starts again now.
+            await self.broker.publish(BOARD_WAKE, BoardWake())
 
     async def detach_board(self, tab: Tab) -> None:
         tab.closing = True
@@ -279,6 +309,7 @@ class Hub:
             return
         self.board_tabs.discard(tab)
         metrics.TABS.labels("board").dec()
+        await self.broker.set_tabs(BOARD, len(self.board_tabs))
         if not self.board_tabs:
             await self.broker.unsubscribe(BOARD)
 
