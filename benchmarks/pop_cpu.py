@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from starlette.websockets import WebSocketState  # noqa: E402
 
+from callhub import metrics  # noqa: E402
 from callhub.app import create_app  # noqa: E402
 from callhub.settings import Settings  # noqa: E402
 from callhub.ws.hub import Tab  # noqa: E402
@@ -188,6 +189,10 @@ async def main() -> None:
     print(f"55pbx start push, one at a time:          {1e6 * push:.0f} µs CPU per pop")
     print(f"both in turn, {CONCURRENCY} in flight:            {1e6 * both:.0f} µs CPU per pop")
     print(f"frames written to tabs: {Socket.frames}")
+    batches = metrics.POP_BATCH.collect()[0].samples
+    count = next(s.value for s in batches if s.name.endswith("_count"))
+    total = next(s.value for s in batches if s.name.endswith("_sum"))
+    print(f"commits: {count:.0f}, {total / max(count, 1):.1f} units of work each on average")
     if profiler:
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
     await inbox.put({"type": "lifespan.shutdown"})

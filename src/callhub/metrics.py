@@ -37,6 +37,11 @@ POP_LATENCY = Histogram(
     "From the PBX request reaching callhub to the pop's frame written to a tab",
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
 )
+POP_BATCH = Histogram(
+    "callhub_pop_batch_size",
+    "Units of work (pops, screen changes) committed together by the pipeline's writer",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
 TABS = Gauge(
     "callhub_connected_tabs",
     "Open websocket tabs (agent: screen pops; board: wall board)",

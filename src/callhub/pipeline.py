@@ -117,6 +117,8 @@ class Pipeline:
     async def _write(self) -> None:
         """The one writer: takes every unit of work waiting, commits them together."""
         try:
+            # One turn of the loop first: requests that arrived with this one join it.
+            await asyncio.sleep(0)
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 try:
@@ -141,6 +143,7 @@ class Pipeline:
                 batch.pop(failed.index).done.set_exception(failed.error)
         else:
             return
+        metrics.POP_BATCH.observe(len(batch))
         for job, stored in zip(batch, outcomes, strict=True):
             published = await self._publish_stored(stored, job.at)
             if not job.done.done():

@@ -238,3 +238,51 @@ async def test_one_poller_across_processes_and_another_takes_over(
     finally:
         await pbx.aclose()
     await wait_row(tab, "a-104", "Em pausa", timeout=8)
+
+
+@pytest.mark.sqlite
+async def test_the_board_is_polled_only_while_one_is_open(sqlite_template, tmp_path):
+    """Nobody watching, nothing read: the poll costs the loop nothing until a board opens,
+    which wakes the poller at once; closing the last board stops it again."""
+    import shutil
+
+    from callhub.board.poller import BoardPoller
+    from callhub.broker import MemoryBroker
+    from callhub.protocol import BOARD
+    from callhub.settings import Settings
+    from callhub.store.engine import Store
+
+    path = tmp_path / "callhub.db"
+    shutil.copyfile(sqlite_template, path)
+    store = Store(f"sqlite+aiosqlite:///{path}")
+    broker = MemoryBroker()
+
+    class Counting(BoardPoller):
+        polls = 0
+
+        async def poll_once(self):  # type: ignore[no-untyped-def]
+            Counting.polls += 1
+            return await super().poll_once()
+
+    poller = Counting(
+        broker=broker, store=store, settings=Settings(board_poll_seconds=0.2), link=None
+    )
+    poller.start()
+    try:
+        await asyncio.sleep(0.7)  # three rounds' time, and nobody watching
+        assert Counting.polls == 0 and await broker.get(BOARD) is None
+        await broker.set_tabs(BOARD, 1)  # a board opens (the hub reports it) and wakes it
+        poller.wake()
+        deadline = time.monotonic() + 2
+        while await broker.get(BOARD) is None:
+            assert time.monotonic() < deadline, "the poller did not wake"
+            await asyncio.sleep(0.01)
+        assert Counting.polls >= 1
+        await broker.set_tabs(BOARD, 0)
+        await asyncio.sleep(0.3)  # a round in progress may finish
+        after_close = Counting.polls
+        await asyncio.sleep(0.7)
+        assert Counting.polls == after_close
+    finally:
+        await poller.aclose()
+        await store.dispose()

@@ -151,3 +151,27 @@ async def test_english_when_asked(server: Server):
         assert "Password" in page.text and 'lang="en"' in page.text
         page = await c.get("/login")
         assert "Senha" in page.text and 'lang="pt-BR"' in page.text
+
+
+async def test_a_browser_opening_the_url_logs_in_then_sees_the_screen_as_a_page(
+    server: Server, agents: list[Agent]
+):
+    """PBX requests skip the browser's layers (session, CSRF); a browser asking for HTML
+    still goes through them: the login first, then the pop as a full page."""
+    path = "/webservices/telefonia/novaSolicitacao?ramal=2001&cpf=52998224725&ura=9-9"
+    html = {"token": PBX_TOKEN, "accept": "text/html,application/xhtml+xml"}
+    async with http_client(base_url=server.url) as c:
+        r = await c.get(path, headers=html)
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/login?next=%2Fwebservices%2Ftelefonia%2F")
+    agent = await Agent(server, "agente").login("2001")
+    agents.append(agent)
+    tab = await agent.tab()
+    r = await agent.http.get(path, headers=html)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "<html" in r.text and "Maria da Silva" in r.text and "9-9" in r.text
+    assert 'id="pop-area"' in r.text and "Nova solicitação" in r.text
+    await tab.wait_for("9-9")  # the agent's tab got the pop too
+    # The PBX's own request answers JSON, cookie or not.
+    r = await agent.http.get(path, headers={"token": PBX_TOKEN})
+    assert r.status_code == 200 and r.json()["identified"] is True
