@@ -67,7 +67,8 @@ class Settings:
     demo: bool = False
     # How far back a tab that opens or reconnects is given the pops it has not seen.
     pop_window_seconds: int = 600
-    # Per-tab bounded send queue and send timeout: a stalled tab is dropped, never waited on.
+    # Frames a backed-up tab may have waiting, and the send timeout: a stalled tab is
+    # dropped, never waited on.
     tab_queue_size: int = 64
     tab_send_timeout: float = 2.0
     max_body_bytes: int = 64 * 1024
