@@ -7,6 +7,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -16,7 +17,7 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route, Router, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -165,29 +166,44 @@ def _wants_html(scope: Scope) -> bool:
     return False
 
 
-class PbxFastPath:
-    """PBX requests (telefonia, 55pbx) go straight to their routes, past the session, CSRF
-    and HTML layers that only browsers need: they carry a token, not a cookie. A browser
-    opening a telefonia URL (Accept: text/html) takes the full app, and its login."""
+class Shortcuts:
+    """Two kinds of traffic skip the layers built for pages.
 
-    PREFIXES = ("/webservices/telefonia/", pbx55_endpoint.PATH)
+    - PBX requests (telefonia, 55pbx) carry a token, not a cookie: no session, no CSRF.
+      A browser opening a telefonia URL (Accept: text/html) takes the full app, and its
+      login.
+    - Tabs' websockets need the session (whose tab it is) and nothing else. Every layer a
+      websocket passes through stays alive as long as the tab, so a thousand tabs would
+      pay for each of them.
+    """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    PBX = ("/webservices/telefonia/", pbx55_endpoint.PATH)
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        session: dict[str, Any],
+        sockets: list[BaseRoute],
+    ) -> None:
         self.app = app
         routes = Router(routes=[*telefonia.routes, *pbx55_endpoint.routes])
         handlers = {DBAPIError: database_unavailable, ConnectionError: database_unavailable}
         lean: ASGIApp = ExceptionMiddleware(routes, handlers=handlers)
         self.pbx = metrics.Instrument(SecurityHeaders(BodyLimit(lean, limit=max_body_bytes)))
+        self.sockets = SessionMiddleware(Router(routes=sockets), **session)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"].startswith(self.PREFIXES)
-            and not _wants_html(scope)
-        ):
-            await self.pbx(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+        if scope["type"] == "websocket":
+            await self.sockets(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"].startswith(self.PBX):
+            if _wants_html(scope):
+                await self.app(scope, receive, send)
+            else:
+                await self.pbx(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -261,6 +277,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             metrics.process_exited()
 
     secret = settings.secret_key or secrets.token_urlsafe(32)
+    session: dict[str, Any] = {
+        "secret_key": secret,
+        "session_cookie": "callhub_session",
+        "max_age": settings.session_max_age,
+        "same_site": "lax",
+        "https_only": settings.https_only_cookies,
+    }
+    sockets: list[BaseRoute] = [
+        WebSocketRoute("/ws/atendimento", agent_socket),
+        WebSocketRoute("/ws/painel", board_socket),
+    ]
     app = Starlette(
         routes=[
             *auth.routes,
@@ -274,26 +301,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *telefonia.routes,
             *pbx55_endpoint.routes,
             *services.routes(),
-            WebSocketRoute("/ws/atendimento", agent_socket),
-            WebSocketRoute("/ws/painel", board_socket),
+            *sockets,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
-            Middleware(PbxFastPath, max_body_bytes=settings.max_body_bytes),
+            Middleware(
+                Shortcuts,
+                max_body_bytes=settings.max_body_bytes,
+                session=session,
+                sockets=sockets,
+            ),
             Middleware(metrics.Instrument),
             Middleware(SecurityHeaders),
             Middleware(BodyLimit, limit=settings.max_body_bytes),
-            Middleware(
-                SessionMiddleware,
-                secret_key=secret,
-                session_cookie="callhub_session",
-                max_age=settings.session_max_age,
-                same_site="lax",
-                https_only=settings.https_only_cookies,
-            ),
+            Middleware(SessionMiddleware, **session),
             Middleware(csrf.CsrfProtect),
         ],
         lifespan=lifespan,

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from sqlmodel import Session
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from callhub import i18n
@@ -42,10 +43,13 @@ def _session_user_id(ws: WebSocket) -> int | None:
     return user_id if isinstance(user_id, int) and origin_allowed(ws) else None
 
 
-def _tab(ws: WebSocket, user: User, ramal: str) -> Tab:
+def _tab(ws: WebSocket, user: User | None, ramal: str) -> Tab | None:
+    """The tab of an active user; None for anyone else. Keeps what the tab needs, not the
+    user's row (it would live as long as the tab)."""
+    if user is None or not user.active or user.id is None:
+        return None
     settings = ws.app.state.settings
     locale = ws.session.get("locale") or i18n.negotiate(ws.headers.get("accept-language"))
-    assert user.id is not None
     return Tab(
         ws,
         user_id=user.id,
@@ -91,18 +95,19 @@ async def agent_socket(ws: WebSocket) -> None:
     if user_id is None:
         await ws.close(code=CLOSE_POLICY)
         return
-    user, extension = await state.store.run(
-        lambda s: (
-            users.get_user(session=s, user_id=user_id),
-            users.extension_of(session=s, user_id=user_id),
-        )
-    )
-    if user is None or not user.active or extension is None:
+    def holder(session: Session) -> tuple[User | None, str | None]:
+        extension = users.extension_of(session=session, user_id=user_id)
+        user = users.get_user(session=session, user_id=user_id)
+        return user, extension.ramal if extension is not None else None
+
+    user, ramal = await state.store.run(holder)
+    tab = _tab(ws, user, ramal) if ramal is not None else None
+    del user
+    if tab is None:
         await ws.close(code=CLOSE_POLICY)
         return
     after_raw = ws.query_params.get("after", "")
     await ws.accept()
-    tab = _tab(ws, user, extension.ramal)
     await hub.attach(tab)
 
     async def first_frames() -> tuple[list[str], int]:
@@ -122,11 +127,13 @@ async def board_socket(ws: WebSocket) -> None:
         await ws.close(code=CLOSE_POLICY)
         return
     user = await state.store.run(lambda s: users.get_user(session=s, user_id=user_id))
-    if user is None or not user.active or user.role not in (Role.supervisor, Role.admin):
+    allowed = user is not None and user.role in (Role.supervisor, Role.admin)
+    tab = _tab(ws, user, "") if allowed else None
+    del user
+    if tab is None:
         await ws.close(code=CLOSE_POLICY)
         return
     await ws.accept()
-    tab = _tab(ws, user, "")
     await hub.attach_board(tab)
 
     async def first_frames() -> tuple[list[str], int]:
