@@ -476,6 +476,8 @@ class Phase:
     ended: float = 0.0
     # The longest event-loop stall of the servers during the phase (ms, a bucket's bound).
     stall_ms: float = float("nan")
+    # Units of work the servers committed together, on average (group commit).
+    per_commit: float = float("nan")
 
 
 async def fixed_rate(pbx: Pbx, phase: Phase, rate: float, seconds: float) -> None:
@@ -561,8 +563,12 @@ LAG_BUCKET = re.compile(
 )
 
 
+BATCHES = re.compile(rb"^callhub_pop_batch_size_(count|sum) ([0-9.e+]+)$", re.M)
+
+
 async def lag_buckets(ports: list[int]) -> dict[float, float]:
-    """The servers' event-loop lag histograms (cumulative counts by upper bound), summed."""
+    """The servers' event-loop lag histograms (cumulative counts by upper bound), summed,
+    and under the keys -1 and -2 their commits and the units of work those committed."""
     total: dict[float, float] = {}
     for port in ports:
         async with http_client(base_url=f"http://127.0.0.1:{port}") as http:
@@ -570,7 +576,16 @@ async def lag_buckets(ports: list[int]) -> dict[float, float]:
         for bound, count in LAG_BUCKET.findall(body):
             key = float(bound)
             total[key] = total.get(key, 0.0) + float(count)
+        for kind, value in BATCHES.findall(body):
+            key = -1.0 if kind == b"count" else -2.0
+            total[key] = total.get(key, 0.0) + float(value)
     return total
+
+
+def per_commit(before: dict[float, float], after: dict[float, float]) -> float:
+    """Units of work per commit between two readings (group commit at work)."""
+    commits = after.get(-1.0, 0.0) - before.get(-1.0, 0.0)
+    return (after.get(-2.0, 0.0) - before.get(-2.0, 0.0)) / commits if commits else 0.0
 
 
 def longest_stall(before: dict[float, float], after: dict[float, float]) -> float:
@@ -578,7 +593,7 @@ def longest_stall(before: dict[float, float], after: dict[float, float]) -> floa
     inf = float("inf")
     if inf not in after:
         return float("nan")
-    bounds = sorted(b for b in after if b != inf)
+    bounds = sorted(b for b in after if b != inf and b >= 0)
     total = after[inf] - before.get(inf, 0.0)
     # The counts are cumulative: the observations above bound b are total - count(b).
     longer = [b for b in bounds if total - (after[b] - before.get(b, 0.0)) > 0]
@@ -663,7 +678,9 @@ async def run_target(name: str, args: argparse.Namespace, tmp: Path) -> Result:
             lag_before = await lag_buckets(target.ports) if name != "floor" else {}
             await fixed_rate(pbx, phase, rate, args.seconds)
             if name != "floor":
-                phase.stall_ms = longest_stall(lag_before, await lag_buckets(target.ports))
+                lag_after = await lag_buckets(target.ports)
+                phase.stall_ms = longest_stall(lag_before, lag_after)
+                phase.per_commit = per_commit(lag_before, lag_after)
             phases.append(phase)
             await asyncio.sleep(1.0)
         if args.concurrency:
@@ -672,7 +689,10 @@ async def run_target(name: str, args: argparse.Namespace, tmp: Path) -> Result:
                      target.pids] if args.profile else []  # fmt: skip
             pids = {"server": target.pids, "tabs": [reader.pid or 0], "pbx": [os.getpid()]}
             before = {k: sum(cpu_seconds(p) for p in v) for k, v in pids.items()}
+            lag_before = await lag_buckets(target.ports) if name != "floor" else {}
             await saturate(pbx, phase, args.concurrency, args.seconds)
+            if name != "floor":
+                phase.per_commit = per_commit(lag_before, await lag_buckets(target.ports))
             busy = {
                 k: (sum(cpu_seconds(p) for p in v) - before[k]) / (phase.ended - phase.started)
                 for k, v in pids.items()
@@ -718,6 +738,8 @@ async def run_target(name: str, args: argparse.Namespace, tmp: Path) -> Result:
             f = figures(part, pbx.sent, report["arrivals"])
             stall = f"; longest loop stall <= {phase.stall_ms:g} ms" if (
                 kind == "both" and phase.stall_ms == phase.stall_ms) else ""  # fmt: skip
+            if kind == "both" and phase.per_commit == phase.per_commit:
+                stall += f"; {phase.per_commit:.1f} pops per commit"
             print(
                 f"{name} {phase.name} {kind}: p50 {f.p50:.2f} ms, p99 {f.p99:.2f} ms, "
                 f"max {f.max:.1f} ms; {f.rate:.0f} pops/s reached a tab; "

@@ -42,6 +42,8 @@ log = logging.getLogger("callhub.pipeline")
 
 T = TypeVar("T")
 DELIVERY_BATCH_SECONDS = 0.05
+# Units of work one commit takes at most: the store's share of the loop stays short.
+BATCH_LIMIT = 64
 
 
 @dataclass
@@ -120,7 +122,8 @@ class Pipeline:
             # One turn of the loop first: requests that arrived with this one join it.
             await asyncio.sleep(0)
             while self._waiting:
-                batch, self._waiting = self._waiting, []
+                batch = self._waiting[:BATCH_LIMIT]
+                del self._waiting[:BATCH_LIMIT]
                 try:
                     await self._commit_and_publish(batch)
                 except Exception as exc:  # the database itself failed: every job learns it
@@ -144,7 +147,11 @@ class Pipeline:
         else:
             return
         metrics.POP_BATCH.observe(len(batch))
-        for job, stored in zip(batch, outcomes, strict=True):
+        for index, (job, stored) in enumerate(zip(batch, outcomes, strict=True)):
+            if index:
+                # Each pop renders and fans out in its own turn of the loop: a large batch
+                # never holds up the requests and tabs waiting meanwhile for all of it.
+                await asyncio.sleep(0)
             published = await self._publish_stored(stored, job.at)
             if not job.done.done():
                 job.done.set_result(published)

@@ -7,7 +7,6 @@ and the replay to a tab that reconnects.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -186,7 +185,7 @@ def _store(
     request: dict[str, Any] | None,
     child: int | None,
 ) -> ScreenPop:
-    external_id = ctx.external_id or uuid.uuid4().hex
+    external_id = ctx.external_id or hotpath.time_ordered_id()
     call_id = ctx.call_id
     if call_id is None:
         call_id = hotpath.record_call(
@@ -219,7 +218,7 @@ def _store(
         payload["requester"] = requester_view(requester)
     return hotpath.create_pop(
         session=session,
-        pop_id=uuid.uuid4().hex,
+        pop_id=hotpath.time_ordered_id(),
         ramal=ctx.ramal,
         kind=kind.value,
         payload=payload,

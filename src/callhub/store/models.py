@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, String, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, String, UniqueConstraint, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -53,6 +53,12 @@ class DecimalText(TypeDecorator[Decimal]):
 
 def _money() -> Column[Decimal]:
     return Column(DecimalText(), nullable=True)
+
+
+def _partial_index(name: str, column: str) -> Index:
+    """An index of the rows where `column` is set (the others cost no index write)."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(name, column, sqlite_where=where, postgresql_where=where)
 
 
 def _ts(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
@@ -218,21 +224,26 @@ class CallDirection(StrEnum):
 class Call(SQLModel, table=True):
     """One call (or SMS) as its PBX reported it, merged from every mention of it."""
 
-    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        # Partial: most calls have neither, and every index a pop writes costs a page.
+        _partial_index("ix_call_request_id", "request_id"),
+        _partial_index("ix_call_transfer_to", "transfer_to"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=16)
     external_id: str = Field(max_length=64)
     ramal: str | None = Field(default=None, max_length=20, index=True)
-    number: str | None = Field(default=None, max_length=32, index=True)
+    number: str | None = Field(default=None, max_length=32)
     document: str | None = Field(default=None, max_length=32)
     queue: str | None = Field(default=None, max_length=64)
     ivr: str | None = Field(default=None, max_length=255)
     requester_id: int | None = Field(default=None, foreign_key="requester.id")
-    request_id: int | None = Field(default=None, foreign_key="service_request.id", index=True)
+    request_id: int | None = Field(default=None, foreign_key="service_request.id")
     started_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
     ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     # What a PBX's call record adds (55pbx names in comments).
-    direction: str | None = Field(default=None, max_length=16, index=True)
+    direction: str | None = Field(default=None, max_length=16)
     call_type: str | None = Field(default=None, max_length=16)  # call_type, as sent
     status: str | None = Field(default=None, max_length=64)  # call_status
     disconnection: str | None = Field(default=None, max_length=64)  # call_disconnection
@@ -250,7 +261,7 @@ class Call(SQLModel, table=True):
     tax_type: str | None = Field(default=None, max_length=16)
     cost: Decimal | None = Field(default=None, sa_column=_money())
     balance: Decimal | None = Field(default=None, sa_column=_money())
-    transfer_to: str | None = Field(default=None, max_length=64, index=True)  # call_transfer_id
+    transfer_to: str | None = Field(default=None, max_length=64)  # call_transfer_id
     transferred_from_id: int | None = Field(default=None, foreign_key="call.id")
     # When each kind of push was first seen: a repeated push finds its mark and does nothing.
     start_seen_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
@@ -263,6 +274,9 @@ class Call(SQLModel, table=True):
 
 class ScreenPop(SQLModel, table=True):
     __tablename__ = "screen_pop"
+    # A pop's rows are read by extension (in seq order: the ramal index holds it) or by the
+    # request it shows; only pops that show a request are indexed by it.
+    __table_args__ = (_partial_index("ix_screen_pop_request_id", "request_id"),)
     # seq orders pops; a tab asks for "everything after seq N" when it reconnects.
     seq: int | None = Field(default=None, primary_key=True)
     pop_id: str = Field(max_length=32, unique=True)
@@ -270,10 +284,10 @@ class ScreenPop(SQLModel, table=True):
     kind: str = Field(max_length=16)
     call_id: int | None = Field(default=None, foreign_key="call.id")
     requester_id: int | None = Field(default=None, foreign_key="requester.id")
-    request_id: int | None = Field(default=None, foreign_key="service_request.id", index=True)
+    request_id: int | None = Field(default=None, foreign_key="service_request.id")
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     delivered: int = 0
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class OccurrenceOrigin(StrEnum):
