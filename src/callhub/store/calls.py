@@ -13,12 +13,8 @@ from sqlmodel import Session, col, select
 from callhub.store import hotpath
 from callhub.store.models import Call, utcnow
 
-MARKS = {
-    "start": "start_seen_at",
-    "end": "end_seen_at",
-    "transfer": "transfer_seen_at",
-    "transfer_pop": "transfer_popped_at",
-}
+# Marks set apart from a push's merge (which claims start, end and transfer itself).
+MARKS = {"transfer_pop": "transfer_popped_at"}
 
 
 def merge_record(
@@ -50,7 +46,8 @@ def _claim_statement(column: str) -> Any:
 
 
 def claim(*, session: Session, call_id: int, mark: str) -> bool:
-    """True for the one push that first sets this mark (start, end, transfer, transfer_pop)."""
+    """True for the one push that first sets this mark (transfer_pop: the transferred
+    call's pop, which either of two pushes may make)."""
     result = session.execute(_claim_statement(MARKS[mark]), {"b_id": call_id, "b_now": utcnow()})
     return bool(getattr(result, "rowcount", 0))
 

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from callhub.identity import DocKind, Document, normalise_phone
+from callhub.identity import DocKind, Document
 from callhub.store.models import Category, Phone, Requester, Service
 
 
@@ -36,15 +36,7 @@ def _card_statements() -> dict[str, Any]:
         .select_from(r.outerjoin(p, p.c.requester_id == r.c.id))
         .order_by(p.c.id)
     )
-    return {
-        "cpf": card.where(r.c.cpf == bindparam("key")),
-        "cnpj": card.where(r.c.cnpj == bindparam("key")),
-        "id": card.where(r.c.id == bindparam("key")),
-        "phone": sa_select(p.c.requester_id)
-        .where(p.c.number == bindparam("key"))
-        .distinct()
-        .limit(2),
-    }
+    return {"id": card.where(r.c.id == bindparam("key"))}
 
 
 def _card(session: Session, by: str, key: object) -> RequesterCard | None:
@@ -64,23 +56,6 @@ def _card(session: Session, by: str, key: object) -> RequesterCard | None:
 
 def card_by_id(*, session: Session, requester_id: int) -> RequesterCard | None:
     return _card(session, "id", requester_id)
-
-
-def card_by_document(*, session: Session, document: Document) -> RequesterCard | None:
-    if document.kind is DocKind.cpf:
-        return _card(session, "cpf", document.digits)
-    if document.kind is DocKind.cnpj:
-        return _card(session, "cnpj", document.digits)
-    return None
-
-
-def card_by_phone(*, session: Session, number: str | None) -> RequesterCard | None:
-    """The requester with this phone, when exactly one has it (a shared line identifies nobody)."""
-    e164 = normalise_phone(number)
-    if e164 is None:
-        return None
-    owners = session.execute(_card_statements()["phone"], {"key": e164}).scalars().all()
-    return _card(session, "id", owners[0]) if len(owners) == 1 else None
 
 
 @dataclass(frozen=True)

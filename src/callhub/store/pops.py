@@ -6,89 +6,11 @@ import functools
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert
+from sqlalchemy import bindparam, func
 from sqlalchemy import update as sa_update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
 from callhub.store.models import Call, ScreenPop, utcnow
-
-_CALL_FIELDS = ("ramal", "number", "document", "queue", "ivr", "requester_id")
-
-
-@functools.cache
-def _record_call_statement(dialect: str) -> Any:
-    """Built once per dialect: constructing an upsert costs more than running it."""
-    table = Call.__table__  # type: ignore[attr-defined]
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-    # A later mention fills in what the first one lacked and never erases what it had.
-    keep = {k: func.coalesce(statement.excluded[k], table.c[k]) for k in _CALL_FIELDS}
-    return statement.on_conflict_do_update(
-        index_elements=["source", "external_id"], set_=keep
-    ).returning(table.c.id)
-
-
-def record_call(
-    *,
-    session: Session,
-    source: str,
-    external_id: str,
-    ramal: str | None,
-    number: str | None,
-    document: str | None,
-    queue: str | None,
-    ivr: str | None,
-    requester_id: int | None,
-) -> int:
-    """The call's id: created at its first mention, completed by later ones (one statement)."""
-    statement = _record_call_statement(session.get_bind().dialect.name)
-    params = {
-        "source": source,
-        "external_id": external_id,
-        "started_at": utcnow(),
-        "ramal": ramal,
-        "number": number,
-        "document": document,
-        "queue": queue,
-        "ivr": ivr,
-        "requester_id": requester_id,
-    }
-    return int(session.execute(statement, params).scalar_one())
-
-
-@functools.cache
-def _create_pop_statement() -> Any:
-    table = ScreenPop.__table__  # type: ignore[attr-defined]
-    return insert(table).returning(table.c.seq)
-
-
-def create_pop(
-    *,
-    session: Session,
-    pop_id: str,
-    ramal: str,
-    kind: str,
-    payload: dict[str, Any],
-    call_id: int | None,
-    requester_id: int | None,
-    request_id: int | None,
-) -> ScreenPop:
-    created_at = utcnow()
-    values: dict[str, Any] = {
-        "pop_id": pop_id,
-        "ramal": ramal,
-        "kind": kind,
-        "payload": payload,
-        "call_id": call_id,
-        "requester_id": requester_id,
-        "request_id": request_id,
-        "delivered": 0,
-        "created_at": created_at,
-    }
-    seq = session.execute(_create_pop_statement(), values).scalar_one()
-    # Built without validation: the values are ours, and this is the hot path.
-    return ScreenPop.model_construct(seq=int(seq), **values)
 
 
 @functools.cache
