@@ -12,11 +12,14 @@ Targets:
 - `floor`: benchmarks/floor.py, a Starlette app that sends the PBX request's query string
   or body straight to the extension's sockets: no login, store, broker or template.
 - `embedded`: one callhub process on SQLite and the in-process broker.
-- `postgresql`: one callhub process on PostgreSQL and the in-process broker.
+- `postgresql`: one callhub process on PostgreSQL (its default durability: fsync and
+  synchronous commit on) and the in-process broker.
 - `redis`: two callhub processes on PostgreSQL and Redis, as callhub scales out; every
   agent has a tab on each, and PBX requests alternate between them.
 
-Prints, per target and phase, p50/p99/max latency and the pops/s sustained, the servers'
+Prints, per target and phase, p50/p99/max latency and the pops/s sustained (55pbx pushes
+and telefonia requests together and apart), the longest event-loop stall of callhub's
+servers and the pops they committed together (both from their /metrics), the servers'
 resident memory per tab, and the ratios to the floor. The tabs are read by a separate
 process with a minimal websocket reader, so that the client costs the servers as little
 CPU as it can; all of it shares the machine's cores with the servers.
