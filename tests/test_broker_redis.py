@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from support import Agent, RedisServer, Server, pbx
+from prometheus_client.parser import text_string_to_metric_families
+
+from support import Agent, RedisServer, Server, http_client, pbx
 
 
 async def test_pop_crosses_processes(pair: tuple[Server, Server], agents: list[Agent]):
@@ -40,3 +42,32 @@ async def test_redis_restart_loses_no_pop(
     r = await pbx(b, "novaSolicitacao", cpf="39053344705", ramal="3002")
     assert r.status_code == 200
     await tab.wait_for("Ana Souza", timeout=10)
+
+
+async def test_the_storing_process_renders_for_the_other_processes_tabs(
+    pair: tuple[Server, Server], agents: list[Agent]
+):
+    """A pop stored by the process that has no tab of the extension reaches the tabs of
+    the other process rendered already, in their language: they only forward it."""
+    a, b = pair
+    agent = Agent(a, "agente")
+    agent.http.headers["Accept-Language"] = "en"  # the session's language, from the login
+    await agent.login("3003")
+    agents.append(agent)
+    english = await agent.tab()
+    before = await rendered_on_arrival(a)
+    r = await pbx(b, "novaSolicitacao", cpf="52998224725", ramal="3003", ura="7-1")
+    assert r.status_code == 200 and r.json()["delivered"] == 1
+    frame = await english.wait_for("7-1")
+    assert "New request" in frame and "Maria da Silva" in frame
+    assert await rendered_on_arrival(a) == before
+
+
+async def rendered_on_arrival(server: Server) -> float:
+    async with http_client(base_url=server.url, timeout=5) as c:
+        text = (await c.get("/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "callhub_fragments_rendered_on_arrival_total":
+                return sample.value
+    raise AssertionError("callhub_fragments_rendered_on_arrival_total not exported")

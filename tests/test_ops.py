@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,16 @@ async def test_health_readiness_and_metrics(cluster: Cluster, agents: list[Agent
     bad_request = (("outcome", "bad_request"), ("source", "telefonia"))
     assert m[("callhub_pbx_requests_total", bad_request)] == 1
     assert m[("callhub_broker_reconnects_total", ())] == 0
+    # The pop was committed by the pipeline's writer, alone in its batch.
+    assert m[("callhub_pop_batch_size_count", ())] >= 1
+    assert m[("callhub_pop_batch_size_sum", ())] >= 1
+    # The server times its own event loop, all along (a timer every 20 ms).
+    ticks = m[("callhub_event_loop_lag_seconds_count", ())]
+    assert ticks > 0 and m[("callhub_event_loop_lag_seconds_sum", ())] >= 0
+    deadline = time.monotonic() + 5
+    while (await scrape(server))[("callhub_event_loop_lag_seconds_count", ())] <= ticks:
+        assert time.monotonic() < deadline, "the event loop's lag is not measured any more"
+        await asyncio.sleep(0.05)
 
     await tab.close()
     for _ in range(50):

@@ -27,7 +27,7 @@ from callhub.adapters.uscall.link import USCallLink
 from callhub.board.poller import BoardPoller
 from callhub.broker import create_broker
 from callhub.pipeline import Pipeline
-from callhub.protocol import BOARD_WAKE
+from callhub.protocol import BOARD_WAKE, VARIANTS
 from callhub.ratelimit import LoginLimiter
 from callhub.settings import Settings
 from callhub.store import catalog
@@ -253,6 +253,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             poller = BoardPoller(broker=broker, store=store, settings=settings, link=link)
             hub.board_wake = poller.wake
             await broker.subscribe(BOARD_WAKE)
+            if broker.shared:
+                await broker.subscribe(VARIANTS)
             poller.start()
             # What startup built (modules, mappers, templates, the catalogue) lives as long
             # as the process: kept out of the cyclic collector's full passes, which stop

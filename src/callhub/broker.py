@@ -42,6 +42,10 @@ class Broker(ABC):
         self._on_message: OnMessage = lambda _c, _m: 0
         self._on_reconnect: OnReconnect | None = None
         self.reconnects = 0
+        # This process, among those sharing the broker.
+        self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # Whether other processes may share it (they render for tabs of their own).
+        self.shared = False
 
     def bind(self, on_message: OnMessage, on_reconnect: OnReconnect | None = None) -> None:
         self._on_message = on_message
@@ -193,7 +197,7 @@ class RedisBroker(Broker):
         super().__init__()
         self.url = url
         self.prefix = prefix
-        self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.shared = True
         self._channels: set[str] = set()
         self._tabs: dict[str, int] = {}
         self._redis: Redis | None = None

@@ -42,6 +42,11 @@ POP_BATCH = Histogram(
     "Units of work (pops, screen changes) committed together by the pipeline's writer",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
 )
+RENDERED_ON_ARRIVAL = Counter(
+    "callhub_fragments_rendered_on_arrival",
+    "Fragments a process rendered for its tabs because the publisher had not (with Redis, "
+    "a variant no process had reported yet)",
+)
 TABS = Gauge(
     "callhub_connected_tabs",
     "Open websocket tabs (agent: screen pops; board: wall board)",

@@ -19,6 +19,8 @@ from typing import Any
 BOARD = "board"
 # Requests changed somewhere: the process polling the wall board refreshes its counts.
 BOARD_WAKE = "board:wake"
+# Which fragments each process's tabs need, by extension (processes sharing a broker).
+VARIANTS = "variants"
 _EXTENSION = "ext:"
 
 
@@ -101,8 +103,18 @@ class BoardWake:
     """Requests changed: the board's counts are due."""
 
 
+@dataclass(slots=True)
+class TabVariants:
+    """The variants (`variant_key`) one process's tabs on an extension need now: whoever
+    stores a pop renders them too, so that the other processes only forward bytes."""
+
+    process: str
+    ramal: str
+    variants: list[str]
+
+
 TabMessage = Pop | Screen | CallEnded | AgentState | Moved
-Message = TabMessage | BoardChanges | BoardWake
+Message = TabMessage | BoardChanges | BoardWake | TabVariants
 
 _TAGS: dict[type[Any], str] = {
     Pop: "pop",
@@ -112,6 +124,7 @@ _TAGS: dict[type[Any], str] = {
     Moved: "moved",
     BoardChanges: "board",
     BoardWake: "wake",
+    TabVariants: "variants",
 }
 _TYPES = {tag: kind for kind, tag in _TAGS.items()}
 
@@ -121,6 +134,8 @@ def channel_of(message: Message) -> str:
         return BOARD
     if isinstance(message, BoardWake):
         return BOARD_WAKE
+    if isinstance(message, TabVariants):
+        return VARIANTS
     return extension_channel(message.ramal)
 
 

@@ -24,18 +24,21 @@ from typing import Any, Protocol
 from starlette.websockets import WebSocket, WebSocketState
 
 from callhub import metrics
-from callhub.broker import Broker
+from callhub.broker import Broker, BrokerUnavailable
 from callhub.protocol import (
     BOARD,
     BOARD_WAKE,
+    VARIANTS,
     BoardChanges,
     BoardWake,
     Message,
     Moved,
     Pop,
     TabMessage,
+    TabVariants,
     extension_channel,
     ramal_of,
+    variant_key,
 )
 
 log = logging.getLogger("callhub.hub")
@@ -220,6 +223,11 @@ def _keep(task: asyncio.Task[None]) -> asyncio.Task[None]:
     return task
 
 
+def _variant(key: str) -> tuple[str, bool]:
+    locale, _, can_execute = key.partition("/")
+    return locale, can_execute == "1"
+
+
 def _delivered(seq: int, at: float | None) -> None:
     if seq:
         metrics.POPS_DELIVERED.inc()
@@ -254,13 +262,45 @@ class Hub:
         # Set by the app: the board poller's wake(), and the resync after a broker outage.
         self.board_wake: Callable[[], None] | None = None
         self._settling: asyncio.TimerHandle | None = None
+        # What other processes' tabs need, by extension and process (TabVariants).
+        self.elsewhere: dict[str, dict[str, set[tuple[str, bool]]]] = {}
         broker.bind(self.on_message)
 
     # -- tabs -------------------------------------------------------------------------
 
     def variants(self, ramal: str) -> set[tuple[str, bool]]:
-        """The (language, permission) pairs this process's tabs on `ramal` need."""
+        """The (language, permission) pairs the tabs on `ramal` need: this process's, and
+        those other processes reported (through the broker)."""
+        here = self._local_variants(ramal)
+        for there in self.elsewhere.get(ramal, {}).values():
+            here |= there
+        return here
+
+    def _local_variants(self, ramal: str) -> set[tuple[str, bool]]:
         return {(tab.locale, tab.can_execute) for tab in self.tabs.get(ramal, ())}
+
+    async def _report_variants(self, ramal: str, before: set[tuple[str, bool]]) -> None:
+        """Tell the other processes when the variants this process needs on `ramal`
+        changed: they render them when they store a pop for it."""
+        now = self._local_variants(ramal)
+        if not self.broker.shared or now == before:
+            return
+        keys = sorted(variant_key(locale, can) for locale, can in now)
+        try:
+            await self.broker.publish(VARIANTS, TabVariants(self.broker.process_id, ramal, keys))
+        except BrokerUnavailable as exc:  # they render what they lack themselves meanwhile
+            log.debug("variants of %s not reported: %s", ramal, exc)
+
+    def _learn_variants(self, message: TabVariants) -> None:
+        if message.process == self.broker.process_id:
+            return
+        known = self.elsewhere.setdefault(message.ramal, {})
+        if message.variants:
+            known[message.process] = {_variant(key) for key in message.variants}
+        else:
+            known.pop(message.process, None)
+            if not known:
+                del self.elsewhere[message.ramal]
 
     def _settle_soon(self) -> None:
         """Once tabs stop arriving, keep their objects out of the cyclic collector."""
@@ -270,6 +310,7 @@ class Hub:
 
     async def attach(self, tab: Tab) -> None:
         self._settle_soon()
+        before = self._local_variants(tab.ramal)
         tabs = self.tabs.setdefault(tab.ramal, set())
         first = not tabs
         tabs.add(tab)
@@ -278,12 +319,14 @@ class Hub:
         if first:
             await self.broker.subscribe(channel)
         await self.broker.set_tabs(channel, len(tabs))
+        await self._report_variants(tab.ramal, before)
 
     async def detach(self, tab: Tab) -> None:
         tab.closing = True
         tabs = self.tabs.get(tab.ramal)
         if tabs is None or tab not in tabs:
             return
+        before = self._local_variants(tab.ramal)
         tabs.discard(tab)
         metrics.TABS.labels("agent").dec()
         channel = extension_channel(tab.ramal)
@@ -291,6 +334,7 @@ class Hub:
         if not tabs:
             del self.tabs[tab.ramal]
             await self.broker.unsubscribe(channel)
+        await self._report_variants(tab.ramal, before)
 
     async def attach_board(self, tab: Tab) -> None:
         self._settle_soon()
@@ -323,6 +367,9 @@ class Hub:
             if self.board_wake is not None:
                 self.board_wake()
             return 0
+        if isinstance(message, TabVariants):
+            self._learn_variants(message)
+            return 0
         ramal = ramal_of(channel)
         tabs = self.tabs.get(ramal) if ramal is not None else None
         if not tabs:
@@ -338,6 +385,7 @@ class Hub:
                 continue
             frame = message.fragments.get(f"{tab.locale}/{int(tab.can_execute)}")
             if frame is None:
+                metrics.RENDERED_ON_ARRIVAL.inc()
                 frame = self.renders.fragment(message, tab.locale, tab.can_execute)
             if tab.write(frame, seq, at):
                 reached += 1
