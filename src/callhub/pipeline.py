@@ -29,7 +29,17 @@ from sqlmodel import Session
 
 from callhub import metrics
 from callhub.broker import Broker, BrokerUnavailable
-from callhub.protocol import BOARD_WAKE, BoardWake, Message, Pop, Screen, TabMessage, channel_of
+from callhub.protocol import (
+    BOARD_WAKE,
+    AgentState,
+    BoardWake,
+    CallEnded,
+    Message,
+    Pop,
+    Screen,
+    TabMessage,
+    channel_of,
+)
 from callhub.screenpop import request_view
 from callhub.settings import Settings
 from callhub.store import pops
@@ -143,7 +153,9 @@ class Pipeline:
                 if _database_down(failed.error):
                     raise failed.error from None
                 # That job's own error: the others run again without it.
-                batch.pop(failed.index).done.set_exception(failed.error)
+                failing = batch.pop(failed.index).done
+                if not failing.done():  # its request may have gone meanwhile
+                    failing.set_exception(failed.error)
         else:
             return
         metrics.POP_BATCH.observe(len(batch))
@@ -173,13 +185,12 @@ class Pipeline:
         return Published(stored.value, sent, delivered)
 
     async def publish(self, message: Message) -> int:
-        """Render for the variants this process's tabs need, then publish: the number
-        of tabs it reached (0 when the broker is down: a tab catches up from the store)."""
+        """Render for the variants the extension's tabs need (in every process), then
+        publish: the number of tabs it reached (0 when the broker is down: a tab catches up
+        from the store)."""
         channel = channel_of(message)
-        if not isinstance(message, BoardWake) and hasattr(message, "fragments"):
-            ramal = getattr(message, "ramal", None)
-            if ramal is not None:
-                self.fragments.fill(message, self.hub.variants(ramal))  # type: ignore[arg-type]
+        if isinstance(message, Pop | Screen | CallEnded | AgentState):
+            self.fragments.fill(message, self.hub.variants(message.ramal))
         try:
             return await self.broker.publish(channel, message)
         except BrokerUnavailable as exc:

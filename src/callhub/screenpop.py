@@ -1,7 +1,8 @@
 """Who called and which screen the agent gets, whatever transport told us about the call.
 
-Everything a screen needs is gathered here into a plain dict (the pop's payload), stored
-with the pop, and rendered by the hub for each tab: the same payload serves the live push
+The pipeline's identify step (pipeline.py). Everything a screen needs is gathered here
+into a plain dict (the pop's payload), stored with the pop (store/hotpath.py), and
+rendered once per variant by views/fragments.py: the same payload serves the live push
 and the replay to a tab that reconnects.
 """
 

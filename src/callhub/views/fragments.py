@@ -1,6 +1,6 @@
 """The fragments pushed to tabs: pops, changed screens, call ends, agent states, notices.
 
-Rendered by the process that publishes them, once per variant its tabs need
+Rendered by the process that publishes them, once per variant the tabs need
 (`protocol.variant_key`: language, and for a request's screen the permission to execute),
 never once per tab. The one static part of a pop, the new-request form, is rendered once
 per language and catalogue and reused with the pop's number spliced in; `Fragments.pop`
