@@ -281,8 +281,9 @@ class Pipeline:
             lambda s: pops.last_delivered_seq(session=s, ramal=ramal, window_seconds=window)
         )
 
-    async def catch_up(self, tab: Tab, after: int) -> list[str]:
-        """The frames a tab that (re)opens needs: the recent list, and the newest unseen pop."""
+    async def catch_up(self, tab: Tab, after: int) -> tuple[list[str], int]:
+        """The frames a tab that (re)opens needs (the recent list, and the newest unseen
+        pop), and the highest pop seq they cover."""
         window = self.settings.pop_window_seconds
 
         def work(session: Session) -> tuple[list[ScreenPop], list[ScreenPop]]:
@@ -315,8 +316,7 @@ class Pipeline:
                     listed=False,
                 )
             )
-        tab.seen = max(tab.seen, after)
-        return frames
+        return frames, upto
 
     async def resync(self) -> None:
         """After a broker outage: offer each tab the pops published while it was cut off."""

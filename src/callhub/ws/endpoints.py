@@ -112,8 +112,9 @@ async def agent_socket(ws: WebSocket) -> None:
 
     async def first_frames() -> tuple[list[str], int]:
         after = int(after_raw) if after_raw.isdigit() else await pipeline.start_after(tab.ramal)
-        frames = await pipeline.catch_up(tab, after)
-        return frames, tab.seen
+        # Pops published meanwhile wait in the tab's backlog; those the frames cover
+        # (at or below what they return) are dropped from it.
+        return await pipeline.catch_up(tab, after)
 
     await _serve(ws, tab, first_frames, hub.detach)
 

@@ -95,6 +95,7 @@ class Tab:
         "seen",
         "backlog",
         "closing",
+        "catching_up",
         "limit",
         "timeout",
         "_sender",
@@ -124,6 +125,9 @@ class Tab:
         # None while the socket keeps up; an empty deque while the tab catches up.
         self.backlog: deque[tuple[int, str, float | None]] | None = deque()
         self.closing = False
+        # Until the catch-up frames are out, pops wait without counting as seen: the
+        # catch-up may not cover them.
+        self.catching_up = True
         self.limit = limit
         self.timeout = timeout
         self._sender: asyncio.Task[None] | None = None
@@ -137,7 +141,8 @@ class Tab:
         if seq:
             if seq <= self.seen:
                 return False
-            self.seen = seq
+            if not self.catching_up:
+                self.seen = seq
         if self.backlog is not None:
             if len(self.backlog) >= self.limit:
                 # Too slow to keep up: it reconnects and catches up from the store.
@@ -181,13 +186,17 @@ class Tab:
             self._sender = None
 
     def caught_up(self, upto: int) -> None:
-        """The catch-up frames are sent: what arrived meanwhile follows, but the pops they
-        already covered (at or below `upto`)."""
+        """The catch-up frames are sent, covering pops up to `upto`: what arrived meanwhile
+        follows, but the pops they covered (and any pop twice)."""
+        self.catching_up = False
         self.seen = max(self.seen, upto)
-        waiting = self.backlog
-        if waiting is None or self._sender is not None:
-            return
-        self.backlog = deque(item for item in waiting if not item[0] or item[0] > upto)
+        waiting, self.backlog = self.backlog or deque(), deque()
+        for seq, frame, at in waiting:
+            if seq:
+                if seq <= self.seen:
+                    continue
+                self.seen = seq
+            self.backlog.append((seq, frame, at))
         if self.backlog:
             self._sender = _keep(asyncio.create_task(self._drain(None, 0, None)))
         else:
