@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from callhub import metrics
-from callhub.protocol import Message, decode, encode
+from callhub.protocol import Message, channel_of, decode, encode
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -64,8 +64,9 @@ class Broker(ABC):
     async def unsubscribe(self, channel: str) -> None: ...
 
     @abstractmethod
-    async def publish(self, channel: str, message: Message) -> int:
-        """Send to every subscriber; return the number of tabs that have the channel open."""
+    async def publish(self, message: Message) -> int:
+        """Send on the message's channel (`protocol.channel_of`) to every subscriber; return
+        the number of tabs that have the channel open."""
 
     @abstractmethod
     async def set_tabs(self, channel: str, count: int) -> None:
@@ -122,7 +123,8 @@ class MemoryBroker(Broker):
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
 
-    async def publish(self, channel: str, message: Message) -> int:
+    async def publish(self, message: Message) -> int:
+        channel = channel_of(message)
         if channel not in self._channels:
             return 0
         return self._on_message(channel, message)
@@ -278,9 +280,10 @@ class RedisBroker(Broker):
             with contextlib.suppress(Exception):
                 await self._pubsub.unsubscribe(self._wire(channel))
 
-    async def publish(self, channel: str, message: Message) -> int:
+    async def publish(self, message: Message) -> int:
         assert self._script is not None
         since = time.time() - self.process_ttl_seconds
+        channel = channel_of(message)
         try:
             keys = [self._wire(channel), self._tabs_key(channel), self._procs_key]
             return int(await self._script(keys=keys, args=[encode(message), since]))

@@ -30,7 +30,6 @@ from sqlmodel import Session
 from callhub import metrics
 from callhub.broker import Broker, BrokerUnavailable
 from callhub.protocol import (
-    BOARD_WAKE,
     AgentState,
     BoardWake,
     CallEnded,
@@ -188,20 +187,19 @@ class Pipeline:
         """Render for the variants the extension's tabs need (in every process), then
         publish: the number of tabs it reached (0 when the broker is down: a tab catches up
         from the store)."""
-        channel = channel_of(message)
         if isinstance(message, Pop | Screen | CallEnded | AgentState):
             self.fragments.fill(message, self.hub.variants(message.ramal))
         try:
-            return await self.broker.publish(channel, message)
+            return await self.broker.publish(message)
         except BrokerUnavailable as exc:
             log.warning("%s for %s stored but not published: %s", type(message).__name__,
-                        channel, exc)  # fmt: skip
+                        channel_of(message), exc)  # fmt: skip
             return 0
 
     async def board_changed(self) -> None:
         """Requests changed: whichever process polls the wall board refreshes its counts."""
         try:
-            await self.broker.publish(BOARD_WAKE, BoardWake())
+            await self.broker.publish(BoardWake())
         except BrokerUnavailable as exc:
             log.warning("wall board not woken: %s", exc)
 
@@ -333,7 +331,7 @@ class Pipeline:
 
             for pop in await self.store.run(missed):
                 message = Pop(pop.seq, pop.ramal, pop.pop_id, pop.payload, time.time())
-                self.fragments.fill(message, self.hub.variants(ramal))
+                self.fragments.fill(message, self.hub.local_variants(ramal))
                 self.hub.on_message(channel_of(message), message)
 
 

@@ -39,6 +39,12 @@ def variant_key(locale: str, can_execute: bool) -> str:
     return f"{locale}/{int(can_execute)}"
 
 
+def variant_of(key: str) -> tuple[str, bool]:
+    """The (language, permission) a `variant_key` names."""
+    locale, _, can_execute = key.partition("/")
+    return locale, can_execute == "1"
+
+
 @dataclass(slots=True)
 class Pop:
     """A stored screen pop, for every tab of its extension."""

@@ -39,7 +39,7 @@ from callhub.board.model import (
     plain,
 )
 from callhub.broker import Broker, BrokerUnavailable
-from callhub.protocol import BOARD, AgentState, BoardChanges, extension_channel
+from callhub.protocol import BOARD, AgentState, BoardChanges
 from callhub.settings import Settings
 from callhub.store import board as board_store
 from callhub.store import calls
@@ -165,20 +165,21 @@ class BoardPoller:
             lambda s: board_store.request_counts(session=s, since=midnight)
         )
         board = replace(self.last, requests=counts)
-        message = changes(self.last, board)
-        await self.broker.put(BOARD, board.to_json(), max(10 * self.interval, 30.0))
-        await self.broker.publish(BOARD, BoardChanges(message))
+        await self._share(board)
         self.last = board
         return board
 
     async def poll_once(self) -> Board:
         board = await self.build()
-        message = changes(self.last, board)
-        await self.broker.put(BOARD, board.to_json(), max(10 * self.interval, 30.0))
-        await self.broker.publish(BOARD, BoardChanges(message))
+        await self._share(board)
         await self._tell_agents(self.last, board)
         self.last = board
         return board
+
+    async def _share(self, board: Board) -> None:
+        """Keep the whole board for tabs that open later; publish what changed."""
+        await self.broker.put(BOARD, board.to_json(), max(10 * self.interval, 30.0))
+        await self.broker.publish(BoardChanges(changes(self.last, board)))
 
     async def _tell_agents(self, old: Board | None, new: Board) -> None:
         """Each agent's own tab shows the agent's USCall state: send it the rows that
@@ -191,12 +192,9 @@ class BoardPoller:
             if was == row:
                 continue
             if was is not None and was.ramal and was.ramal != row.ramal:
-                await self.broker.publish(
-                    extension_channel(was.ramal), AgentState(was.ramal, None)
-                )
+                await self.broker.publish(AgentState(was.ramal, None))
             if row.ramal:
-                message = AgentState(row.ramal, plain(row))
-                await self.broker.publish(extension_channel(row.ramal), message)
+                await self.broker.publish(AgentState(row.ramal, plain(row)))
 
     # -- building a board ------------------------------------------------------------
 

@@ -62,26 +62,6 @@ def by_external_id(*, session: Session, source: str, external_id: str) -> Call |
     return session.exec(query).first()
 
 
-@functools.cache
-def _transferred_from_statement() -> Any:
-    return (
-        select(Call)
-        .where(Call.source == bindparam("b_source"))
-        .where(Call.transfer_to == bindparam("b_external"))
-        .order_by(col(Call.id))
-        .limit(1)
-    )
-
-
-def transferred_from(*, session: Session, call: Call) -> Call | None:
-    """The call whose transfer created this one."""
-    if call.transferred_from_id is not None:
-        return session.get(Call, call.transferred_from_id)
-    params = {"b_source": call.source, "b_external": call.external_id}
-    found: Call | None = session.exec(_transferred_from_statement(), params=params).first()
-    return found
-
-
 def set_request(*, session: Session, call_id: int, request_id: int) -> None:
     table = Call.__table__  # type: ignore[attr-defined]
     session.execute(

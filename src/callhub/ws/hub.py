@@ -27,8 +27,6 @@ from callhub import metrics
 from callhub.broker import Broker, BrokerUnavailable
 from callhub.protocol import (
     BOARD,
-    BOARD_WAKE,
-    VARIANTS,
     BoardChanges,
     BoardWake,
     Message,
@@ -39,6 +37,7 @@ from callhub.protocol import (
     extension_channel,
     ramal_of,
     variant_key,
+    variant_of,
 )
 
 log = logging.getLogger("callhub.hub")
@@ -232,11 +231,6 @@ def _keep(task: asyncio.Task[None]) -> asyncio.Task[None]:
     return task
 
 
-def _variant(key: str) -> tuple[str, bool]:
-    locale, _, can_execute = key.partition("/")
-    return locale, can_execute == "1"
-
-
 def _delivered(seq: int, at: float | None) -> None:
     if seq:
         metrics.POPS_DELIVERED.inc()
@@ -268,7 +262,7 @@ class Hub:
         self.tabs: dict[str, set[Tab]] = {}
         # Wall board tabs, all on the one "board" channel.
         self.board_tabs: set[Tab] = set()
-        # Set by the app: the board poller's wake(), and the resync after a broker outage.
+        # Set by the app: the board poller's wake().
         self.board_wake: Callable[[], None] | None = None
         self._settling: asyncio.TimerHandle | None = None
         # What other processes' tabs need, by extension and process (TabVariants).
@@ -280,23 +274,24 @@ class Hub:
     def variants(self, ramal: str) -> set[tuple[str, bool]]:
         """The (language, permission) pairs the tabs on `ramal` need: this process's, and
         those other processes reported (through the broker)."""
-        here = self._local_variants(ramal)
+        here = self.local_variants(ramal)
         for there in self.elsewhere.get(ramal, {}).values():
             here |= there
         return here
 
-    def _local_variants(self, ramal: str) -> set[tuple[str, bool]]:
+    def local_variants(self, ramal: str) -> set[tuple[str, bool]]:
+        """The (language, permission) pairs this process's own tabs on `ramal` need."""
         return {(tab.locale, tab.can_execute) for tab in self.tabs.get(ramal, ())}
 
     async def _report_variants(self, ramal: str, before: set[tuple[str, bool]]) -> None:
         """Tell the other processes when the variants this process needs on `ramal`
         changed: they render them when they store a pop for it."""
-        now = self._local_variants(ramal)
+        now = self.local_variants(ramal)
         if not self.broker.shared or now == before:
             return
         keys = sorted(variant_key(locale, can) for locale, can in now)
         try:
-            await self.broker.publish(VARIANTS, TabVariants(self.broker.process_id, ramal, keys))
+            await self.broker.publish(TabVariants(self.broker.process_id, ramal, keys))
         except BrokerUnavailable as exc:  # they render what they lack themselves meanwhile
             log.debug("variants of %s not reported: %s", ramal, exc)
 
@@ -305,7 +300,7 @@ class Hub:
             return
         known = self.elsewhere.setdefault(message.ramal, {})
         if message.variants:
-            known[message.process] = {_variant(key) for key in message.variants}
+            known[message.process] = {variant_of(key) for key in message.variants}
         else:
             known.pop(message.process, None)
             if not known:
@@ -319,7 +314,7 @@ class Hub:
 
     async def attach(self, tab: Tab) -> None:
         self._settle_soon()
-        before = self._local_variants(tab.ramal)
+        before = self.local_variants(tab.ramal)
         tabs = self.tabs.setdefault(tab.ramal, set())
         first = not tabs
         tabs.add(tab)
@@ -335,7 +330,7 @@ class Hub:
         tabs = self.tabs.get(tab.ramal)
         if tabs is None or tab not in tabs:
             return
-        before = self._local_variants(tab.ramal)
+        before = self.local_variants(tab.ramal)
         tabs.discard(tab)
         metrics.TABS.labels("agent").dec()
         channel = extension_channel(tab.ramal)
@@ -354,7 +349,7 @@ class Hub:
         if first:
             await self.broker.subscribe(BOARD)
             # The poller polls only while a board is open: it starts again now.
-            await self.broker.publish(BOARD_WAKE, BoardWake())
+            await self.broker.publish(BoardWake())
 
     async def detach_board(self, tab: Tab) -> None:
         tab.closing = True
@@ -392,7 +387,7 @@ class Hub:
         for tab in list(tabs):
             if seq and seq <= tab.seen:
                 continue
-            frame = message.fragments.get(f"{tab.locale}/{int(tab.can_execute)}")
+            frame = message.fragments.get(variant_key(tab.locale, tab.can_execute))
             if frame is None:
                 metrics.RENDERED_ON_ARRIVAL.inc()
                 frame = self.renders.fragment(message, tab.locale, tab.can_execute)
@@ -421,5 +416,3 @@ class Hub:
         if _TASKS:
             await asyncio.wait(list(_TASKS), timeout=2)
 
-
-__all__ = ["BOARD", "BOARD_WAKE", "CLOSE_TRY_AGAIN", "Hub", "Tab"]
