@@ -10,7 +10,7 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 DEFAULT = "pt_BR"
 AVAILABLE = ("pt_BR", "en")
 _LOCALE_DIR = Path(__file__).parent / "locale"
+_SCOPE_KEY = "callhub.locale"
 
 
 def N_(message: str) -> str:
@@ -48,6 +49,8 @@ def gettext(locale: str, message: str) -> str:
     return translations(locale).gettext(message)
 
 
+# Browsers send a handful of distinct headers: each is parsed once.
+@lru_cache(maxsize=1024)
 def negotiate(accept_language: str | None) -> str:
     """The best of AVAILABLE for an Accept-Language header; pt-BR when nothing matches."""
     if not accept_language:
@@ -74,10 +77,12 @@ def negotiate(accept_language: str | None) -> str:
 
 def locale_of(request: HTTPConnection) -> str:
     """The language of this request's answer (negotiated once per request)."""
-    cached = getattr(request.state, "locale", None)
+    # Kept in the ASGI scope itself: `request.state` raises (and catches) an AttributeError
+    # for a name not set yet.
+    scope = request.scope
+    cached = scope.get(_SCOPE_KEY)
     if cached is None:
-        cached = negotiate(request.headers.get("accept-language"))
-        request.state.locale = cached
+        cached = scope[_SCOPE_KEY] = negotiate(request.headers.get("accept-language"))
     return str(cached)
 
 

@@ -126,3 +126,18 @@ def test_rendering_leaves_the_payload_as_it_was():
     kept = copy.deepcopy(given)
     fragments.pop(1, given, locale="en", can_execute=True)
     assert given == kept
+
+
+def test_a_callers_card_is_rendered_once_and_shows_their_details_as_they_are_now():
+    renderer = Renderer()
+    first = renderer.render("fragments/screen.html", "pt_BR", seq=1, pop=payload("new_request"),
+                            services=SERVICES, errors={}, form={}, notice=None)  # fmt: skip
+    assert "Maria &amp; Filhos" in first and "529.982.247-25" in first
+    assert "maria@example.com" in first and "(11) 98765-4321" in first
+    moved = {**REQUESTER, "email": "nova@example.com", "phones": ["(21) 2222-3333"]}
+    second = renderer.render("fragments/screen.html", "en",
+                             seq=2, pop={**payload("new_request"), "requester": moved},
+                             services=SERVICES, errors={}, form={}, notice=None)  # fmt: skip
+    # Another card (by content, not by id) in another language: rendered anew.
+    assert "nova@example.com" in second and "maria@example.com" not in second
+    assert "(21) 2222-3333" in second and "Phones" in second

@@ -163,6 +163,16 @@ def _make_env(locale: str) -> Environment:
     def percent(value: float | None) -> str:
         return "—" if value is None else f"{value * 100:.0f}%"
 
+    @functools.lru_cache(maxsize=4096)
+    def card(key: tuple[tuple[str, Any], ...]) -> Markup:
+        requester = {k: list(v) if k == "phones" else v for k, v in key}
+        return Markup(env.get_template("fragments/requester_card.html").render(requester=requester))
+
+    def requester_card(requester: dict[str, Any]) -> Markup:
+        """The caller's card: the same card reads the same, so each is rendered once."""
+        return card(tuple((k, tuple(v) if k == "phones" else v) for k, v in requester.items()))
+
+    env.globals["requester_card"] = requester_card
     env.filters["clock"] = clock
     env.filters["percent"] = percent
     env.globals["STATUSES"] = list(Status)

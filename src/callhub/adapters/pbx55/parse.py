@@ -11,6 +11,7 @@ strings as numbers; dates carry no zone and are in the PBX's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -43,6 +44,7 @@ DIRECTIONS = {
     "sms": CallDirection.sms,
 }
 MAX_SECONDS = 10**7  # 115 days: more is no call, and would not fit the column
+_CONTROL = re.compile(r"[\x00-\x1f]")
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M")
 
 
@@ -274,7 +276,7 @@ class Fields:
                 raise self._bad(name, self._("deve ser um texto"))
             value = str(int(value)) if value.is_integer() else repr(value)
         text = str(value).strip()
-        if any(ord(ch) < 32 for ch in text):
+        if _CONTROL.search(text):
             raise self._bad(name, self._("contém caracteres de controle"))
         if len(text) > size:
             raise self._bad(name, self._("mais de %(n)d caracteres") % {"n": size})
@@ -332,17 +334,18 @@ class Fields:
             raise self._bad(name, self._("data inválida (use AAAA-MM-DD hh:mm:ss)"))
         raw = value.strip()
         parsed: datetime | None = None
-        for fmt in DATE_FORMATS:
+        # ISO first (what 55pbx sends, read ten times faster than strptime); then the other
+        # forms, which also take fields of one digit.
+        with contextlib.suppress(ValueError):
+            parsed = datetime.fromisoformat(raw)
+        for fmt in DATE_FORMATS if parsed is None else ():
             try:
                 parsed = datetime.strptime(raw, fmt)
                 break
             except ValueError:
                 continue
         if parsed is None:
-            try:
-                parsed = datetime.fromisoformat(raw)
-            except ValueError:
-                raise self._bad(name, self._("data inválida (use AAAA-MM-DD hh:mm:ss)")) from None
+            raise self._bad(name, self._("data inválida (use AAAA-MM-DD hh:mm:ss)"))
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=self.zone)
         try:
