@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from sqlmodel import Session
 
 from callhub.broker import MemoryBroker
-from callhub.pipeline import Pipeline, Stored
+from callhub.pipeline import BATCH_SECONDS, Pipeline, Stored
 from callhub.protocol import Message, Pop, extension_channel
 from callhub.screenpop import CallContext, PopResult, new_request_pop
 from callhub.settings import Settings
@@ -97,3 +98,60 @@ async def test_pops_share_a_commit_and_one_failing_fails_alone(
     with sqlite3.connect(path) as db:
         kept = db.execute("SELECT payload FROM screen_pop WHERE payload LIKE '%\"bad\"%'")
         assert kept.fetchall() == [], "the failing unit's pop was stored"
+
+
+@pytest.mark.sqlite
+async def test_on_sqlite_a_long_batch_commits_in_parts_and_lets_the_loop_run_between(
+    sqlite_template: Path, tmp_path: Path
+):
+    """SQLite's work holds the event loop: a batch stops taking units of work once its
+    time is up, commits, publishes, and lets everything else run before the rest."""
+    path = tmp_path / "callhub.db"
+    shutil.copyfile(sqlite_template, path)
+    store = Counting(f"sqlite+aiosqlite:///{path}")
+    broker = MemoryBroker()
+    fragments = Fragments(Renderer())
+    hub = Hub(broker=broker, renders=fragments)
+    pipeline = Pipeline(
+        store=store, broker=broker, hub=hub, fragments=fragments, settings=Settings()
+    )
+    ticks = 0
+    seen: list[tuple[str, int]] = []
+
+    async def other_work() -> None:  # a request or a tab, waiting for its turn
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    def on_message(channel: str, message: Message) -> int:
+        assert isinstance(message, Pop)
+        seen.append((message.payload["call"]["ivr"], ticks))
+        return 1
+
+    def slow(ivr: str) -> Any:
+        quick = pop_for(ivr)
+
+        def work(session: Session) -> Stored[PopResult]:
+            time.sleep(2 * BATCH_SECONDS / 3)  # three of these fill a batch's time
+            return quick(session)
+
+        return work
+
+    broker.bind(on_message)
+    await broker.subscribe(extension_channel("2001"))
+    ticker = asyncio.create_task(other_work())
+    try:
+        names = [f"k{n}" for n in range(9)]
+        results = await asyncio.gather(*(pipeline.run(slow(n)) for n in names))
+        commits = store.units
+    finally:
+        ticker.cancel()
+        await pipeline.aclose()
+        await store.dispose()
+
+    assert [r.value.pop.payload["call"]["ivr"] for r in results] == names
+    assert [ivr for ivr, _ticks in seen] == names, "published out of order"
+    assert commits >= 3, commits  # 9 units of 2/3 of the time each: 2 or 3 per commit
+    # Other work ran while pops still waited: the loop was not held for the whole batch.
+    assert seen[0][1] < seen[-1][1]

@@ -51,8 +51,12 @@ log = logging.getLogger("callhub.pipeline")
 
 T = TypeVar("T")
 DELIVERY_BATCH_SECONDS = 0.05
-# Units of work one commit takes at most: the store's share of the loop stays short.
+# Units of work one commit takes at most.
 BATCH_LIMIT = 64
+# Where the store runs on the event loop (SQLite), one commit's units of work hold it for
+# about this long at most: past it, the batch commits what it has, and the rest wait their
+# turn behind the requests and tabs that arrived meanwhile.
+BATCH_SECONDS = 0.004
 
 
 @dataclass
@@ -128,9 +132,9 @@ class Pipeline:
     async def _write(self) -> None:
         """The one writer: takes every unit of work waiting, commits them together."""
         try:
-            # One turn of the loop first: requests that arrived with this one join it.
-            await asyncio.sleep(0)
             while self._waiting:
+                # One turn of the loop first: requests that arrived with these join them.
+                await asyncio.sleep(0)
                 batch = self._waiting[:BATCH_LIMIT]
                 del self._waiting[:BATCH_LIMIT]
                 try:
@@ -144,9 +148,10 @@ class Pipeline:
 
     async def _commit_and_publish(self, batch: list[_Job]) -> None:
         """The one place that commits pops and then publishes them."""
+        budget = BATCH_SECONDS if self.store.on_loop else None
         while batch:
             try:
-                outcomes = await self.store.run(lambda s: _run_batch(s, batch))
+                outcomes = await self.store.run(lambda s: _run_batch(s, batch, budget))
                 break
             except _Failed as failed:
                 if _database_down(failed.error):
@@ -157,6 +162,9 @@ class Pipeline:
                     failing.set_exception(failed.error)
         else:
             return
+        # What the time budget left out goes first in the next batch, in order.
+        self._waiting[:0] = batch[len(outcomes) :]
+        batch = batch[: len(outcomes)]
         metrics.POP_BATCH.observe(len(batch))
         for index, (job, stored) in enumerate(zip(batch, outcomes, strict=True)):
             if index:
@@ -341,12 +349,17 @@ def _database_down(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
-def _run_batch(session: Session, batch: list[_Job]) -> list[Stored[Any]]:
+def _run_batch(session: Session, batch: list[_Job], budget: float | None) -> list[Stored[Any]]:
+    """The outcomes of the batch's first units of work, committed: all of them, or as many
+    as `budget` seconds allowed (at least one)."""
     outcomes = []
+    deadline = time.perf_counter() + budget if budget is not None else None
     for index, job in enumerate(batch):
         try:
             outcomes.append(job.work(session))
         except Exception as exc:
             raise _Failed(index, exc) from exc
+        if deadline is not None and time.perf_counter() > deadline:
+            break
     session.commit()
     return outcomes

@@ -109,6 +109,11 @@ class Store:
             )
 
     @property
+    def on_loop(self) -> bool:
+        """Whether `run` does its work on the event loop (SQLite), holding it meanwhile."""
+        return self._sync is not None
+
+    @property
     def dialect(self) -> str:
         return "sqlite" if self.is_sqlite else "postgresql"
 
