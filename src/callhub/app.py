@@ -147,7 +147,8 @@ async def readyz(request: Request) -> Response:
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
     """The database went away (restart, failover, network): a clean 503, and the pool
-    reconnects on its own once it is back (pre-ping), without restarting callhub."""
+    reconnects on its own once it is back (store.engine: a dead connection is replaced),
+    without restarting callhub."""
     if isinstance(exc, DBAPIError) and not (
         isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
     ):

@@ -10,10 +10,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 from callhub.adapters.pbx55.calls import handle_push
 from callhub.adapters.pbx55.parse import parse_push
+from callhub.identity import parse_document
 from callhub.screenpop import CallContext, new_request_pop
 from callhub.store import hotpath
 from callhub.store.engine import Store
@@ -126,3 +128,43 @@ def test_ids_sort_by_when_they_were_made():
         time.sleep(0.0001)
     assert made == sorted(made) and len(set(made)) == 50
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in made)
+
+
+async def test_a_drivers_error_comes_out_as_sqlalchemys(database_url: str):
+    """The statements go to the driver directly; its errors still come out as the rest of
+    callhub knows them (a 409 or 503 is chosen by SQLAlchemy's classes), and a dead
+    connection is dropped."""
+    store = Store(database_url)
+
+    def twice(session: Session) -> None:
+        for _ in range(2):
+            hotpath.create_pop(session=session, pop_id="same-id", ramal="2001",
+                               kind="unidentified", payload={}, call_id=None,
+                               requester_id=None, request_id=None)  # fmt: skip
+
+    def on_a_dead_connection(session: Session) -> bool:
+        hotpath.card_by_phone(session=session, number="11987654321")  # the cursor, kept
+        driver = session.connection().connection.dbapi_connection
+        assert driver is not None
+        if store.is_sqlite:
+            driver.close()
+        else:  # asyncpg's connection, closed under SQLAlchemy's feet
+            from sqlalchemy.util import await_only
+
+            await_only(driver._connection.close())  # type: ignore[union-attr]
+        try:
+            hotpath.card_by_phone(session=session, number="11987654321")
+        except DBAPIError as exc:
+            return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+        raise AssertionError("no error on a closed connection")
+
+    try:
+        with pytest.raises(IntegrityError):
+            await store.run(twice)
+        assert await store.run(on_a_dead_connection)
+        # The pool gave a working connection again.
+        assert await store.run(
+            lambda s: hotpath.card_by_document(session=s, document=parse_document("52998224725"))
+        )
+    finally:
+        await store.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
@@ -126,38 +127,45 @@ def extension_day(*, session: Session, since: datetime) -> dict[str, ExtensionDa
 
 def request_counts(*, session: Session, since: datetime) -> RequestCounts:
     """Requests in progress, suspended, overdue and awaiting approval now; solved since
-    `since`; technicians checked in at a site now."""
-    counts = RequestCounts()
+    `since`; technicians checked in at a site now. One statement: on PostgreSQL each
+    round trip costs the event loop more than the counting."""
     open_statuses = [s.value for s in IN_PROGRESS]
-    by_status = session.exec(
-        select(ServiceRequest.status, func.count())
-        .where(col(ServiceRequest.status).in_([*open_statuses, Status.suspended.value]))
-        .group_by(ServiceRequest.status)
-    )
-    for status, count in by_status:
-        if status == Status.suspended:
-            counts.suspended += count
-        else:
-            counts.in_progress += count
-    counts.overdue = session.exec(
-        select(func.count())
-        .select_from(ServiceRequest)
-        .where(col(ServiceRequest.status).in_(open_statuses))
-        .where(col(ServiceRequest.deadline) < utcnow())
-    ).one()
-    counts.awaiting_approval = session.exec(
-        select(func.count(func.distinct(Task.request_id)))
-        .where(Task.kind == TaskKind.approval)
-        .where(col(Task.status).in_([s.value for s in OPEN_TASK]))
-    ).one()
-    counts.solved_today = session.exec(
-        select(func.count(func.distinct(Occurrence.request_id)))
-        .where(Occurrence.status_to == Status.resolved)
-        .where(col(Occurrence.created_at) >= since)
-    ).one()
-    counts.in_field = session.exec(
-        select(func.count(func.distinct(FieldVisit.user_id))).where(
-            col(FieldVisit.checkout_at).is_(None)
+
+    def count(what: Any, *where: Any) -> Any:
+        return sa_select(what).where(*where).scalar_subquery()
+
+    requests = func.count(col(ServiceRequest.id))
+    is_open = col(ServiceRequest.status).in_(open_statuses)
+    row = session.execute(
+        sa_select(
+            count(requests, is_open),
+            count(requests, ServiceRequest.status == Status.suspended),
+            count(
+                requests,
+                is_open,
+                col(ServiceRequest.deadline) < utcnow(),
+            ),
+            count(
+                func.count(func.distinct(Task.request_id)),
+                Task.kind == TaskKind.approval,
+                col(Task.status).in_([s.value for s in OPEN_TASK]),
+            ),
+            count(
+                func.count(func.distinct(Occurrence.request_id)),
+                Occurrence.status_to == Status.resolved,
+                col(Occurrence.created_at) >= since,
+            ),
+            count(
+                func.count(func.distinct(FieldVisit.user_id)),
+                col(FieldVisit.checkout_at).is_(None),
+            ),
         )
     ).one()
-    return counts
+    return RequestCounts(
+        in_progress=row[0],
+        suspended=row[1],
+        overdue=row[2],
+        awaiting_approval=row[3],
+        solved_today=row[4],
+        in_field=row[5],
+    )

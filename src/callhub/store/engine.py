@@ -25,6 +25,7 @@ import contextlib
 import functools
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,6 +33,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,6 +43,7 @@ Work = Callable[[Session], T]
 
 
 CHECKPOINT_SECONDS = 1.0
+IDLE_CHECK_SECONDS = 1.0
 log = logging.getLogger("callhub.store")
 
 
@@ -63,6 +66,25 @@ def _read_only(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA query_only=ON")
     cur.execute("PRAGMA busy_timeout=5000")
     cur.close()
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _check_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A pooled connection left idle a while is checked before use (PostgreSQL may have
+    restarted meanwhile; a dead one is replaced). One in steady use is not: the check
+    costs three round trips (asyncpg's ping opens a transaction), more than a pop's work.
+    A connection that died while in steady use fails its unit of work, and the pool
+    replaces every connection of that age."""
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < IDLE_CHECK_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as exc:
+        raise DisconnectionError(str(exc)) from exc
 
 
 def _sync_sqlite_url(url: str) -> str:
@@ -90,6 +112,7 @@ class Store:
         self._sync: Engine | None = None
         self._reader: Engine | None = None
         self._async: AsyncEngine | None = None
+        self._reads: AsyncEngine | None = None
         self.background_checkpoints = self.is_sqlite and background_checkpoints
         if self.is_sqlite:
             self._sync = create_engine(
@@ -104,9 +127,15 @@ class Store:
                 functools.partial(_sqlite_pragmas, autocheckpoint=not background_checkpoints),
             )
         else:
+            # The most recently used connection first: in steady use, connections stay
+            # warm and are never checked (see _check_if_idle).
             self._async = create_async_engine(
-                url, pool_size=10, max_overflow=20, pool_pre_ping=True
+                url, pool_size=10, max_overflow=20, pool_use_lifo=True
             )
+            event.listen(self._async.sync_engine, "checkin", _note_checkin)
+            event.listen(self._async.sync_engine, "checkout", _check_if_idle)
+            # Reads run outside a transaction: no BEGIN and ROLLBACK round trips.
+            self._reads = self._async.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def on_loop(self) -> bool:
@@ -129,10 +158,13 @@ class Store:
     async def read(self, work: Work[T]) -> T:
         """Run a read that may take a while (the wall board's counts) where it does not
         hold up the event loop: on SQLite in a thread, on a read-only connection of its
-        own (sqlite3 lets go of the GIL while it reads); on PostgreSQL as `run`, the
-        server doing the work while the loop serves others."""
+        own (sqlite3 lets go of the GIL while it reads); on PostgreSQL on the loop, the
+        server doing the work while the loop serves others, outside a transaction (each
+        statement sees the latest commits; no BEGIN or ROLLBACK to wait for)."""
         if self._sync is None:
-            return await self.run(work)
+            assert self._reads is not None
+            async with AsyncSession(self._reads) as session:
+                return await session.run_sync(lambda sync: work(sync))  # type: ignore[arg-type]
         if self._reader is None:
             self._reader = create_engine(
                 _sync_sqlite_url(self.url),

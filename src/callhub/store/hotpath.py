@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import DateTime
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from callhub.identity import DocKind, Document, normalise_phone
@@ -83,8 +84,28 @@ def _at(value: datetime | None, dialect: str) -> Any:
 
 def _execute(session: Session, text: str, params: tuple[Any, ...]) -> Any:
     cursor, dialect = _handle(session)
-    cursor.execute(_sql(text, dialect), params)
+    try:
+        cursor.execute(_sql(text, dialect), params)
+    except Exception as exc:
+        raise _translated(session, exc, text, params) from exc
     return cursor
+
+
+def _translated(session: Session, exc: Exception, statement: str, params: Any) -> Exception:
+    """A driver's error as SQLAlchemy would have raised it (what the callers and the
+    error handlers know): an IntegrityError, an OperationalError… and, when the
+    connection is gone, the connection invalidated, so the pool replaces it."""
+    connection = session.connection()
+    dialect = connection.dialect
+    dbapi = dialect.loaded_dbapi
+    if not isinstance(exc, dbapi.Error):
+        return exc
+    gone = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
+    if gone:
+        connection.invalidate(exc)
+    return DBAPIError.instance(
+        statement, params, exc, dbapi.Error, connection_invalidated=gone, dialect=dialect
+    )
 
 
 # -- who called --------------------------------------------------------------------------
