@@ -1,4 +1,4 @@
-"""The wall board's request counts, read in one statement, against the rows themselves."""
+"""The wall board's figures, each read in one statement, against the rows themselves."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from callhub.store.engine import Store
 from callhub.store.models import (
     IN_PROGRESS,
     OPEN_TASK,
+    Call,
+    CallDirection,
+    Extension,
     FieldVisit,
     Occurrence,
     ServiceRequest,
@@ -88,3 +91,65 @@ async def test_the_request_counts_are_those_of_the_rows(database_url: str) -> No
     assert counts == wanted
     assert counts.overdue >= 1 and counts.suspended >= 1
     assert counts.awaiting_approval >= 1 and counts.solved_today >= 1 and counts.in_field == 1
+
+
+async def test_each_extensions_day_is_that_of_its_calls(database_url: str) -> None:
+    store = Store(database_url)
+    now = utcnow()
+    since = now - timedelta(hours=8)
+
+    def arrange(session: Session) -> None:
+        users = list(session.exec(select(User).order_by(User.id)))[:2]
+        for n, user in enumerate(users):
+            session.add(Extension(ramal=f"77{n}", user_id=user.id))
+        calls = [  # (ramal, direction, started, open, number)
+            ("770", CallDirection.receptive, now - timedelta(hours=1), False, "1"),
+            ("770", None, now - timedelta(hours=2), False, "2"),
+            ("770", CallDirection.active, now - timedelta(hours=1), False, "3"),
+            ("770", CallDirection.sms, now - timedelta(hours=1), False, "4"),  # not a call
+            ("770", CallDirection.receptive, since - timedelta(hours=1), False, "5"),  # before
+            ("770", CallDirection.receptive, now - timedelta(minutes=9), True, "older open"),
+            ("770", CallDirection.receptive, now - timedelta(minutes=2), True, "newest open"),
+            ("771", CallDirection.active, now - timedelta(minutes=1), True, "dialled"),
+            ("999", CallDirection.receptive, now, True, "nobody's extension"),
+        ]
+        for n, (ramal, direction, at, is_open, number) in enumerate(calls):
+            session.add(Call(source="55pbx", external_id=f"day-{n}", ramal=ramal,
+                             direction=direction, started_at=at, number=number,
+                             start_seen_at=at, end_seen_at=None if is_open else at,
+                             ended_at=None if is_open else at))  # fmt: skip
+        session.commit()
+
+    def expected(session: Session) -> dict[str, board.ExtensionDay]:
+        names = dict(session.exec(select(User.id, User.name)).all())
+        calls = list(session.exec(select(Call)))
+        out = {}
+        for ext in session.exec(select(Extension)):
+            mine = [c for c in calls if c.ramal == ext.ramal]
+            today = [c for c in mine if c.started_at >= since and c.direction != "sms"]
+            open_ = sorted(
+                (c for c in mine if c.source in board.ENDS_REPORTED and c.ended_at is None
+                 and c.end_seen_at is None and c.start_seen_at is not None
+                 and c.started_at >= utcnow() - timedelta(hours=board.OPEN_CALL_HOURS)),
+                key=lambda c: c.started_at,
+            )  # fmt: skip
+            out[ext.ramal] = board.ExtensionDay(
+                ext.ramal,
+                user=names[ext.user_id],
+                received=sum(c.direction != CallDirection.active for c in today),
+                made=sum(c.direction == CallDirection.active for c in today),
+                number=(open_[-1].number or "") if open_ else "",
+                call_since=open_[-1].started_at if open_ else None,
+            )
+        return out
+
+    try:
+        await store.run(arrange)
+        days = await store.read(lambda s: board.extension_day(session=s, since=since))
+        wanted = await store.run(expected)
+    finally:
+        await store.dispose()
+    assert days == wanted
+    assert (days["770"].received, days["770"].made, days["770"].number) == (4, 1, "newest open")
+    assert (days["771"].received, days["771"].made, days["771"].number) == (0, 1, "dialled")
+    assert "999" not in days

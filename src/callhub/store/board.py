@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, or_
 
 from callhub.board.model import RequestCounts
 from callhub.store.models import (
@@ -88,40 +88,63 @@ def queue_day(*, session: Session, since: datetime, target_seconds: int) -> dict
 
 
 def extension_day(*, session: Session, since: datetime) -> dict[str, ExtensionDay]:
-    """Every registered extension with its agent, calls today, and the open call if any."""
-    out: dict[str, ExtensionDay] = {}
-    for ramal, name in session.exec(
-        select(Extension.ramal, User.name).join(User, col(User.id) == Extension.user_id)
-    ):
-        out[ramal] = ExtensionDay(ramal, user=name)
+    """Every registered extension with its agent, calls today, and the open call if any
+    (the latest, when the PBX left several open). One statement, as `request_counts`."""
     made = col(Call.direction) == CallDirection.active
-    counts = session.exec(
-        select(Call.ramal, case((made, 1), else_=0), func.count())
-        .where(col(Call.started_at) >= since, col(Call.ramal).in_(list(out)))
+    counts = (
+        sa_select(
+            col(Call.ramal).label("ramal"),
+            func.sum(case((made, 1), else_=0)).label("made"),
+            func.count().label("calls"),
+        )
+        .where(col(Call.started_at) >= since)
         .where(col(Call.direction).is_(None) | (Call.direction != CallDirection.sms))
-        .group_by(Call.ramal, made)
+        .group_by(col(Call.ramal))
+        .subquery()
     )
-    for ext, is_made, count in counts:
-        day = out[str(ext)]
-        if is_made:
-            day.made += count
-        else:
-            day.received += count
-    open_calls = session.exec(
-        select(Call.ramal, Call.number, Call.started_at)
+    open_calls = (
+        sa_select(
+            col(Call.ramal).label("ramal"),
+            col(Call.number).label("number"),
+            col(Call.started_at).label("started_at"),
+            func.row_number()
+            .over(partition_by=col(Call.ramal), order_by=col(Call.started_at).desc())
+            .label("latest"),
+        )
         .where(
-            col(Call.ramal).in_(list(out)),
             col(Call.source).in_(ENDS_REPORTED),
             col(Call.started_at) >= utcnow() - timedelta(hours=OPEN_CALL_HOURS),
             col(Call.ended_at).is_(None),
             col(Call.end_seen_at).is_(None),
             col(Call.start_seen_at).is_not(None),
         )
-        .order_by(col(Call.started_at))
+        .subquery()
     )
-    for ext, number, started in open_calls:
-        day = out[str(ext)]
-        day.number, day.call_since = number or "", started
+    rows = session.execute(
+        sa_select(
+            col(Extension.ramal),
+            col(User.name),
+            counts.c.made,
+            counts.c.calls,
+            open_calls.c.number,
+            open_calls.c.started_at,
+        )
+        .join(User, col(User.id) == Extension.user_id)
+        .outerjoin(counts, counts.c.ramal == Extension.ramal)
+        .outerjoin(
+            open_calls, (open_calls.c.ramal == Extension.ramal) & (open_calls.c.latest == 1)
+        )
+    )
+    out: dict[str, ExtensionDay] = {}
+    for ramal, name, made_today, calls_today, number, since_at in rows:
+        out[ramal] = ExtensionDay(
+            ramal,
+            user=name,
+            received=(calls_today or 0) - (made_today or 0),
+            made=made_today or 0,
+            number=number or "",
+            call_since=since_at,
+        )
     return out
 
 
