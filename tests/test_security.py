@@ -133,6 +133,40 @@ async def test_failed_logins_are_limited_across_processes(
     )
 
 
+@pytest.mark.redis
+async def test_logins_fired_together_are_limited_too(
+    cluster: Cluster, redis_server: RedisServer
+) -> None:
+    """Each attempt is counted before its password is checked: 60 wrong passwords for one
+    account at once, across two processes, get at most the limit's 401s; 60 accounts
+    tried at once from one address, at most the address's limit."""
+    cluster.redis_url = redis_server.url
+    per_user = {"CALLHUB_LOGIN_MAX_FAILURES": "5", "CALLHUB_LOGIN_WINDOW_SECONDS": "60"}
+    first, second = cluster.server(**per_user), cluster.server(**per_user)
+
+    async def attempt(server: Server, username: str) -> int:
+        async with http_client(base_url=server.url, timeout=30) as c:
+            body = {"userName": username, "password": "wrong-password", "platform": "ERP"}
+            return (await c.post("/services/login", json=body)).status_code
+
+    statuses = await asyncio.gather(
+        *(attempt((first, second)[n % 2], "agente") for n in range(60))
+    )
+    assert statuses.count(401) <= 5 and statuses.count(401) >= 1, statuses
+    assert statuses.count(429) == 60 - statuses.count(401), statuses
+    # The right password is refused too, until the window ends.
+    await api_call(
+        second, "login", {"userName": "agente", "password": PASSWORD, "platform": "ERP"},
+        status=429,
+    )  # fmt: skip
+
+    per_address = {"CALLHUB_LOGIN_MAX_FAILURES_PER_ADDRESS": "10"}
+    cluster.redis_url = None  # a process of its own: counters of its own
+    third = cluster.server(**per_address)
+    statuses = await asyncio.gather(*(attempt(third, f"nobody-{n}") for n in range(60)))
+    assert 1 <= statuses.count(401) <= 10 and statuses.count(429) >= 50, statuses
+
+
 async def test_session_cookie_flags(cluster: Cluster) -> None:
     for env, secure in (({}, False), ({"CALLHUB_HTTPS_ONLY": "1"}, True)):
         server = cluster.server(**env)
