@@ -3,10 +3,19 @@ and units, service and category codes, requester logins and a named query."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from callhub.store import api, catalog, itsm, requests, tasks, users
-from callhub.store.models import Category, Contract, Requester, Role, Service, Unit, User
+from callhub.store.models import (
+    Category,
+    Contract,
+    Requester,
+    Role,
+    Service,
+    ServiceRequest,
+    Unit,
+    User,
+)
 
 SERVICE_CODES = {
     "Acesso à rede": "REDE",
@@ -109,6 +118,8 @@ def seed_itsm(session: Session, *, password: str) -> None:
     ):
         group = api.save_group(session=session, acronym=acronym, name=name)
         assert group.id is not None
+        if acronym == "INTEGRACAO":  # the ERP's: it sees every request
+            api.set_all_requests(session=session, group_id=group.id, value=True)
         if not api.permissions_of(session=session, group_id=group.id):
             api.set_permissions(session=session, group_id=group.id, operations=operations)
         for member in members:
@@ -159,6 +170,12 @@ def seed_itsm(session: Session, *, password: str) -> None:
             description=OPERATION[1],
             sql=OPERATION[2],
         )
+    # The service desk's requests are the first level's (the API shows a group its own).
+    first_level = _group_id(session, "N1")
+    ungrouped = select(ServiceRequest).where(col(ServiceRequest.group_id).is_(None))
+    for request in session.exec(ungrouped):
+        request.group_id = first_level
+        session.add(request)
     session.flush()
     seed_field(session)
     seed_field(session)

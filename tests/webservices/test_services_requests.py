@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from callhub.store.models import ApiExecution, Occurrence, ServiceRequest
+from callhub.store import api
+from callhub.store.models import ApiExecution, Group, Occurrence, Requester, ServiceRequest, Task
 from support import API_USER, PASSWORD, Cluster, Server, api_call, api_login, http_client, pbx
 
 CREATE = {
@@ -463,3 +464,85 @@ async def test_add_service_request_json_and_xml(server: Server) -> None:
     dest = data["serviceRequestDest"]
     assert dest["description"] == "Mouse quebrado & teclado"
     assert dest["urgency"] == "L" and dest["contractID"] == 2 and dest["userID"] == "ana.souza"
+
+
+async def test_an_api_user_reads_and_changes_only_their_groups_requests(
+    server: Server, cluster: Cluster
+) -> None:
+    """tecnico's only group is CAMPO: the service desk's requests (N1's) do not exist for
+    it, by number, in lists, for occurrences or synchronisation; the field's do. The
+    integration's group sees everything; a request whose open task is CAMPO's is seen."""
+
+    def arrange(session: Any) -> tuple[list[int], list[int], str]:
+        def of_group(acronym: str) -> list[int]:
+            query = (
+                select(ServiceRequest.id)
+                .join(Group, col(Group.id) == col(ServiceRequest.group_id))
+                .where(Group.acronym == acronym)
+                .order_by(col(ServiceRequest.id))
+            )
+            return list(session.exec(query))
+
+        campo = session.exec(select(Group).where(Group.acronym == "CAMPO")).one()
+        # Lists and synchronisation too, so that they can be tried.
+        granted = api.permissions_of(session=session, group_id=campo.id)
+        api.set_permissions(session=session, group_id=campo.id, operations=[
+            *granted, "request/getByUser", "occurrence/getNotSynchronized"])  # fmt: skip
+        session.commit()
+        desk = of_group("N1")
+        logins = [session.get(Requester, session.get(ServiceRequest, n).requester_id).login
+                  for n in desk]  # fmt: skip
+        login = next(x for x in logins if x)
+        return desk, of_group("CAMPO"), login
+
+    desk, field, login = await cluster.read(arrange)
+    assert desk and field
+    tecnico = await api_login(server, "tecnico")
+    erp = await api_login(server)
+
+    hidden = await api_call(server, "request/getById", {"sessionID": tecnico, "number": desk[0]},
+                            status=404)  # fmt: skip
+    assert hidden["error"]["code"] == "NOT_FOUND" and hidden["error"]["field"] == "number"
+    missing = await api_call(server, "request/getById", {"sessionID": tecnico, "number": 999999},
+                             status=404)  # fmt: skip
+    assert hidden["error"]["description"].replace(str(desk[0]), "N") == missing["error"][
+        "description"
+    ].replace("999999", "N"), "a hidden request must read as a missing one"
+    await api_call(server, "request/getById", {"sessionID": tecnico, "number": field[0]})
+    await api_call(server, "request/getById", {"sessionID": erp, "number": desk[0]})
+
+    intrusion = {"description": "intruso"}
+    note = {"sessionID": tecnico, "requestNumber": desk[0], "occurrence": intrusion}
+    await api_call(server, "request/createOccurrence", note, status=404)
+    await api_call(server, "request/listOccurrences",
+                   {"sessionID": tecnico, "requestNumber": desk[0]}, status=404)  # fmt: skip
+
+    def occurrences_of(session: Any) -> list[str]:
+        rows = session.exec(select(Occurrence).where(Occurrence.request_id == desk[0]))
+        return [o.description for o in rows]
+
+    assert "intruso" not in await cluster.read(occurrences_of)
+
+    listed = await api_call(server, "request/getByUser", {"sessionID": tecnico, "userID": login})
+    assert not {r["number"] for r in listed["requests"]} & set(desk)
+    everything = await api_call(server, "request/getByUser", {"sessionID": erp, "userID": login})
+    assert {r["number"] for r in everything["requests"]} & set(desk)
+
+    synced = await api_call(server, "occurrence/getNotSynchronized",
+                            {"sessionID": tecnico, "synchronize": False})  # fmt: skip
+    assert synced["logs"] and all(log["requestNumber"] not in desk for log in synced["logs"])
+    all_logs = await api_call(server, "occurrence/getNotSynchronized",
+                              {"sessionID": erp, "synchronize": False})  # fmt: skip
+    assert any(log["requestNumber"] in desk for log in all_logs["logs"])
+
+    def hand_to_campo(session: Any) -> None:  # its open task goes to the field team
+        task = session.exec(select(Task).where(Task.request_id == desk[1])).first()
+        campo = session.exec(select(Group).where(Group.acronym == "CAMPO")).one()
+        if task is None:
+            task = Task(request_id=desk[1])
+        task.group_id, task.status = campo.id, "open"
+        session.add(task)
+        session.commit()
+
+    await cluster.read(hand_to_campo)
+    await api_call(server, "request/getById", {"sessionID": tecnico, "number": desk[1]})

@@ -7,9 +7,10 @@ import asyncio
 from typing import Any
 
 import httpx
-from sqlmodel import select
+from sqlmodel import col, select
 
-from callhub.store.models import ApiExecution, ServiceRequest, Unit
+from callhub.demo_itsm import REQUEST_OPERATIONS
+from callhub.store.models import ApiExecution, Requester, ServiceRequest, Unit
 from support import (
     API_USER,
     PASSWORD,
@@ -98,6 +99,37 @@ async def test_operations_follow_the_groups_permissions_as_the_admin_edits_them(
     async with http_client(base_url=server.url) as anonymous:
         r = await anonymous.get("/admin/api")
         assert r.status_code in (302, 303)
+
+
+async def test_an_admin_lets_a_group_see_every_request_and_takes_it_back(
+    cluster: Cluster, server: Server
+) -> None:
+    field = await cluster.read(
+        lambda s: s.exec(select(ServiceRequest.id).where(col(ServiceRequest.requester_id).in_(
+            select(Requester.id).where(Requester.login == "lojas.aurora")))).first()
+    )  # fmt: skip
+    assert field is not None
+    sid = await api_login(server, user="agente2")  # in N1 only: the field's are not its
+    await api_call(server, "request/getById", {"sessionID": sid, "number": field}, status=404)
+    client = await admin(server)
+    try:
+        def n1(page: httpx.Response) -> str:
+            return page.text.split('id="grupo-N1"')[1].split("<section")[0]
+
+        section = n1(await client.get("/admin/api"))
+        granted = [op for op in REQUEST_OPERATIONS if f'value="{op}" checked' in section]
+        assert granted and 'name="all_requests" value="1">' in section  # unticked
+        r = await client.post(
+            "/admin/api/grupos/N1/permissoes", data={"op": granted, "all_requests": "1"}
+        )
+        assert r.status_code == 303
+        await api_call(server, "request/getById", {"sessionID": sid, "number": field})
+        assert 'name="all_requests" value="1" checked' in n1(await client.get("/admin/api"))
+        r = await client.post("/admin/api/grupos/N1/permissoes", data={"op": granted})
+        assert r.status_code == 303
+        await api_call(server, "request/getById", {"sessionID": sid, "number": field}, status=404)
+    finally:
+        await client.aclose()
 
 
 async def test_xml_login_and_create_and_hostile_xml(cluster: Cluster, server: Server) -> None:

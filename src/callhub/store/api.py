@@ -51,6 +51,15 @@ def save_group(*, session: Session, acronym: str, name: str) -> Group:
     return group
 
 
+def set_all_requests(*, session: Session, group_id: int, value: bool) -> None:
+    """Whether the group's members see every request (store/access.py), or their own."""
+    group = session.get(Group, group_id)
+    assert group is not None
+    group.all_requests = value
+    session.add(group)
+    session.flush()
+
+
 def list_groups(*, session: Session) -> list[Group]:
     return list(session.exec(select(Group).order_by(col(Group.acronym))).all())
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
+from callhub.store import access
 from callhub.store.catalog import ServiceItem, service_item
 from callhub.store.models import (
     Category,
@@ -82,6 +83,8 @@ class RequestFilter:
     contract_ids: Sequence[int] | None = None
     statuses: Sequence[str] | None = None
     group_ids: Sequence[int] | None = None
+    # Whose requests may be listed (store/access.py); None: anyone's.
+    scope: access.RequestScope | None = None
 
 
 def find_requests(*, session: Session, where: RequestFilter, limit: int) -> list[ServiceRequest]:
@@ -103,6 +106,8 @@ def find_requests(*, session: Session, where: RequestFilter, limit: int) -> list
         query = query.where(col(ServiceRequest.status).in_(where.statuses))
     if where.group_ids is not None:
         query = query.where(col(ServiceRequest.group_id).in_(where.group_ids))
+    if where.scope is not None:
+        query = query.where(access.visible(where.scope))
     return list(session.exec(query.order_by(col(ServiceRequest.id)).limit(limit)).all())
 
 

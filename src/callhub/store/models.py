@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Index, String, UniqueConstraint, false, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -305,6 +305,9 @@ class Group(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     acronym: str = Field(max_length=32, unique=True, index=True)
     name: str = Field(max_length=120)
+    # Its members see every request through the API (an ERP integration's group); other
+    # groups see their own requests only (store/access.py).
+    all_requests: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class GroupMember(SQLModel, table=True):

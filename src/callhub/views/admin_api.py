@@ -133,6 +133,9 @@ async def save_permissions(request: Request) -> Response:
         if any(op not in known for op in chosen):
             return N_("Operação desconhecida.")
         api.set_permissions(session=session, group_id=group_id, operations=chosen)
+        api.set_all_requests(
+            session=session, group_id=group_id, value=form.get("all_requests") == "1"
+        )
         return None
 
     return await _with_group(request, change)

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from callhub import i18n
 from callhub.ratelimit import LoginLimiter
 from callhub.settings import Settings
-from callhub.store import api
+from callhub.store import access, api
 from callhub.store.engine import Store
 from callhub.store.models import User, utcnow
 from callhub.webservices.common import BadInput, join_surrogates, read_body
@@ -78,6 +78,13 @@ class Call:
     changed_requests: set[int] = field(default_factory=set)
     # The client's address (login counts failures by it).
     address: str = ""
+    _scope: access.RequestScope | None = None
+
+    def requests_scope(self, session: Session) -> access.RequestScope:
+        """The requests this caller may read and change (store/access.py), read once."""
+        if self._scope is None:
+            self._scope = access.scope_of(session=session, user_id=self.user_id)
+        return self._scope
 
     @property
     def user_id(self) -> int:

@@ -640,7 +640,7 @@ def assign(call: Call, body: AssignIn, session: Session) -> Empty:
 )
 def attend(call: Call, body: AttendIn, session: Session) -> SuccessOut:
     at = _moment(call, body.dateTime, "dateTime")
-    request = find_request(call, session, body.number, None)
+    request = find_request(call, session, body.number, None, scoped=False)
     items = [
         i
         for i in tasks.work_list(session=session, user_id=call.user_id)
@@ -679,7 +679,7 @@ def update_info(call: Call, body: UpdateInfoIn, session: Session) -> Empty:
     assert call.user is not None
     for n, given in enumerate(body.result):
         where = f"result[{n}]."
-        request = find_request(call, session, given.number, None, prefix=where)
+        request = find_request(call, session, given.number, None, prefix=where, scoped=False)
         assert request.id is not None
         task = tasks.current_task(session=session, request_id=request.id)
         if task is None or not _leads(call, session, task.group_id):
@@ -1163,7 +1163,7 @@ def location(call: Call, body: LocationIn, session: Session) -> SuccessOut:
     example={**SESSION, "number": 5},
 )
 def update(call: Call, body: NumberRef, session: Session) -> NotificationsOut:
-    find_request(call, session, body.number, None)
+    find_request(call, session, body.number, None, scoped=False)
     items = [
         i
         for i in tasks.work_list(session=session, user_id=call.user_id)

@@ -10,7 +10,7 @@ from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from callhub import i18n
-from callhub.store import api
+from callhub.store import access, api
 from callhub.store.models import Occurrence, ServiceRequest, SyncMark, User, utcnow
 
 # Registered after the request operations, so the document lists request/create first.
@@ -180,6 +180,13 @@ def occurrences_not_synchronized(
         query = query.where(Occurrence.request_id == found.id)
     if body.categoryList is not None:
         query = query.where(col(Occurrence.category).in_(body.categoryList))
+    # Only the requests the caller may see (store/access.py).
+    query = query.where(
+        exists().where(
+            col(ServiceRequest.id) == col(Occurrence.request_id),
+            access.visible(call.requests_scope(session)),
+        )
+    )
     rows = session.exec(query.order_by(col(Occurrence.id)).limit(LIST_LIMIT)).all()
     if body.synchronize and rows:
         api.mark(

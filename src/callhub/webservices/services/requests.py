@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from callhub import i18n
 from callhub.identity import EMAIL, normalise_phone
-from callhub.store import api, catalog, itsm, requests, tasks
+from callhub.store import access, api, catalog, itsm, requests, tasks
 from callhub.store.catalog import ServiceItem
 from callhub.store.models import (
     Category,
@@ -185,7 +185,10 @@ def _create(
     if isinstance(src, SourceRequest):
         group_id = _group(session, src.groupId, prefix + "groupId")
         if src.linkedNumber is not None:
-            if session.get(ServiceRequest, src.linkedNumber) is None:
+            # Linked only to a request the caller may see (store/access.py).
+            if session.get(ServiceRequest, src.linkedNumber) is None or not access.may_see(
+                session=session, scope=call.requests_scope(session), request_id=src.linkedNumber
+            ):
                 raise _unknown(prefix + "linkedNumber", src.linkedNumber)
             parent_id = src.linkedNumber
     assert requester.id is not None
@@ -312,6 +315,7 @@ def _filtered(call: Call, body: ByUserIn, session: Session) -> list[ServiceReque
         contract_ids=contracts,
         statuses=statuses,
         group_ids=groups,
+        scope=call.requests_scope(session),
     )
     return itsm.find_requests(session=session, where=where, limit=LIST_LIMIT)
 

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from callhub import i18n
 from callhub.i18n import STATUS_LABELS
-from callhub.store import api, itsm, tasks
+from callhub.store import access, api, itsm, tasks
 from callhub.store.models import (
     Group,
     Occurrence,
@@ -166,8 +166,11 @@ def find_request(
     prefix: str = "",
     origin_field: str = "numberOrigin",
     number_field: str = "number",
+    scoped: bool = True,
 ) -> ServiceRequest:
-    """The request a call names, by callhub's number or by the platform's own."""
+    """The request a call names, by callhub's number or by the platform's own: one the
+    caller may see (store/access.py), else NOT_FOUND as for a number that does not exist.
+    `scoped=False`: the field API, which checks the caller's task itself."""
     if number is None and number_origin is None:
         raise ApiError(
             "REQUIRED",
@@ -190,6 +193,10 @@ def find_request(
             )
         number = int(key)
     found = session.get(ServiceRequest, number)
+    if found is not None and scoped:
+        scope = call.requests_scope(session)
+        if not access.may_see(session=session, scope=scope, request_id=number):
+            found = None
     if found is None:
         raise ApiError(
             "NOT_FOUND",
