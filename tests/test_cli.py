@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from support import PASSWORD, Cluster, api_call, api_login
 
 
 def callhub(
@@ -10,6 +13,7 @@ def callhub(
 ) -> subprocess.CompletedProcess[str]:
     full = {
         "PATH": "/usr/bin:/bin",
+        **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}),
         "CALLHUB_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'cli.db'}",
     }
     full.update(env or {})
@@ -67,3 +71,45 @@ def test_createuser_and_serve_refuses_without_secrets(tmp_path: Path):
     assert short.returncode == 2
     refused = callhub(tmp_path, "serve", "--port", "1")
     assert refused.returncode == 2 and "CALLHUB_SECRET_KEY" in refused.stderr
+
+
+async def test_an_operator_provisions_an_integrator_from_the_command_line(tmp_path: Path):
+    """A fresh install has no groups: `callhub group` gives an integrator its operations,
+    its platform (no one else may log in as it) and every request, idempotently, and
+    refuses unknown names before writing anything."""
+    assert callhub(tmp_path, "createuser", "erp", "--password", PASSWORD).returncode == 0
+    assert callhub(tmp_path, "createuser", "outro", "--password", PASSWORD).returncode == 0
+    provision = ("group", "ERP", "--name", "Integração ERP", "--grant", "all",
+                 "--member", "erp", "--platform", "ERP", "--all-requests")  # fmt: skip
+    first = callhub(tmp_path, *provision)
+    assert first.returncode == 0, first.stderr
+    assert "ERP  Integração ERP" in first.stdout and "requests:   all" in first.stdout
+    assert "platforms:  ERP" in first.stdout and "members:    erp" in first.stdout
+    again = callhub(tmp_path, *provision)
+    assert again.returncode == 0 and again.stdout == first.stdout
+
+    refused = callhub(tmp_path, "group", "ERP", "--revoke", "v2/contracts", "nope/nada",
+                      "--member", "fantasma")  # fmt: skip
+    assert refused.returncode == 2 and "nope/nada" in refused.stderr
+    refused = callhub(tmp_path, "group", "ERP", "--revoke", "v2/contracts", "--member", "fantasma")
+    assert refused.returncode == 2 and "fantasma" in refused.stderr
+    assert callhub(tmp_path, "group", "--list").stdout.strip() == first.stdout.strip()
+
+    revoked = callhub(tmp_path, "group", "ERP", "--revoke", "v2/contracts")
+    assert revoked.returncode == 0 and " v2/contracts" not in revoked.stdout
+    assert callhub(tmp_path, "group", "ERP", "--grant", "v2/contracts").stdout == first.stdout
+
+    cluster = Cluster(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    try:
+        server = cluster.server()
+        sid = await api_login(server, "erp", "ERP")
+        await api_call(server, "v2/contracts", {"sessionID": sid})
+        taken = await api_call(
+            server, "login", {"userName": "outro", "password": PASSWORD, "platform": "erp"},
+            status=403,
+        )  # fmt: skip
+        assert taken["error"]["code"] == "PLATFORM_NOT_ALLOWED"
+        assert taken["error"]["field"] == "platform"
+        await api_login(server, "outro", "OUTRA")  # a platform nobody reserved is open
+    finally:
+        cluster.stop()

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
+from callhub import provisioning
 from callhub.identity import DocKind, normalise_phone, parse_document
 from callhub.settings import ConfigError, Settings
 from callhub.store import catalog, requests, users
@@ -534,6 +535,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default=None)
     p.add_argument("--can-execute", action="store_true", help="may execute requests")
 
+    provisioning.add_parser(sub)
+
     p = sub.add_parser("import-requesters", help="import requesters from a CSV file")
     p.add_argument("file", help="CSV with columns cpf,name,email,phone")
 
@@ -588,6 +591,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return demo(settings, args)
         if args.command == "createuser":
             return createuser(settings, args)
+        if args.command == "group":
+            return provisioning.group_command(
+                lambda work: _with_store(settings, lambda store: store.run(work)), args
+            )
         if args.command == "import-requesters":
             return import_requesters_cmd(settings, args)
         if args.command == "simulate":

@@ -118,8 +118,9 @@ def seed_itsm(session: Session, *, password: str) -> None:
     ):
         group = api.save_group(session=session, acronym=acronym, name=name)
         assert group.id is not None
-        if acronym == "INTEGRACAO":  # the ERP's: it sees every request
+        if acronym == "INTEGRACAO":  # the ERP's: it sees every request, and is the ERP
             api.set_all_requests(session=session, group_id=group.id, value=True)
+            api.set_platforms(session=session, group_id=group.id, platforms=["ERP"])
         if not api.permissions_of(session=session, group_id=group.id):
             api.set_permissions(session=session, group_id=group.id, operations=operations)
         for member in members:

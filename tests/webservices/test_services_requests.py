@@ -497,7 +497,7 @@ async def test_an_api_user_reads_and_changes_only_their_groups_requests(
 
     desk, field, login = await cluster.read(arrange)
     assert desk and field
-    tecnico = await api_login(server, "tecnico")
+    tecnico = await api_login(server, "tecnico", "CAMPO")
     erp = await api_login(server)
 
     hidden = await api_call(server, "request/getById", {"sessionID": tecnico, "number": desk[0]},

@@ -67,7 +67,7 @@ async def test_sessions_expire_when_idle_and_unknown_ones_are_refused(cluster: C
 async def test_operations_follow_the_groups_permissions_as_the_admin_edits_them(
     server: Server,
 ) -> None:
-    sid = await api_login(server, user="agente2")  # in N1: requests, no reference lists
+    sid = await api_login(server, "agente2", "SUPORTE")  # in N1: requests, no reference lists
     refused = await api_call(server, "v2/contracts", {"sessionID": sid}, status=403)
     assert refused["error"]["code"] == "FORBIDDEN"
     assert "v2/contracts" in refused["error"]["description"]
@@ -109,7 +109,7 @@ async def test_an_admin_lets_a_group_see_every_request_and_takes_it_back(
             select(Requester.id).where(Requester.login == "lojas.aurora")))).first()
     )  # fmt: skip
     assert field is not None
-    sid = await api_login(server, user="agente2")  # in N1 only: the field's are not its
+    sid = await api_login(server, "agente2", "SUPORTE")  # in N1 only: not the field's
     await api_call(server, "request/getById", {"sessionID": sid, "number": field}, status=404)
     client = await admin(server)
     try:
@@ -128,6 +128,15 @@ async def test_an_admin_lets_a_group_see_every_request_and_takes_it_back(
         r = await client.post("/admin/api/grupos/N1/permissoes", data={"op": granted})
         assert r.status_code == 303
         await api_call(server, "request/getById", {"sessionID": sid, "number": field}, status=404)
+        # SUPORTE reserved to N1: its members log in as it, others are refused.
+        r = await client.post(
+            "/admin/api/grupos/N1/permissoes", data={"op": granted, "platforms": "suporte"}
+        )
+        assert r.status_code == 303 and 'value="SUPORTE"' in n1(await client.get("/admin/api"))
+        await api_login(server, "agente2", "SUPORTE")
+        body = {"userName": "tecnico", "password": PASSWORD, "platform": "Suporte"}
+        refused = await api_call(server, "login", body, status=403)
+        assert refused["error"]["code"] == "PLATFORM_NOT_ALLOWED"
     finally:
         await client.aclose()
 

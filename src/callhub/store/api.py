@@ -27,6 +27,7 @@ from callhub.store.models import (
     ApiSession,
     Group,
     GroupMember,
+    GroupPlatform,
     NamedQuery,
     SyncKey,
     SyncMark,
@@ -58,6 +59,40 @@ def set_all_requests(*, session: Session, group_id: int, value: bool) -> None:
     group.all_requests = value
     session.add(group)
     session.flush()
+
+
+def platforms_of(*, session: Session, group_id: int) -> list[str]:
+    query = select(GroupPlatform.platform).where(GroupPlatform.group_id == group_id)
+    return sorted(session.exec(query).all())
+
+
+def set_platforms(*, session: Session, group_id: int, platforms: Iterable[str]) -> None:
+    """The API platforms the group's members may log in as (replacing the group's own)."""
+    wanted = {p.strip().upper() for p in platforms if p.strip()}
+    for row in session.exec(select(GroupPlatform).where(GroupPlatform.group_id == group_id)):
+        if row.platform not in wanted:
+            session.delete(row)
+        wanted.discard(row.platform)
+    for platform in sorted(wanted):
+        session.add(GroupPlatform(group_id=group_id, platform=platform))
+    session.flush()
+
+
+def platform_allowed(*, session: Session, user_id: int, platform: str) -> bool:
+    """A platform some group names is its members' only; one no group names is open."""
+    owners = list(
+        session.exec(
+            select(GroupPlatform.group_id).where(GroupPlatform.platform == platform.strip().upper())
+        )
+    )
+    if not owners:
+        return True
+    member = session.exec(
+        select(GroupMember.user_id).where(
+            GroupMember.user_id == user_id, col(GroupMember.group_id).in_(owners)
+        )
+    ).first()
+    return member is not None
 
 
 def list_groups(*, session: Session) -> list[Group]:

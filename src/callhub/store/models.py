@@ -326,6 +326,16 @@ class ApiPermission(SQLModel, table=True):
     operation: str = Field(max_length=64, primary_key=True)
 
 
+class GroupPlatform(SQLModel, table=True):
+    """Group `group_id` may log in to the API as `platform` (kept in capitals). A platform
+    some group names is reserved to the members of such groups; one no group names is
+    open to every user (store/api.platform_allowed)."""
+
+    __tablename__ = "group_platform"
+    group_id: int = Field(foreign_key="user_group.id", primary_key=True)
+    platform: str = Field(max_length=64, primary_key=True, index=True)
+
+
 class ApiSession(SQLModel, table=True):
     """A login to the ITSM API. The sessionID itself is never stored: only its SHA-256."""
 

@@ -43,6 +43,7 @@ async def _page(
                     "group": group,
                     "members": api.members_of(session=session, group_id=group.id),
                     "allowed": api.permissions_of(session=session, group_id=group.id),
+                    "platforms": api.platforms_of(session=session, group_id=group.id),
                 }
             )
         _total, failures = api.failed_executions(
@@ -136,6 +137,10 @@ async def save_permissions(request: Request) -> Response:
         api.set_all_requests(
             session=session, group_id=group_id, value=form.get("all_requests") == "1"
         )
+        platforms = str(form.get("platforms") or "").replace(",", " ").split()
+        if any(len(p) > 64 for p in platforms):
+            return N_("Nome de plataforma longo demais (até 64 caracteres).")
+        api.set_platforms(session=session, group_id=group_id, platforms=platforms)
         return None
 
     return await _with_group(request, change)

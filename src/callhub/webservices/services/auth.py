@@ -47,6 +47,16 @@ async def check_login(call: Call, data: dict[str, Any]) -> User:
 
 def _open(call: Call, body: LoginIn, session: Session) -> str:
     user: User = call.prepared
+    if not api.platform_allowed(session=session, user_id=user.id or 0, platform=body.platform):
+        # A platform bound to groups (an integration's) is theirs alone: anyone else acting
+        # as it would take its keys and its synchronisation marks.
+        raise ApiError(
+            "PLATFORM_NOT_ALLOWED",
+            N_("A plataforma %(platform)s não é permitida a este usuário."),
+            403,
+            field="platform",
+            platform=body.platform,
+        )
     call.platform = body.platform
     return api.open_session(
         session=session,
