@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -51,6 +52,26 @@ from callhub.ws.endpoints import agent_socket, board_socket
 from callhub.ws.hub import Hub, settle
 
 log = logging.getLogger("callhub")
+
+
+class RedactTokens(logging.Filter):
+    """The access log never shows a token given in a query string (a PBX may send its
+    token there): `token=…` becomes `token=***`."""
+
+    TOKEN = re.compile(r"(?i)([?&]token=)[^&\s\"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.TOKEN.sub(r"\1***", a) if isinstance(a, str) and "token=" in a.lower() else a
+                for a in record.args
+            )
+        return True
+
+
+# uvicorn logs each request's path with its query string; whichever way it was started.
+logging.getLogger("uvicorn.access").addFilter(RedactTokens())
+
 READY_TIMEOUT = 2.0
 
 SECURITY_HEADERS = [

@@ -39,6 +39,11 @@ def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
+# What uvicorn reads of one websocket message before it closes the socket (1009); the
+# app itself closes a tab's socket past ws.endpoints.MAX_MESSAGE_BYTES.
+WS_MAX_BYTES = 64 * 1024
+
+
 def serve(host: str, port: int, workers: int | None = None) -> None:
     import uvicorn
 
@@ -48,6 +53,7 @@ def serve(host: str, port: int, workers: int | None = None) -> None:
         port=port,
         workers=workers,
         ws_per_message_deflate=False,  # compression costs latency and ~64 KiB per tab
+        ws_max_size=WS_MAX_BYTES,  # tabs send small control messages only
         proxy_headers=True,
         log_level=os.environ.get("CALLHUB_LOG_LEVEL", "info"),
         timeout_graceful_shutdown=5,
@@ -338,6 +344,7 @@ def _serve_with_uscall_sim(host: str, port: int, pbx_token: str) -> int:
                 host=host,
                 port=port,
                 ws_per_message_deflate=False,
+                ws_max_size=WS_MAX_BYTES,
                 log_level=log_level,
                 timeout_graceful_shutdown=5,
             )

@@ -60,10 +60,10 @@ class Refused(Exception):
 
 
 def known_operations() -> list[str]:
-    """Every operation a permission can name (the logins need none)."""
-    from callhub.webservices.services import REGISTRY
+    """Every operation a permission can name (logging in and out need none)."""
+    from callhub.webservices.services import grantable  # (importing registers them)
 
-    return sorted(name for name, op in REGISTRY.items() if op.session_required)
+    return grantable()
 
 
 def change(session: Session, args: argparse.Namespace, operations: list[str]) -> str:

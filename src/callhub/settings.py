@@ -76,6 +76,8 @@ class Settings:
     session_max_age: int = 12 * 3600
     # ITSM API: idle time before a sessionID expires; what v2/login tells field devices.
     api_session_idle_seconds: int = 30 * 60
+    # However busy, an API session ends this long after its login.
+    api_session_max_seconds: int = 12 * 3600
     api_range_action_km: int = 50
     api_location_interval_minutes: int = 5
     https_only_cookies: bool = False
@@ -131,6 +133,9 @@ class Settings:
             api_session_idle_seconds=_int(
                 env, "CALLHUB_API_SESSION_IDLE_SECONDS", cls.api_session_idle_seconds
             ),
+            api_session_max_seconds=_int(
+                env, "CALLHUB_API_SESSION_MAX_SECONDS", cls.api_session_max_seconds
+            ),
             api_range_action_km=_int(env, "CALLHUB_API_RANGE_ACTION_KM", cls.api_range_action_km),
             api_location_interval_minutes=_int(
                 env, "CALLHUB_API_LOCATION_INTERVAL_MINUTES", cls.api_location_interval_minutes
@@ -163,6 +168,8 @@ class Settings:
             raise ConfigError("CALLHUB_SERVICE_LEVEL_SECONDS must be between 1 and 3600")
         if not 1 <= self.api_session_idle_seconds <= 7 * 24 * 3600:
             raise ConfigError("CALLHUB_API_SESSION_IDLE_SECONDS must be between 1 and 604800")
+        if not 1 <= self.api_session_max_seconds <= 30 * 24 * 3600:
+            raise ConfigError("CALLHUB_API_SESSION_MAX_SECONDS must be between 1 and 2592000")
         if self.api_range_action_km < 0:
             raise ConfigError("CALLHUB_API_RANGE_ACTION_KM must not be negative")
         if min(self.login_max_failures, self.login_max_failures_per_address) < 1:

@@ -413,6 +413,7 @@ async def test_approvals_keep_the_decision_the_reason_and_the_comment(
 async def test_denied_checkins_teams_and_bad_input(cluster: Cluster, server: Server) -> None:
     tecnico = await field_login(server, "tecnico")
     lider = await field_login(server, "lider")
+    tecnica = await field_login(server, "tecnica")
     tasks = {n["number"]: t for t, n in (await work(server, tecnico)).items()}
     # A denied check-in keeps its reason; the task stays in the list.
     await api_call(
@@ -484,6 +485,17 @@ async def test_denied_checkins_teams_and_bad_input(cluster: Cluster, server: Ser
     people = {p["login"]: p for p in team["equipe"]["colaboradores"]}
     assert team["equipe"]["sigla"] == "CAMPO" and people["lider"]["lider"] is True
     assert (people["tecnico"]["latitude"], people["tecnico"]["longitude"]) == FILIAL
+    # A member who leads nothing sees the team, and where only they themselves are.
+    for name in ("getEquipeColaborador", "getColaborador"):
+        answer = await api_call(
+            server, f"mobile/v2/notification/{name}", {"sessionID": tecnica, "taskId": tasks[4]}
+        )
+        members = answer["equipe"]["colaboradores"] if "equipe" in answer else answer[
+            "colaboradores"
+        ]
+        peers = {p["login"]: p for p in members}
+        assert peers["tecnico"]["latitude"] is None and peers["tecnico"]["posicaoEm"] is None
+        assert "lider" in peers and peers["tecnica"]["login"] == "tecnica"
     not_leader = await api_call(
         server,
         "mobile/v2/notification/atribuicoesEquipesSolicitacoes",

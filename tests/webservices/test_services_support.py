@@ -14,6 +14,7 @@ from callhub.store.models import ApiExecution, Requester, ServiceRequest, Unit
 from support import (
     API_USER,
     PASSWORD,
+    PBX_TOKEN,
     Agent,
     Cluster,
     Server,
@@ -62,6 +63,24 @@ async def test_sessions_expire_when_idle_and_unknown_ones_are_refused(cluster: C
         "SESSION_REQUIRED",
         "SESSION_UNKNOWN",
     ]
+
+
+async def test_a_session_ends_at_logout_and_at_its_absolute_lifetime(cluster: Cluster) -> None:
+    server = cluster.server(CALLHUB_API_SESSION_MAX_SECONDS="2")
+    sid = await api_login(server, "agente2", "SUPORTE")  # logout needs no permission
+    assert (await api_call(server, "logout", {"sessionID": sid}))["success"] is True
+    gone = await api_call(server, "request/getById", {"sessionID": sid, "number": 1}, status=401)
+    assert gone["error"]["code"] == "SESSION_UNKNOWN"
+    await api_call(server, "logout", {"sessionID": sid}, status=401)
+    sid = await api_login(server)
+    clock = asyncio.get_running_loop().time
+    logged_in = clock()
+    while clock() - logged_in < 1.5:  # in use all along, never idle
+        await api_call(server, "v2/contracts", {"sessionID": sid})
+        await asyncio.sleep(0.3)
+    await asyncio.sleep(2.3 - (clock() - logged_in))
+    expired = await api_call(server, "v2/contracts", {"sessionID": sid}, status=401)
+    assert expired["error"]["code"] == "SESSION_EXPIRED"
 
 
 async def test_operations_follow_the_groups_permissions_as_the_admin_edits_them(
@@ -431,10 +450,10 @@ async def test_openapi_document_and_docs_page(server: Server) -> None:
         page = await c.get("/services/docs")
     assert doc["openapi"].startswith("3.")
     names = {p.removeprefix("/services/") for p in doc["paths"] if p.startswith("/services/")}
-    assert len(names) == 27 and {"request/create", "xml/login", "v2/getWorkflow"} <= names
+    assert len(names) == 28 and {"request/create", "xml/login", "logout", "v2/getWorkflow"} <= names
     mobile = {p for p in doc["paths"] if p.startswith("/mobile/")}
     assert len(mobile) == 23 and "/mobile/v2/notification/checkin/denied" in mobile
-    assert len(doc["paths"]) == 27 + 23
+    assert len(doc["paths"]) == 28 + 23
     create = doc["paths"]["/services/request/create"]["post"]
     assert create["requestBody"]["content"]["application/json"]["example"]["sourceRequest"]
     answer = create["responses"]["200"]["content"]["application/json"]["schema"]
@@ -491,7 +510,35 @@ async def test_every_documented_example_body_works(server: Server) -> None:
         body = {**op.example}
         if "sessionID" in body:
             body["sessionID"] = field if name.startswith("mobile/") else sid
+        if name == "logout":  # it ends the session it is given: a session of its own
+            body["sessionID"] = await api_login(server)
         if "password" in body:
             body.update({"userName": API_USER, "password": PASSWORD})
         answer = await api_call(server, name, body)
         assert answer["error"] is None, (name, answer)
+
+
+async def test_deeply_nested_bodies_are_a_logged_400_never_a_500(
+    cluster: Cluster, server: Server
+) -> None:
+    deep = 8_000  # within the body limit, far past Python's recursion limit
+    json_body = ('{"userName": ' + "[" * deep + "]" * deep + "}").encode()
+    xml_body = ("<login>" + "<a>" * deep + "</a>" * deep + "</login>").encode()
+    async with http_client(base_url=server.url, timeout=30) as c:
+        for path, body, kind, code in (
+            ("/services/request/getById", json_body, "application/json", "MALFORMED_JSON"),
+            ("/services/xml/login", xml_body, "text/xml", "MALFORMED_XML"),
+        ):
+            r = await c.post(path, content=body, headers={"content-type": kind})
+            assert r.status_code == 400, (path, r.status_code, r.text[:200])
+            error = r.json()["error"]
+            assert error["code"] == code and "níveis" in error["description"]
+            number = r.json()["operationID"]
+            logged = await cluster.read(lambda s, n=number: s.get(ApiExecution, n))
+            assert logged is not None and not logged.ok and logged.error_code == code
+        r = await c.post(
+            "/webservices/telefonia/novaSolicitacao",
+            content=json_body,
+            headers={"content-type": "application/json", "token": PBX_TOKEN},
+        )
+        assert r.status_code == 400 and "nested too deeply" in r.text

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import logging
+from urllib.parse import unquote
+
 from hypothesis import given
 from hypothesis import strategies as st
 
+from callhub.app import create_app
+from callhub.settings import Settings
 from callhub.webservices.telefonia import answer_count
 from support import PBX_TOKEN, Agent, Server, http_client, pbx
 
@@ -175,3 +180,25 @@ async def test_a_browser_opening_the_url_logs_in_then_sees_the_screen_as_a_page(
     # The PBX's own request answers JSON, cookie or not.
     r = await agent.http.get(path, headers={"token": PBX_TOKEN})
     assert r.status_code == 200 and r.json()["identified"] is True
+
+
+async def test_a_token_in_the_query_string_is_never_echoed_nor_logged(server: Server):
+    path = f"/webservices/telefonia/novaSolicitacao?ramal=2001&token={PBX_TOKEN}&cpf=1"
+    async with http_client(base_url=server.url) as c:
+        r = await c.get(path, headers={"accept": "text/html"})
+    assert r.status_code == 303 and PBX_TOKEN not in r.headers["location"]
+    assert unquote(r.headers["location"]) == (
+        "/login?next=/webservices/telefonia/novaSolicitacao?ramal=2001&cpf=1"
+    )
+    # uvicorn's access log, as it writes a request (callhub filters that logger).
+    create_app(Settings())
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(handler)
+    try:
+        access.warning('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 200)
+    finally:
+        access.removeHandler(handler)
+    assert seen and PBX_TOKEN not in seen[0] and "token=***" in seen[0]

@@ -149,6 +149,25 @@ async def test_foreign_origin_is_refused(server: Server, agents: list[Agent]):
         )
 
 
+async def test_a_tab_that_sends_a_large_message_is_closed_with_1009(
+    server: Server, agents: list[Agent]
+):
+    """Tabs only listen: a message of a few KiB is the most they have reason to send."""
+    agent = await Agent(server, "agente").login("2010")
+    agents.append(agent)
+    small = await agent.tab()
+    await small.ws.send("ping")  # small messages are read and ignored
+    big = await agent.tab()
+    await big.ws.send("x" * 8192)
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(big.ws.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2010")
+    assert r.json()["delivered"] == 1  # the other tab is still there
+    await small.wait_for("Maria da Silva")
+
+
 async def test_stalled_tab_does_not_delay_another(cluster: Cluster, agents: list[Agent]):
     server = cluster.server(CALLHUB_TAB_QUEUE_SIZE="4")
     agent = await Agent(server, "agente").login("2010")

@@ -190,13 +190,18 @@ class SessionCheck:
     expired: bool
 
 
-def check_session(*, session: Session, session_id: str, idle_seconds: int) -> SessionCheck:
-    """Find the session; renew its idle clock (written at most every few seconds)."""
+def check_session(
+    *, session: Session, session_id: str, idle_seconds: int, max_seconds: int
+) -> SessionCheck:
+    """Find the session; renew its idle clock (written at most every few seconds). It
+    expires when idle too long, and in any case `max_seconds` after the login."""
     row = session.get(ApiSession, _digest(session_id))
     if row is None or row.ended_at is not None:
         return SessionCheck(None, None, False)
     now = utcnow()
-    if now - row.last_seen_at > timedelta(seconds=idle_seconds):
+    if now - row.last_seen_at > timedelta(seconds=idle_seconds) or now - row.created_at > (
+        timedelta(seconds=max_seconds)
+    ):
         return SessionCheck(row, None, True)
     user = session.get(User, row.user_id)
     if user is None or not user.active:
@@ -207,6 +212,15 @@ def check_session(*, session: Session, session_id: str, idle_seconds: int) -> Se
         row.last_seen_at = now
         session.add(row)
     return SessionCheck(row, user, False)
+
+
+def end_session(*, session: Session, session_id: str) -> None:
+    """Logout: the sessionID opens nothing any more."""
+    row = session.get(ApiSession, _digest(session_id))
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+        session.add(row)
+        session.flush()
 
 
 def disassociate_device(*, session: Session, user_id: int, device_token: str) -> int:

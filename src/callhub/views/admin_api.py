@@ -16,15 +16,14 @@ from callhub.store import api, users
 from callhub.store.models import Role
 from callhub.views.auth import login_required
 from callhub.views.templating import Renderer
-from callhub.webservices.services import REGISTRY
+from callhub.webservices.services import grantable
 
 ACRONYM = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 N_ = i18n.N_
 
 
 def _operations() -> list[str]:
-    """Every operation a permission can name (the logins need none)."""
-    return sorted(name for name, op in REGISTRY.items() if op.session_required)
+    return grantable()
 
 
 async def _page(

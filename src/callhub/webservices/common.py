@@ -94,6 +94,8 @@ async def read_params(request: Request, limit: int) -> dict[str, str]:
             data = join_surrogates(json.loads(body))
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadInput(None, f"malformed JSON body: {exc}") from None
+        except RecursionError:
+            raise BadInput(None, "malformed JSON body: nested too deeply") from None
         if not isinstance(data, dict):
             raise BadInput(None, "the JSON body must be an object")
         for key, value in data.items():

@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -150,7 +150,10 @@ async def _html_login_first(request: Request) -> Response | None:
 
         user = await request.app.state.store.run(lambda s: get_user(session=s, user_id=user_id))
     if user is None or not user.active:
-        target = request.url.path + ("?" + request.url.query if request.url.query else "")
+        # Back to the same screen after login, without the PBX's token: a URL travels
+        # (history, logs, the Referer); a secret must not.
+        kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+        target = request.url.path + ("?" + kept if kept else "")
         return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
     request.state.user = user
     return None

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("callhub.ws")
 
 CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+# Tabs only listen: what they may send (a ping, a control word) is small.
+MAX_MESSAGE_BYTES = 4096
 
 
 def origin_allowed(ws: WebSocket) -> bool:
@@ -78,6 +81,9 @@ async def _serve(
         while not tab.closing:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
+                break
+            if len(message.get("bytes") or message.get("text") or "") > MAX_MESSAGE_BYTES:
+                await _close(ws, CLOSE_TOO_BIG)
                 break
     except (WebSocketDisconnect, OSError, RuntimeError, TimeoutError, BrokerUnavailable) as exc:
         log.debug("tab on %r gone: %r", tab.ramal, exc)

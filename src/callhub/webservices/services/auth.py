@@ -12,7 +12,13 @@ from callhub.ratelimit import LoginLimited
 from callhub.store import api
 from callhub.store.models import User
 from callhub.webservices.services.framework import ApiError, Call, operation, validation_error
-from callhub.webservices.services.schemas import LoginIn, LoginOut, LoginV2Out
+from callhub.webservices.services.schemas import (
+    Authed,
+    LoginIn,
+    LoginOut,
+    LoginV2Out,
+    SuccessOut,
+)
 
 N_ = i18n.N_
 EXAMPLE = {"userName": "integracao", "password": "…", "platform": "ERP", "language": "pt_BR"}
@@ -84,6 +90,21 @@ for name in ("login", "xml/login"):
         prepare=check_login,
         example=EXAMPLE,
     )(_login)
+
+
+@operation(
+    "logout",
+    model=Authed,
+    answer=SuccessOut,
+    summary=N_("Encerra a sessão: o sessionID não abre mais nada"),
+    tag="login",
+    needs_permission=False,
+    example={"sessionID": "…"},
+)
+def logout(call: Call, body: BaseModel, session: Session) -> BaseModel:
+    assert call.session_id is not None
+    api.end_session(session=session, session_id=call.session_id)
+    return SuccessOut(success=True)
 
 
 @operation(

@@ -79,6 +79,8 @@ class Call:
     # The client's address (login counts failures by it).
     address: str = ""
     _scope: access.RequestScope | None = None
+    # The caller's sessionID, once checked (logout ends it).
+    session_id: str | None = None
 
     def requests_scope(self, session: Session) -> access.RequestScope:
         """The requests this caller may read and change (store/access.py), read once."""
@@ -115,6 +117,8 @@ class Operation:
     tag: str
     xml: bool = False
     session_required: bool = True
+    # Whether a group must be allowed it (logout needs a session, not a permission).
+    needs_permission: bool = True
     prepare: Prepare | None = None
     example: dict[str, Any] | None = None
     # Where it is served: the service desk's API under /services/, the field app's at
@@ -130,6 +134,13 @@ class Operation:
 REGISTRY: dict[str, Operation] = {}
 
 
+def grantable() -> list[str]:
+    """Every operation a group's permission can name (logging in and out need none)."""
+    return sorted(
+        name for name, op in REGISTRY.items() if op.session_required and op.needs_permission
+    )
+
+
 def operation(
     name: str,
     *,
@@ -139,6 +150,7 @@ def operation(
     tag: str,
     xml: bool = False,
     session_required: bool = True,
+    needs_permission: bool = True,
     prepare: Prepare | None = None,
     example: dict[str, Any] | None = None,
     root: str = "/services/",
@@ -154,6 +166,7 @@ def operation(
             tag=tag,
             xml=xml,
             session_required=session_required,
+            needs_permission=needs_permission,
             prepare=prepare,
             example=example,
             root=root,
@@ -201,7 +214,12 @@ def parse_xml(body: bytes) -> dict[str, Any]:
         raise ApiError(
             "MALFORMED_XML", N_("XML malformado: %(detail)s."), 400, detail=str(exc)
         ) from None
-    value = _xml_value(root)
+    try:
+        value = _xml_value(root)
+    except RecursionError:
+        raise ApiError(
+            "MALFORMED_XML", N_("XML aninhado em níveis demais para ser lido."), 400
+        ) from None
     return value if isinstance(value, dict) else {}
 
 
@@ -211,6 +229,10 @@ def parse_json(body: bytes) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(
             "MALFORMED_JSON", N_("JSON malformado: %(detail)s."), 400, detail=str(exc)
+        ) from None
+    except RecursionError:
+        raise ApiError(
+            "MALFORMED_JSON", N_("JSON aninhado em níveis demais para ser lido."), 400
         ) from None
     if not isinstance(data, dict):
         raise ApiError("MALFORMED_JSON", N_("O corpo deve ser um objeto JSON."), 400)
@@ -415,6 +437,7 @@ def _check_session(call: Call, session: Session, data: dict[str, Any]) -> None:
         session=session,
         session_id=session_id.strip(),
         idle_seconds=call.settings.api_session_idle_seconds,
+        max_seconds=call.settings.api_session_max_seconds,
     )
     if check.expired:
         raise ApiError(
@@ -426,7 +449,10 @@ def _check_session(call: Call, session: Session, data: dict[str, Any]) -> None:
     call.platform = check.row.platform
     if not call.language_asked:
         call.language = check.row.language
-    if not api.may_call(session=session, user_id=call.user_id, operation=call.op.name):
+    call.session_id = session_id.strip()
+    if call.op.needs_permission and not api.may_call(
+        session=session, user_id=call.user_id, operation=call.op.name
+    ):
         raise ApiError(
             "FORBIDDEN",
             N_("Nenhum grupo do usuário pode chamar %(operation)s."),

@@ -1008,13 +1008,17 @@ def get_colaborador(call: Call, body: TaskRef, session: Session) -> Colaboradore
 
 
 def _people(call: Call, session: Session, group_id: int | None) -> list[Colaborador]:
+    """The team's members; where each was last seen only for the team's leaders (who hand
+    out its work), and each member's own."""
     if group_id is None:
         return []
+    leads = group_id in tasks.membership(session=session, user_id=call.user_id).led
     out = []
     for user, leader in api.members_of(session=session, group_id=group_id):
         if not user.active or user.id is None:
             continue
-        where = tasks.last_position(session=session, user_id=user.id)
+        seen = leads or user.id == call.user_id
+        where = tasks.last_position(session=session, user_id=user.id) if seen else None
         out.append(
             Colaborador(
                 idColaborador=user.id,
