@@ -143,6 +143,8 @@ class Server:
     # Another ASGI app under the same uvicorn options (the benchmark's bare floor).
     app: str = "callhub.app:app"
     app_dir: Path | None = None
+    # Started as users start it, `callhub serve` (its own proxy and websocket settings).
+    cli: bool = False
 
     @property
     def url(self) -> str:
@@ -153,6 +155,16 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ws/atendimento"
 
     def start(self) -> None:
+        if self.cli:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "callhub.cli", "serve", "--host", "127.0.0.1",
+                 "--port", str(self.port)],  # fmt: skip
+                env={**self.env, "CALLHUB_LOG_LEVEL": "warning"},
+                stdout=self._open_log(),
+                stderr=subprocess.STDOUT,
+            )
+            wait_for_port(self.port, proc=self.proc)
+            return
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -200,7 +212,7 @@ class Cluster:
     extra_env: dict[str, str] = field(default_factory=dict)
     servers: list[Server] = field(default_factory=list)
 
-    def server(self, port: int | None = None, **env: str) -> Server:
+    def server(self, port: int | None = None, *, cli: bool = False, **env: str) -> Server:
         full = {
             **os.environ,
             "CALLHUB_DATABASE_URL": self.database_url,
@@ -213,7 +225,8 @@ class Cluster:
         }
         if self.redis_url:
             full["CALLHUB_REDIS_URL"] = self.redis_url
-        server = Server(port or free_port(), full, self.tmp / f"server-{len(self.servers)}.log")
+        log = self.tmp / f"server-{len(self.servers)}.log"
+        server = Server(port or free_port(), full, log, cli=cli)
         server.start()
         self.servers.append(server)
         return server

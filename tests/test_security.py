@@ -167,6 +167,28 @@ async def test_logins_fired_together_are_limited_too(
     assert 1 <= statuses.count(401) <= 10 and statuses.count(429) >= 50, statuses
 
 
+async def test_only_a_trusted_proxy_may_say_who_the_client_is(cluster: Cluster) -> None:
+    """Started as users start it (callhub serve): X-Forwarded-For counts only from the
+    proxies in CALLHUB_TRUSTED_PROXIES; from anyone else it is ignored, so a client cannot
+    dodge the per-address login limit by naming another address at each attempt."""
+    limits = {"CALLHUB_LOGIN_MAX_FAILURES_PER_ADDRESS": "3"}
+
+    async def attempts(server: Server) -> list[int]:
+        statuses = []
+        async with http_client(base_url=server.url, timeout=10) as c:
+            for n in range(5):
+                body = {"userName": f"nobody-{n}", "password": "wrong", "platform": "ERP"}
+                r = await c.post(
+                    "/services/login", json=body, headers={"X-Forwarded-For": f"10.0.0.{n}"}
+                )
+                statuses.append(r.status_code)
+        return statuses
+
+    assert await attempts(cluster.server(cli=True, **limits)) == [401, 401, 401, 429, 429]
+    behind_a_proxy = cluster.server(cli=True, CALLHUB_TRUSTED_PROXIES="127.0.0.1", **limits)
+    assert await attempts(behind_a_proxy) == [401] * 5  # five clients, one attempt each
+
+
 async def test_session_cookie_flags(cluster: Cluster) -> None:
     for env, secure in (({}, False), ({"CALLHUB_HTTPS_ONLY": "1"}, True)):
         server = cluster.server(**env)

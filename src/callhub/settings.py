@@ -73,6 +73,9 @@ class Settings:
     tab_send_timeout: float = 2.0
     max_body_bytes: int = 64 * 1024
     pbx_allowlist: tuple[str, ...] = field(default_factory=tuple)
+    # Proxies whose X-Forwarded-For names the client (addresses or networks); none: the
+    # peer's own address counts, whatever the header says.
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     session_max_age: int = 12 * 3600
     # ITSM API: idle time before a sessionID expires; what v2/login tells field devices.
     api_session_idle_seconds: int = 30 * 60
@@ -118,6 +121,9 @@ class Settings:
             tab_send_timeout=_float(env, "CALLHUB_TAB_SEND_TIMEOUT", cls.tab_send_timeout),
             max_body_bytes=_int(env, "CALLHUB_MAX_BODY_BYTES", cls.max_body_bytes),
             pbx_allowlist=allow,
+            trusted_proxies=tuple(
+                a.strip() for a in env.get("CALLHUB_TRUSTED_PROXIES", "").split(",") if a.strip()
+            ),
             session_max_age=_int(env, "CALLHUB_SESSION_MAX_AGE", cls.session_max_age),
             https_only_cookies=_bool(env, "CALLHUB_HTTPS_ONLY", False),
             metrics_token=env.get("CALLHUB_METRICS_TOKEN") or None,
