@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from callhub.store.models import Call, ScreenPop
+from callhub.store.params import get_setting
 from support import PBX55_TOKEN, Agent, Cluster, Server, push55
 
 SEED_EXAMPLE = (Path(__file__).parent / "55pbx_seed_example.txt").read_bytes()
@@ -229,16 +231,23 @@ async def test_history_filters_and_recordings(server: Server, agents: list[Agent
     assert page.status_code == 400 and "Data inválida" in page.text
 
 
-async def test_admin_shows_and_rotates_the_token(server: Server, agents: list[Agent]) -> None:
+async def test_admin_generates_a_token_shown_once_and_stored_as_a_hash(
+    server: Server, cluster: Cluster, agents: list[Agent]
+) -> None:
     admin = await Agent(server, "admin").login()
     agents.append(admin)
     page = await admin.http.get("/admin/telefonia")
-    assert f"{server.url}/integrations/55pbx" in page.text and PBX55_TOKEN in page.text
+    assert f"{server.url}/integrations/55pbx" in page.text
+    assert PBX55_TOKEN not in page.text and "CALLHUB_PBX55_TOKEN" in page.text
+    assert page.headers["cache-control"] == "no-store"
     r = await admin.http.post("/admin/telefonia/55pbx/token")
-    assert r.status_code == 303
-    page = await admin.http.get("/admin/telefonia")
-    token = page.text.split('id="pbx55-token">')[1].split("<")[0]
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    token = r.text.split('id="pbx55-token">')[1].split("<")[0]
     assert token != PBX55_TOKEN and len(token) >= 24
+    again = await admin.http.get("/admin/telefonia")  # shown once: never again
+    assert token not in again.text and 'id="pbx55-token"' not in again.text
+    stored = await cluster.read(lambda s: get_setting(session=s, key="pbx55_token"))
+    assert stored == "sha256:" + hashlib.sha256(token.encode()).hexdigest()
     assert (await push55(server, start("old-token", "5012"))).status_code == 401
     r = await push55(server, start("new-token", "5012"), token=token)
     assert r.status_code == 200

@@ -1,4 +1,4 @@
-"""Admin pages: the telephony parameters (281, 282, 283) and the PBX token."""
+"""Admin pages: the telephony parameters (281, 282, 283) and the PBX tokens."""
 
 from __future__ import annotations
 
@@ -85,37 +85,43 @@ async def save_parameters(request: Request) -> Response:
     return RedirectResponse("/admin/parametros?ok=1", status_code=303)
 
 
-@login_required(Role.admin)
-async def telephony(request: Request) -> Response:
-    token = await request.app.state.pbx_token.current()
-    token55 = await request.app.state.pbx55_token.current()
+async def _telephony_page(
+    request: Request, *, token: str | None = None, token55: str | None = None
+) -> Response:
+    """The PBX integrations' page. A token is on it only right after it was generated
+    (the store keeps its digest alone); never cached, as a page that shows a secret."""
     base = str(request.base_url).rstrip("/")
     renderer: Renderer = request.app.state.renderer
-    return renderer.response(
+    response = renderer.response(
         request,
         "pages/admin_telefonia.html",
         {
             "token": token,
+            "source": await request.app.state.pbx_token.source(),
             "base": base + "/webservices/telefonia/",
-            "rotated": request.query_params.get("ok") == "1",
             "token55": token55,
+            "source55": await request.app.state.pbx55_token.source(),
             "url55": base + PBX55_PATH,
-            "rotated55": request.query_params.get("ok") == "55",
             "zone55": request.app.state.settings.pbx55_timezone,
         },
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required(Role.admin)
+async def telephony(request: Request) -> Response:
+    return await _telephony_page(request)
 
 
 @login_required(Role.admin)
 async def rotate_token(request: Request) -> Response:
-    await request.app.state.pbx_token.rotate()
-    return RedirectResponse("/admin/telefonia?ok=1", status_code=303)
+    return await _telephony_page(request, token=await request.app.state.pbx_token.rotate())
 
 
 @login_required(Role.admin)
 async def rotate_token55(request: Request) -> Response:
-    await request.app.state.pbx55_token.rotate()
-    return RedirectResponse("/admin/telefonia?ok=55#pbx55", status_code=303)
+    return await _telephony_page(request, token55=await request.app.state.pbx55_token.rotate())
 
 
 async def index(request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import json
@@ -135,42 +136,83 @@ def token_matches(given: str | None, expected: str | None) -> bool:
 
 
 class TokenStore:
-    """A PBX integration token: from the environment until an admin rotates it in the store.
-
-    Read through a short cache, so a rotation reaches every process within `ttl` seconds.
+    """A PBX integration token: from the environment until an admin generates one, which
+    the store keeps as its SHA-256 only (a copy of the database opens no integration; a
+    generated token is shown once, when generated). Checked in constant time. Read
+    through a short cache, so a new token reaches every process within `ttl` seconds.
     """
+
+    PREFIX = "sha256:"
 
     def __init__(self, store: Store, key: str, initial: str | None, ttl: float = 5.0):
         self.store = store
         self.key = key
         self.initial = initial
         self.ttl = ttl
-        self._value: str | None = None
+        self._digest: str | None = None
+        self._stored = False
         self._read_at = 0.0
 
-    async def current(self) -> str | None:
-        if time.monotonic() - self._read_at > self.ttl:
-            stored = await self.store.run(lambda s: get_setting(session=s, key=self.key))
-            self._value = stored or self.initial
-            self._read_at = time.monotonic()
-        return self._value
+    @classmethod
+    def digest(cls, token: str) -> str:
+        return cls.PREFIX + hashlib.sha256(token.encode()).hexdigest()
 
-    async def ensure(self) -> str:
-        """The demo has no environment token: generate one once and keep it in the store."""
-        value = await self.current()
-        if value:
-            return value
+    async def _read(self) -> None:
+        if time.monotonic() - self._read_at <= self.ttl:
+            return
+
+        def work(session: Session) -> str | None:
+            stored = get_setting(session=session, key=self.key)
+            if stored and not stored.startswith(self.PREFIX):
+                # Kept in clear by an earlier version: from now on, its digest only.
+                stored = self.digest(stored)
+                set_setting(session=session, key=self.key, value=stored)
+                session.commit()
+            return stored
+
+        stored = await self.store.run(work)
+        self._stored = stored is not None
+        self._digest = stored or (self.digest(self.initial) if self.initial else None)
+        self._read_at = time.monotonic()
+
+    async def matches(self, given: str | None) -> bool:
+        await self._read()
+        if not given or self._digest is None:
+            return False
+        return hmac.compare_digest(self.digest(given).encode(), self._digest.encode())
+
+    async def source(self) -> str | None:
+        """Where the token in force comes from: "store" (generated here), "environment",
+        or None (there is none)."""
+        await self._read()
+        if self._digest is None:
+            return None
+        return "store" if self._stored else "environment"
+
+    async def ensure(self) -> str | None:
+        """The demo has no environment token: one is generated the first time (and given
+        back, to be shown); None when there is one already."""
+        if await self.source() is not None:
+            return None
+        return await self.rotate()
+
+    async def shown(self) -> str:
+        """A token to show (the demo's instructions): the environment's, while no token
+        was generated here; else a new one (the store cannot give the old one back)."""
+        if await self.source() == "environment" and self.initial:
+            return self.initial
         return await self.rotate()
 
     async def rotate(self) -> str:
+        """A new token, in force at once: returned this once, kept as its digest."""
         value = secrets.token_urlsafe(24)
 
         def work(session: Session) -> None:
-            set_setting(session=session, key=self.key, value=value)
+            set_setting(session=session, key=self.key, value=self.digest(value))
             session.commit()
 
         await self.store.run(work)
-        self._value, self._read_at = value, time.monotonic()
+        self._digest, self._stored, self._read_at = self.digest(value), True, time.monotonic()
         return value
 
 

@@ -28,7 +28,6 @@ from callhub.webservices.common import (
     error_response,
     first,
     read_params,
-    token_matches,
 )
 
 RAMAL = re.compile(r"^[0-9]{1,20}$")
@@ -295,7 +294,7 @@ async def telefonia(request: Request) -> Response:
         if not client_allowed(request, state.settings.pbx_allowlist):
             raise BadInput(None, _("origem não autorizada para a integração de telefonia"), 403)
         given = request.headers.get("token") or request.query_params.get("token")
-        if not token_matches(given, await state.pbx_token.current()):
+        if not await state.pbx_token.matches(given):
             raise BadInput("token", _("token ausente ou inválido"), 401)
         params = await read_params(request, state.settings.max_body_bytes)
         tp = await state.telephony_params.get()

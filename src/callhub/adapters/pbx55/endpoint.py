@@ -17,7 +17,6 @@ from callhub.webservices.common import (
     client_allowed,
     error_response,
     read_body,
-    token_matches,
 )
 
 PATH = "/integrations/55pbx"
@@ -29,7 +28,7 @@ async def receive(request: Request) -> Response:
     try:
         if not client_allowed(request, state.settings.pbx_allowlist):
             raise BadInput(None, _("origem não autorizada para a integração 55pbx"), 403)
-        if not token_matches(request.headers.get("token"), await state.pbx55_token.current()):
+        if not await state.pbx55_token.matches(request.headers.get("token")):
             raise BadInput("token", _("token ausente ou inválido (cabeçalho token)"), 401)
         body = await read_body(request, state.settings.max_body_bytes)
         push = parse_push(body, state.pbx55_zone, _)
