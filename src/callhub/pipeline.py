@@ -280,11 +280,13 @@ class Pipeline:
 
     # -- catching up --------------------------------------------------------------------
 
-    async def start_after(self, ramal: str) -> int:
+    async def start_after(self, tab: Tab) -> int:
         """Where a brand-new tab starts: after what some tab of the extension already got."""
         window = self.settings.pop_window_seconds
         return await self.store.run(
-            lambda s: pops.last_delivered_seq(session=s, ramal=ramal, window_seconds=window)
+            lambda s: pops.last_delivered_seq(
+                session=s, ramal=tab.ramal, holder=tab.user_id, window_seconds=window
+            )
         )
 
     async def catch_up(self, tab: Tab, after: int) -> tuple[list[str], int]:
@@ -293,7 +295,9 @@ class Pipeline:
         window = self.settings.pop_window_seconds
 
         def work(session: Session) -> tuple[list[ScreenPop], list[ScreenPop]]:
-            recent = pops.recent_pops(session=session, ramal=tab.ramal, window_seconds=window)
+            recent = pops.recent_pops(
+                session=session, ramal=tab.ramal, holder=tab.user_id, window_seconds=window
+            )
             unseen = [p for p in recent if p.seq is not None and p.seq > after]
             # Shown now: a brand-new tab of the agent need not replay them.
             undelivered = {p.seq: 1 for p in unseen if p.delivered == 0 and p.seq is not None}
@@ -331,10 +335,13 @@ class Pipeline:
             if not tabs:
                 continue
             after = min(t.seen for t in tabs)
+            holder = next(iter(tabs)).user_id  # an extension's tabs are its holder's (Moved)
 
-            def missed(session: Session, ramal: str = ramal, after: int = after) -> list[Any]:
+            def missed(
+                session: Session, ramal: str = ramal, after: int = after, holder: int = holder
+            ) -> list[Any]:
                 return pops.pops_after(
-                    session=session, ramal=ramal, after=after, window_seconds=window
+                    session=session, ramal=ramal, holder=holder, after=after, window_seconds=window
                 )
 
             for pop in await self.store.run(missed):

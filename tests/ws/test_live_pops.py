@@ -113,6 +113,36 @@ async def test_registering_a_held_extension_moves_it(server: Server, agents: lis
     assert 'name="ramal"' in page.text  # the first agent must register again
 
 
+async def test_taking_an_extension_over_does_not_take_its_callers(
+    server: Server, agents: list[Agent]
+):
+    """agente2 takes 2011 while agente holds it: the caller agente had is in none of
+    agente2's frames (the list, the replay) and their pop's number answers 404."""
+    first = await Agent(server, "agente").login("2011")
+    agents.append(first)
+    tab = await first.tab()
+    r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2011", ura="antes")
+    await tab.wait_for("Maria da Silva")
+    seq = int(tab.frames[-1].split('data-seq="')[1].split('"')[0])
+    assert (await first.http.get(f"/atendimento/pops/{seq}")).status_code == 200
+    second = await Agent(server, "agente2").login("2011")
+    agents.append(second)
+    taken = await second.tab(after=0)  # even asking for everything since the start
+    assert "Maria da Silva" not in "".join(taken.frames)
+    assert (await second.http.get(f"/atendimento/pops/{seq}")).status_code == 404
+    refused = await second.http.post(
+        "/atendimento/solicitantes",
+        data={"seq": str(seq), "name": "Intruso", "cpf": "", "email": "", "phone": ""},
+    )
+    assert refused.status_code == 404
+    r = await pbx(server, "novaSolicitacao", cpf="11144477735", ramal="2011", ura="depois")
+    assert r.json()["delivered"] == 1
+    frame = await taken.wait_for("depois")
+    assert "Maria da Silva" not in frame
+    again = await second.tab()  # a reload: its own caller only
+    assert "João Pereira" in again.frames[0] and "Maria da Silva" not in again.frames[0]
+
+
 async def test_view_pop_and_child_request(server: Server, agents: list[Agent]):
     admin = await Agent(server, "admin").login()
     agents.append(admin)

@@ -192,9 +192,11 @@ def record_call(
     return int(_execute(session, _RECORD_CALL, params).fetchone()[0])
 
 
+# The extension's holder is read in the same statement (its primary key).
 _CREATE_POP = (
     "INSERT INTO screen_pop (pop_id, ramal, kind, payload, call_id, requester_id, request_id,"
-    " delivered, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING seq"
+    " delivered, created_at, holder_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?,"
+    " (SELECT user_id FROM extension WHERE ramal = ?)) RETURNING seq, holder_id"
 )
 
 
@@ -219,11 +221,12 @@ def create_pop(
         requester_id,
         request_id,
         _at(created_at, _dialect(session)),
+        ramal,
     )
-    seq = int(_execute(session, _CREATE_POP, params).fetchone()[0])
+    seq, holder_id = _execute(session, _CREATE_POP, params).fetchone()
     # Built without validation: the values are ours, and this is the hot path.
     return ScreenPop.model_construct(
-        seq=seq,
+        seq=int(seq),
         pop_id=pop_id,
         ramal=ramal,
         kind=kind,
@@ -233,6 +236,7 @@ def create_pop(
         request_id=request_id,
         delivered=0,
         created_at=created_at,
+        holder_id=holder_id,
     )
 
 

@@ -288,6 +288,9 @@ class ScreenPop(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     delivered: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # Who held the extension when the pop was made (None: nobody). An agent who takes the
+    # extension over does not see the former holder's callers (store/pops.py).
+    holder_id: int | None = None
 
 
 class OccurrenceOrigin(StrEnum):

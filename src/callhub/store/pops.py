@@ -6,7 +6,7 @@ import functools
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select, update
 
@@ -32,13 +32,25 @@ def mark_delivered(*, session: Session, marks: dict[int, int]) -> None:
         )
 
 
+def _shown_to(holder: int) -> Any:
+    """Pops made while `holder` held the extension, or while nobody did; never those of
+    another agent's calls (an extension taken over does not hand its history on)."""
+    return or_(col(ScreenPop.holder_id).is_(None), col(ScreenPop.holder_id) == holder)
+
+
 def pops_after(
-    *, session: Session, ramal: str, after: int, window_seconds: int, limit: int = 50
+    *,
+    session: Session,
+    ramal: str,
+    holder: int,
+    after: int,
+    window_seconds: int,
+    limit: int = 50,
 ) -> list[ScreenPop]:
     since = utcnow() - timedelta(seconds=window_seconds)
     query = (
         select(ScreenPop)
-        .where(ScreenPop.ramal == ramal)
+        .where(ScreenPop.ramal == ramal, _shown_to(holder))
         .where(col(ScreenPop.seq) > after)
         .where(col(ScreenPop.created_at) >= since)
         .order_by(col(ScreenPop.seq).desc())
@@ -48,19 +60,26 @@ def pops_after(
 
 
 def recent_pops(
-    *, session: Session, ramal: str, window_seconds: int, limit: int = 20
+    *, session: Session, ramal: str, holder: int, window_seconds: int, limit: int = 20
 ) -> list[ScreenPop]:
     return pops_after(
-        session=session, ramal=ramal, after=0, window_seconds=window_seconds, limit=limit
+        session=session,
+        ramal=ramal,
+        holder=holder,
+        after=0,
+        window_seconds=window_seconds,
+        limit=limit,
     )
 
 
-def last_delivered_seq(*, session: Session, ramal: str, window_seconds: int) -> int:
+def last_delivered_seq(
+    *, session: Session, ramal: str, holder: int, window_seconds: int
+) -> int:
     """Where a brand-new tab starts: after the last pop some tab already received."""
     since = utcnow() - timedelta(seconds=window_seconds)
     query = (
         select(func.max(ScreenPop.seq))
-        .where(ScreenPop.ramal == ramal)
+        .where(ScreenPop.ramal == ramal, _shown_to(holder))
         .where(col(ScreenPop.delivered) > 0)
         .where(col(ScreenPop.created_at) >= since)
     )

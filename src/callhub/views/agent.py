@@ -149,12 +149,15 @@ async def release_ramal(request: Request) -> Response:
 
 
 async def _own_pop(request: Request, seq: int) -> ScreenPop | None:
-    """A pop of the extension this agent holds now; nobody else's."""
+    """A pop of the extension this agent holds now, made while they held it (or nobody
+    did); nobody else's."""
     user_id = _user(request).id or 0
     pop, extension = await _store(request).run(
         lambda s: (pops.get_pop(session=s, seq=seq), users.extension_of(session=s, user_id=user_id))
     )
     if pop is None or extension is None or pop.ramal != extension.ramal:
+        return None
+    if pop.holder_id is not None and pop.holder_id != user_id:
         return None
     return pop
 

@@ -117,7 +117,7 @@ async def agent_socket(ws: WebSocket) -> None:
     await hub.attach(tab)
 
     async def first_frames() -> tuple[list[str], int]:
-        after = int(after_raw) if after_raw.isdigit() else await pipeline.start_after(tab.ramal)
+        after = int(after_raw) if after_raw.isdigit() else await pipeline.start_after(tab)
         # Pops published meanwhile wait in the tab's backlog; those the frames cover
         # (at or below what they return) are dropped from it.
         return await pipeline.catch_up(tab, after)
