@@ -10,6 +10,7 @@ import httpx
 from sqlmodel import col, select
 
 from callhub.demo_itsm import REQUEST_OPERATIONS
+from callhub.store import api
 from callhub.store.models import ApiExecution, Requester, ServiceRequest, Unit
 from support import (
     API_USER,
@@ -542,3 +543,37 @@ async def test_deeply_nested_bodies_are_a_logged_400_never_a_500(
             headers={"content-type": "application/json", "token": PBX_TOKEN},
         )
         assert r.status_code == 400 and "nested too deeply" in r.text
+
+
+async def test_a_named_query_that_runs_too_long_is_stopped_and_holds_nothing_up(
+    cluster: Cluster, server: Server
+) -> None:
+    """The issue's recursive query: stopped with a 503 that names it, and while it runs
+    the server answers everyone else (on SQLite it runs beside the event loop)."""
+    endless = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+    )
+
+    def save(session: Any) -> None:
+        api.save_named_query(session=session, name="semFim", kind="query", description="",
+                             sql=endless)  # fmt: skip
+        session.commit()
+
+    await cluster.read(save)
+    sid = await api_login(server)
+    async with http_client(base_url=server.url, timeout=30) as c:
+        body = {"sessionID": sid, "QueryName": "semFim"}
+        running = asyncio.create_task(c.post("/services/data/query", json=body))
+        await asyncio.sleep(0.5)
+        health = await c.get("/healthz")
+        assert health.status_code == 200
+        await api_call(server, "v2/contracts", {"sessionID": sid})
+        assert not running.done(), "the server waited for the query"
+        r = await running
+    assert r.status_code == 503, r.text
+    error = r.json()["error"]
+    assert error["code"] == "QUERY_TIMEOUT" and error["field"] == "QueryName"
+    assert "semFim" in error["description"]
+    # The reads' connection is still read-only, and the next query runs.
+    await api_call(server, "data/query", {"sessionID": sid, "QueryName": "solicitacoesPorSituacao",
+                                          "Parameters": {"desde": "2026-01-01"}})  # fmt: skip

@@ -429,7 +429,10 @@ _WRITES = re.compile(
 READ_KINDS = ("select", "with", "values")
 WRITE_KINDS = ("select", "with", "insert", "update", "delete")
 MAX_ROWS = 1000
+# How long a named query may run: on PostgreSQL the server stops it; on SQLite, where it
+# runs in a thread of its own beside the event loop, callhub interrupts it sooner.
 QUERY_SECONDS = 5.0
+SQLITE_QUERY_SECONDS = 2.0
 
 
 class QueryRejected(ValueError):
@@ -533,7 +536,15 @@ class QueryResult:
 
 
 class QueryFailed(RuntimeError):
-    """The database refused the admin's SQL (or it ran out of time)."""
+    """The database refused the admin's SQL."""
+
+
+class QueryTimedOut(QueryFailed):
+    """The query ran out of time and was stopped."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"stopped after {seconds:g} s")
+        self.seconds = seconds
 
 
 class BadParameter(ValueError):
@@ -635,15 +646,19 @@ def run_named(
     connection = session.connection()
     nested = session.begin_nested() if read_only and dialect != "sqlite" else None
     raw: Any = None
+    was_read_only = 0
+    seconds = SQLITE_QUERY_SECONDS if dialect == "sqlite" else QUERY_SECONDS
+    deadline = time.monotonic() + seconds
     try:
         if dialect == "sqlite":
             raw = connection.connection.driver_connection
+            # A connection of the reads' own is read-only already; it stays so.
+            was_read_only = raw.execute("PRAGMA query_only").fetchone()[0]
             if read_only:
                 raw.execute("PRAGMA query_only = ON")
-            deadline = time.monotonic() + QUERY_SECONDS
             raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
         else:
-            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(QUERY_SECONDS * 1000)}")
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
             parameters = _typed_for_postgres(connection, statement, parameters)
         result = connection.execute(statement, parameters)
         if result.returns_rows:
@@ -656,11 +671,14 @@ def run_named(
     except DBAPIError as exc:
         if nested is not None:
             nested.rollback()
+        cancelled = getattr(exc.orig, "sqlstate", None) == "57014"  # PostgreSQL's timeout
+        if cancelled or (dialect == "sqlite" and time.monotonic() > deadline):
+            raise QueryTimedOut(seconds) from None
         raise QueryFailed(str(exc.orig).splitlines()[0] if exc.orig else str(exc)) from None
     finally:
         if raw is not None:
             raw.set_progress_handler(None, 0)
-            if read_only:
+            if read_only and not was_read_only:
                 raw.execute("PRAGMA query_only = OFF")
     if nested is not None:
         nested.rollback()

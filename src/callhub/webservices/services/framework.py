@@ -389,7 +389,7 @@ def _run(
         assert data is not None
         try:
             if op.session_required:
-                _check_session(call, session, data)
+                check_session(call, session, data)
             try:
                 model = op.model.model_validate(data)
             except ValidationError as exc:
@@ -427,7 +427,10 @@ def _run(
     return operation_id, payload, error
 
 
-def _check_session(call: Call, session: Session, data: dict[str, Any]) -> None:
+def check_session(call: Call, session: Session, data: dict[str, Any]) -> None:
+    """The call's sessionID is alive and its user may call the operation (ApiError if
+    not). Every operation that needs a session passes here inside its transaction; one
+    that works before it (prepare) calls it first too."""
     session_id = data.get("sessionID")
     if not isinstance(session_id, str) or not session_id.strip():
         raise ApiError(

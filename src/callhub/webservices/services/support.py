@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from callhub import i18n
 from callhub.store import api, itsm
-from callhub.store.models import ServiceRequest, Status, Unit
+from callhub.store.models import NamedQuery, ServiceRequest, Status, Unit
 from callhub.store.requests import TRANSITIONS
-from callhub.webservices.services.framework import ApiError, Call, operation
+from callhub.webservices.services.framework import (
+    ApiError,
+    Call,
+    check_session,
+    operation,
+    validation_error,
+)
 from callhub.webservices.services.schemas import (
     Authed,
     ContractsOut,
@@ -147,9 +154,7 @@ def _bind(query_sql: str, given: dict[str, Any]) -> dict[str, Any]:
     return {name: given[name] for name in wanted}
 
 
-def _run(
-    call: Call, session: Session, name: str, field: str, kind: str, params: dict[str, Any]
-) -> api.QueryResult:
+def _find(session: Session, name: str, field: str, kind: str) -> NamedQuery:
     found = api.named_query(session=session, name=name)
     if found is None or found.kind != kind:
         raise ApiError(
@@ -159,9 +164,24 @@ def _run(
             field=field,
             value=name,
         )
+    return found
+
+
+def _results(
+    call: Call, session: Session, found: NamedQuery, field: str, params: dict[str, Any]
+) -> api.QueryResult:
     bound = _bind(found.sql, params)
     try:
         return api.run_named(session=session, query=found, parameters=bound, dialect=call.dialect)
+    except api.QueryTimedOut as exc:
+        raise ApiError(
+            "QUERY_TIMEOUT",
+            N_("A consulta %(name)s passou de %(seconds)s s e foi interrompida."),
+            503,
+            field=field,
+            name=found.name,
+            seconds=f"{exc.seconds:g}",
+        ) from None
     except api.QueryFailed as exc:
         raise ApiError(
             "QUERY_FAILED", N_("A consulta falhou: %(detail)s"), 422, field=field, detail=str(exc)
@@ -176,12 +196,41 @@ def _run(
         ) from None
 
 
+def _run(
+    call: Call, session: Session, name: str, field: str, kind: str, params: dict[str, Any]
+) -> api.QueryResult:
+    return _results(call, session, _find(session, name, field, kind), field, params)
+
+
+async def _query_off_the_loop(call: Call, data: dict[str, Any]) -> api.QueryResult | None:
+    """On SQLite a query would run on the event loop, and hold every tab and pop while it
+    runs: it runs in a thread instead, on a read-only connection of its own, once the
+    caller's session and permission are checked (the transaction checks them again). On
+    PostgreSQL it runs in the transaction: the server works, the loop serves the others."""
+    if not call.store.on_loop:
+        return None
+    try:
+        body = DataQueryIn.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+    def allowed(session: Session) -> NamedQuery:
+        check_session(call, session, data)
+        return _find(session, body.QueryName, "QueryName", "query")
+
+    found = await call.store.run(allowed)
+    return await call.store.read(
+        lambda s: _results(call, s, found, "QueryName", body.Parameters)
+    )
+
+
 @operation(
     "data/query",
     model=DataQueryIn,
     answer=QueryOut,
     summary=N_("Executa uma consulta somente leitura cadastrada pelo administrador, por nome"),
     tag="data",
+    prepare=_query_off_the_loop,
     example={
         **SESSION,
         "QueryName": "solicitacoesPorSituacao",
@@ -189,7 +238,9 @@ def _run(
     },
 )
 def data_query(call: Call, body: DataQueryIn, session: Session) -> QueryOut:
-    result = _run(call, session, body.QueryName, "QueryName", "query", body.Parameters)
+    result = call.prepared or _run(
+        call, session, body.QueryName, "QueryName", "query", body.Parameters
+    )
     return QueryOut(Result=result.rows, Truncated=result.truncated)
 
 
