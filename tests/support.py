@@ -220,6 +220,8 @@ class Cluster:
             "CALLHUB_PBX_TOKEN": PBX_TOKEN,
             "CALLHUB_PBX55_TOKEN": PBX55_TOKEN,
             "CALLHUB_TAB_SEND_TIMEOUT": "1",
+            # The test servers speak plain HTTP: Secure cookies would never come back.
+            "CALLHUB_HTTPS_ONLY": "0",
             **self.extra_env,
             **env,
         }

@@ -4,9 +4,13 @@ body limits everywhere, security headers. Each against the real server."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 
 import pytest
+import websockets
 from starlette.routing import Route
 
 from callhub.app import create_app
@@ -190,7 +194,8 @@ async def test_only_a_trusted_proxy_may_say_who_the_client_is(cluster: Cluster) 
 
 
 async def test_session_cookie_flags(cluster: Cluster) -> None:
-    for env, secure in (({}, False), ({"CALLHUB_HTTPS_ONLY": "1"}, True)):
+    # Secure (with HSTS) unless turned off: "" is the variable unset, the default.
+    for env, secure in (({"CALLHUB_HTTPS_ONLY": ""}, True), ({"CALLHUB_HTTPS_ONLY": "0"}, False)):
         server = cluster.server(**env)
         async with http_client(base_url=server.url, timeout=10) as c:
             token = await csrf_token(c)
@@ -202,6 +207,40 @@ async def test_session_cookie_flags(cluster: Cluster) -> None:
         assert "callhub_session=" in cookie and "httponly" in cookie
         assert "samesite=lax" in cookie and "path=/" in cookie
         assert ("secure" in cookie) is secure
+        assert ("strict-transport-security" in r.headers) is secure
+
+
+async def test_logout_and_a_new_password_revoke_every_copy_of_the_cookie(
+    cluster: Cluster,
+) -> None:
+    server = cluster.server()
+    async with (
+        http_client(base_url=server.url, timeout=10) as browser,
+        http_client(base_url=server.url, timeout=10) as thief,
+    ):
+        assert (await web_login(browser, "agente")).status_code == 303
+        saved = browser.cookies.get("callhub_session")
+        thief.cookies.set("callhub_session", saved)
+        assert (await thief.get("/atendimento")).status_code == 200  # a copy works...
+        await browser.post("/logout")
+        thief.cookies.set("callhub_session", saved)
+        gone = await thief.get("/atendimento")
+        assert gone.status_code == 303 and gone.headers["location"].startswith("/login")
+        with pytest.raises(websockets.InvalidStatus):  # ...and no tab opens with it either
+            await websockets.connect(server.ws_url, additional_headers={
+                "Cookie": f"callhub_session={saved}"})  # fmt: skip
+
+        # An admin ends them from the command line; a new password ends them too.
+        new_password = ["createuser", "agente", "--password", PASSWORD, "--can-execute"]
+        for command in (["end-sessions", "agente"], new_password):
+            browser.headers.pop("X-CSRF-Token", None)  # the ended session's
+            assert (await web_login(browser, "agente")).status_code == 303
+            assert (await browser.get("/atendimento")).status_code == 200
+            env = {**os.environ, "CALLHUB_DATABASE_URL": cluster.database_url}
+            done = subprocess.run([sys.executable, "-m", "callhub.cli", *command], env=env,
+                                  capture_output=True, text=True, timeout=60)  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            assert (await browser.get("/atendimento")).status_code == 303, command
 
 
 async def test_pbx_tokens_and_source_allow_list(cluster: Cluster) -> None:

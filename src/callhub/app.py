@@ -87,9 +87,16 @@ SECURITY_HEADERS = [
 ]
 
 
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    """The headers every answer carries; HSTS too when callhub is served over HTTPS only
+    (CALLHUB_HTTPS_ONLY)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.headers = [*SECURITY_HEADERS, HSTS] if hsts else SECURITY_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,7 +106,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+                message["headers"] = list(message["headers"]) + self.headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -213,7 +220,9 @@ class Shortcuts:
         routes = Router(routes=[*telefonia.routes, *pbx55_endpoint.routes])
         handlers = {DBAPIError: database_unavailable, ConnectionError: database_unavailable}
         lean: ASGIApp = ExceptionMiddleware(routes, handlers=handlers)
-        self.pbx = metrics.Instrument(SecurityHeaders(BodyLimit(lean, limit=max_body_bytes)))
+        self.pbx = metrics.Instrument(
+            SecurityHeaders(BodyLimit(lean, limit=max_body_bytes), hsts=session["https_only"])
+        )
         self.sockets = SessionMiddleware(Router(routes=sockets), **session)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -339,7 +348,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 sockets=sockets,
             ),
             Middleware(metrics.Instrument),
-            Middleware(SecurityHeaders),
+            Middleware(SecurityHeaders, hsts=settings.https_only_cookies),
             Middleware(BodyLimit, limit=settings.max_body_bytes),
             Middleware(SessionMiddleware, **session),
             Middleware(csrf.CsrfProtect),

@@ -88,6 +88,22 @@ def createuser(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def end_sessions(settings: Settings, args: argparse.Namespace) -> int:
+    def end(session: Session) -> bool:
+        user = users.find_user(session=session, username=args.username)
+        if user is None or user.id is None:
+            return False
+        users.end_sessions(session=session, user_id=user.id)
+        session.commit()
+        return True
+
+    if not _with_store(settings, lambda store: store.run(end)):
+        print(f"error: no user {args.username!r}", file=sys.stderr)
+        return 2
+    print(f"every session of {args.username} ended")
+    return 0
+
+
 # -- import-requesters -------------------------------------------------------------------
 
 
@@ -550,6 +566,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     provisioning.add_parser(sub)
 
+    p = sub.add_parser(
+        "end-sessions", help="log a user out everywhere: every session cookie issued is revoked"
+    )
+    p.add_argument("username")
+
     p = sub.add_parser("import-requesters", help="import requesters from a CSV file")
     p.add_argument("file", help="CSV with columns cpf,name,email,phone")
 
@@ -604,6 +625,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return demo(settings, args)
         if args.command == "createuser":
             return createuser(settings, args)
+        if args.command == "end-sessions":
+            return end_sessions(settings, args)
         if args.command == "group":
             return provisioning.group_command(
                 lambda work: _with_store(settings, lambda store: store.run(work)), args

@@ -97,6 +97,7 @@ class Settings:
         allow = tuple(
             a.strip() for a in env.get("CALLHUB_PBX_ALLOWLIST", "").split(",") if a.strip()
         )
+        demo = _bool(env, "CALLHUB_DEMO", False)
         return cls(
             database_url=env.get("CALLHUB_DATABASE_URL") or cls.database_url,
             redis_url=env.get("CALLHUB_REDIS_URL") or None,
@@ -115,7 +116,7 @@ class Settings:
             service_level_seconds=_int(
                 env, "CALLHUB_SERVICE_LEVEL_SECONDS", cls.service_level_seconds
             ),
-            demo=_bool(env, "CALLHUB_DEMO", False),
+            demo=demo,
             pop_window_seconds=_int(env, "CALLHUB_POP_WINDOW_SECONDS", cls.pop_window_seconds),
             tab_queue_size=_int(env, "CALLHUB_TAB_QUEUE_SIZE", cls.tab_queue_size),
             tab_send_timeout=_float(env, "CALLHUB_TAB_SEND_TIMEOUT", cls.tab_send_timeout),
@@ -125,7 +126,9 @@ class Settings:
                 a.strip() for a in env.get("CALLHUB_TRUSTED_PROXIES", "").split(",") if a.strip()
             ),
             session_max_age=_int(env, "CALLHUB_SESSION_MAX_AGE", cls.session_max_age),
-            https_only_cookies=_bool(env, "CALLHUB_HTTPS_ONLY", False),
+            # Secure cookies (and HSTS) unless a demo, or explicitly turned off for a plain
+            # HTTP setup (tests, a trusted network).
+            https_only_cookies=_bool(env, "CALLHUB_HTTPS_ONLY", not demo),
             metrics_token=env.get("CALLHUB_METRICS_TOKEN") or None,
             login_max_failures=_int(env, "CALLHUB_LOGIN_MAX_FAILURES", cls.login_max_failures),
             login_max_failures_per_address=_int(

@@ -106,6 +106,10 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=16, default=Role.agent)
     can_execute: bool = False
     active: bool = True
+    # Raised at logout, at a password change and when an admin ends the user's sessions:
+    # a session cookie carries the version it was issued under, and an older one opens
+    # nothing (views/auth.py).
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
@@ -30,6 +33,8 @@ def create_user(
     user = (session.exec(select(User).where(User.username == username))).first()
     if user is None:
         user = User(username=username, name=name or username, password_hash="")
+    if user.password_hash:  # a new password ends the sessions opened with the old one
+        user.session_version += 1
     user.password_hash = hash_password(password)
     user.role = role
     user.can_execute = can_execute
@@ -56,6 +61,21 @@ def check_password(user: User | None, password: str) -> bool:
         return bool(_hasher.verify(user.password_hash, password))
     except (VerificationError, InvalidHashError):
         return False
+
+
+def end_sessions(*, session: Session, user_id: int) -> None:
+    """Every session cookie the user holds opens nothing any more (logout, an admin)."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_version += 1
+        session.add(user)
+        session.flush()
+
+
+def session_current(user: User | None, cookie: Mapping[str, Any]) -> bool:
+    """Whether a session cookie still opens the user's account: an active user, and the
+    version the cookie was issued under."""
+    return user is not None and user.active and cookie.get("sv") == user.session_version
 
 
 def get_user(*, session: Session, user_id: int) -> User | None:

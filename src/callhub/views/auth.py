@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from urllib.parse import quote
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -27,7 +28,7 @@ async def current_user(request: Request) -> User | None:
     user: User | None = await request.app.state.store.run(
         lambda s: users.get_user(session=s, user_id=user_id)
     )
-    if user is None or not user.active:
+    if not users.session_current(user, request.session):
         request.session.clear()
         return None
     return user
@@ -110,11 +111,23 @@ async def login(request: Request) -> Response:
         )
     request.session.clear()
     request.session["user_id"] = user.id
+    request.session["sv"] = user.session_version
     request.session["locale"] = i18n.negotiate(request.headers.get("accept-language"))
     return RedirectResponse(target or HOME.get(Role(user.role), "/atendimento"), status_code=303)
 
 
 async def logout(request: Request) -> Response:
+    """Ends every session of the user, on every browser: a copy of the cookie opens
+    nothing either."""
+    user = await current_user(request)
+    if user is not None and user.id is not None:
+        user_id = user.id
+
+        def end(session: Session) -> None:
+            users.end_sessions(session=session, user_id=user_id)
+            session.commit()
+
+        await request.app.state.store.run(end)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

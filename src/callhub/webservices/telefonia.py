@@ -19,6 +19,7 @@ from callhub.identity import DocKind, parse_document
 from callhub.pipeline import Pipeline, Stored
 from callhub.screenpop import CallContext, NotFound, PopResult, new_request_pop, view_request_pop
 from callhub.store import requests as store_requests
+from callhub.store import users
 from callhub.store.engine import Store
 from callhub.store.params import TelephonyParams, telephony_params
 from callhub.views.templating import Renderer
@@ -145,10 +146,10 @@ async def _html_login_first(request: Request) -> Response | None:
     user_id = request.session.get("user_id")
     user = None
     if isinstance(user_id, int):
-        from callhub.store.users import get_user
-
-        user = await request.app.state.store.run(lambda s: get_user(session=s, user_id=user_id))
-    if user is None or not user.active:
+        user = await request.app.state.store.run(
+            lambda s: users.get_user(session=s, user_id=user_id)
+        )
+    if user is None or not users.session_current(user, request.session):
         # Back to the same screen after login, without the PBX's token: a URL travels
         # (history, logs, the Referer); a secret must not.
         kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])

@@ -49,7 +49,7 @@ def _session_user_id(ws: WebSocket) -> int | None:
 def _tab(ws: WebSocket, user: User | None, ramal: str) -> Tab | None:
     """The tab of an active user; None for anyone else. Keeps what the tab needs, not the
     user's row (it would live as long as the tab)."""
-    if user is None or not user.active or user.id is None:
+    if user is None or user.id is None or not users.session_current(user, ws.session):
         return None
     settings = ws.app.state.settings
     locale = ws.session.get("locale") or i18n.negotiate(ws.headers.get("accept-language"))
