@@ -51,6 +51,8 @@ log = logging.getLogger("callhub.pipeline")
 
 T = TypeVar("T")
 DELIVERY_BATCH_SECONDS = 0.05
+# How long a request's refresh waits for more changes to the same requests.
+REFRESH_COALESCE_SECONDS = 0.05
 # Units of work one commit takes at most.
 BATCH_LIMIT = 64
 # Where the store runs on the event loop (SQLite), one commit's units of work hold it for
@@ -113,6 +115,9 @@ class Pipeline:
         # Delivery counts waiting to be written (seq -> tabs reached), in batches.
         self._deliveries: dict[int, int] = {}
         self._writing_deliveries = False
+        # Requests changed by the APIs, waiting for their screens' refresh (coalesced).
+        self._changed: set[int] = set()
+        self._refreshing = False
         broker.bind(hub.on_message, self.resync)
 
     # -- store, render, publish ---------------------------------------------------------
@@ -213,8 +218,25 @@ class Pipeline:
 
     async def requests_changed(self, numbers: Iterable[int]) -> int:
         """Requests changed outside the agent's screen (the ITSM or mobile API): every pop
-        that shows one is refreshed, stored (a reload shows it) and live. How many."""
-        wanted = list(numbers)
+        that shows one is refreshed, stored (a reload shows it) and live. How many.
+
+        Coalesced: changes that arrive while a refresh waits or runs join the next one, so
+        twenty quick writes to one request send its screen a few times, not twenty."""
+        self._changed.update(numbers)
+        if self._refreshing:
+            return 0  # the refresh under way takes them
+        self._refreshing = True
+        try:
+            refreshed = 0
+            while self._changed:
+                await asyncio.sleep(REFRESH_COALESCE_SECONDS)
+                wanted, self._changed = sorted(self._changed), set()
+                refreshed += await self._refresh(wanted)
+            return refreshed
+        finally:
+            self._refreshing = False
+
+    async def _refresh(self, wanted: list[int]) -> int:
         horizon = max(self.settings.pop_window_seconds, self.settings.session_max_age)
 
         def work(session: Session) -> Stored[int]:

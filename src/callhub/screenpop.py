@@ -73,22 +73,33 @@ def requester_view_by_id(*, session: Session, requester_id: int) -> dict[str, An
     return requester_view(card)
 
 
-def request_view(*, session: Session, number: int) -> dict[str, Any]:
-    """The view/execute screen's data: the request, its requester, its history."""
+# A screen (and so a stored pop, and every refresh of it) carries the latest occurrences
+# only: a long history would make each of them megabytes. The rest is a link away.
+HISTORY_SHOWN = 20
+
+
+def request_view(*, session: Session, number: int, full_history: bool = False) -> dict[str, Any]:
+    """The view/execute screen's data: the request, its requester, its latest history (all
+    of it with `full_history`)."""
     request = requests.get_request(session=session, number=number)
     if request is None:
         raise NotFound("idSolicitacao", f"request {number} does not exist")
-    return _request_view(session=session, request=request)
+    return _request_view(session=session, request=request, full_history=full_history)
 
 
-def _request_view(*, session: Session, request: ServiceRequest) -> dict[str, Any]:
+def _request_view(
+    *, session: Session, request: ServiceRequest, full_history: bool = False
+) -> dict[str, Any]:
     assert request.id is not None
     service = (
         catalog.get_service(session=session, service_id=request.service_id)
         if request.service_id
         else None
     )
-    history = requests.history(session=session, number=request.id)
+    history = requests.history(
+        session=session, number=request.id, latest=None if full_history else HISTORY_SHOWN
+    )
+    history_total = requests.history_count(session=session, number=request.id)
     children = requests.children_of(session=session, number=request.id)
     linked = calls.calls_for_request(session=session, request_id=request.id)
     return {
@@ -115,6 +126,7 @@ def _request_view(*, session: Session, request: ServiceRequest) -> dict[str, Any
             }
             for h in history
         ],
+        "history_total": history_total,
         "calls": [call_summary(c) for c in linked],
     }
 

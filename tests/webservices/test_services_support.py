@@ -495,6 +495,21 @@ async def test_an_api_change_updates_the_agents_tab_live(
         {"sessionID": sid, "requestNumber": 3, "occurrence": {"description": "Ligou de volta"}},
     )
     await tab.wait_for("Ligou de volta")
+    # Twenty writes at once: the screen is refreshed a few times, not twenty.
+    notes = [f"nota-{n:02d}" for n in range(20)]
+    await asyncio.gather(*(
+        api_call(server, "request/createOccurrence",
+                 {"sessionID": sid, "requestNumber": 3, "occurrence": {"description": note}})
+        for note in notes
+    ))  # fmt: skip
+    frames = []
+    while True:  # every frame the burst brings, until the tab has been quiet a while
+        try:
+            frames.append(await tab.next(timeout=1.0))
+        except TimeoutError:
+            break
+    assert all(note in frames[-1] for note in notes)  # the last one shows them all
+    assert len(frames) < len(notes) / 2, len(frames)
 
 
 async def test_every_documented_example_body_works(server: Server) -> None:

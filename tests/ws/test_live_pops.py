@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 import websockets
 
+from callhub.store import requests
+from callhub.store.models import ServiceRequest
 from support import PBX_TOKEN, Agent, Cluster, Server, http_client, pbx
 
 
@@ -161,6 +164,33 @@ async def test_view_pop_and_child_request(server: Server, agents: list[Agent]):
     assert "Sem acesso à rede" in frame and "Registrar ocorrência" in frame
     data = (await pbx(server, "obterDadosSolicitacao", idSolicitacao=str(child))).json()
     assert data["id"] == child
+
+
+async def test_a_long_history_reaches_the_tab_bounded_with_a_link_to_the_rest(
+    server: Server, cluster: Cluster, agents: list[Agent]
+):
+    """Request 2 with 40 occurrences of 4,000 characters: its screen carries the latest 20
+    and says how many there are; the link shows them all."""
+
+    def write(session: Any) -> None:
+        found = session.get(ServiceRequest, 2)
+        for n in range(40):
+            requests.add_occurrence(session=session, request=found, user_id=None,
+                                    description=f"nota-{n:02d} " + "x" * 3990)  # fmt: skip
+        session.commit()
+
+    await cluster.read(write)
+    agent = await Agent(server, "agente").login("2012")
+    agents.append(agent)
+    tab = await agent.tab()
+    await pbx(server, "visualizarSolicitacao", idSolicitacao="2", cpf="11144477735", ramal="2012")
+    frame = await tab.wait_for("nota-39")
+    assert "nota-20" in frame and "nota-19" not in frame and "nota-00" not in frame
+    assert "mais recentes de 41" in frame  # and the occurrence it was opened with
+    assert len(frame) < 120_000  # 20 of them, not 41
+    page = await agent.http.get("/atendimento/solicitacoes/2?historico=completo")
+    assert page.status_code == 200 and "nota-00" in page.text and "nota-39" in page.text
+    assert "mais recentes" not in page.text
 
 
 async def test_unauthenticated_socket_is_refused(server: Server):

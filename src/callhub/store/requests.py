@@ -151,17 +151,26 @@ def change_status(
     return occurrence
 
 
-def history(*, session: Session, number: int) -> list[HistoryItem]:
+def history(*, session: Session, number: int, latest: int | None = None) -> list[HistoryItem]:
+    """The request's occurrences, oldest first: all of them, or the `latest` few."""
     query = (
         select(Occurrence, User.name)
         .join(User, col(Occurrence.user_id) == col(User.id), isouter=True)
         .where(Occurrence.request_id == number)
-        .order_by(col(Occurrence.created_at), col(Occurrence.id))
+        .order_by(col(Occurrence.created_at).desc(), col(Occurrence.id).desc())
     )
+    if latest is not None:
+        query = query.limit(latest)
+    rows = list(session.exec(query).all())
     return [
         HistoryItem(o.created_at, name, o.description, o.status_from, o.status_to)
-        for o, name in (session.exec(query)).all()
+        for o, name in reversed(rows)
     ]
+
+
+def history_count(*, session: Session, number: int) -> int:
+    query = select(func.count()).select_from(Occurrence).where(Occurrence.request_id == number)
+    return int(session.exec(query).one())
 
 
 def in_progress_for_document(*, session: Session, cpf: str) -> tuple[int, int | None]:

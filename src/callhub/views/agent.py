@@ -320,8 +320,11 @@ async def create_request(request: Request) -> Response:
 @login_required(*AGENTS)
 async def view_request(request: Request) -> Response:
     number = int(request.path_params["number"])
+    full = request.query_params.get("historico") == "completo"
     try:
-        view = await _store(request).run(lambda s: request_view(session=s, number=number))
+        view = await _store(request).run(
+            lambda s: request_view(session=s, number=number, full_history=full)
+        )
     except NotFound:
         return HTMLResponse("", status_code=404)
     payload = {"kind": "view", "request": view, "requester": view["requester"]}
