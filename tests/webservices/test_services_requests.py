@@ -9,7 +9,17 @@ from sqlmodel import col, select
 
 from callhub.store import api
 from callhub.store.models import ApiExecution, Group, Occurrence, Requester, ServiceRequest, Task
-from support import API_USER, PASSWORD, Cluster, Server, api_call, api_login, http_client, pbx
+from support import (
+    API_USER,
+    PASSWORD,
+    Agent,
+    Cluster,
+    Server,
+    api_call,
+    api_login,
+    http_client,
+    pbx,
+)
 
 CREATE = {
     "messageID": "msg-0001",
@@ -546,3 +556,31 @@ async def test_an_api_user_reads_and_changes_only_their_groups_requests(
 
     await cluster.read(hand_to_campo)
     await api_call(server, "request/getById", {"sessionID": tecnico, "number": desk[1]})
+
+
+async def test_an_occurrence_over_4000_characters_is_refused_everywhere_and_nothing_written(
+    cluster: Cluster, server: Server
+) -> None:
+    """An occurrence's size is bounded: the API says 400 naming the field; the agent's
+    form says so beside it (422); neither writes anything."""
+    before = await cluster.read(lambda s: len(s.exec(select(Occurrence)).all()))
+    sid = await api_login(server)
+    long = "x" * 4001
+    refused = await api_call(
+        server,
+        "request/createOccurrence",
+        {"sessionID": sid, "requestNumber": 3, "occurrence": {"description": long}},
+        status=400,
+    )
+    assert refused["error"]["field"] == "occurrence.description"
+    agent = Agent(server, "agente")
+    await agent.login("2013")
+    try:
+        r = await agent.http.post(
+            "/atendimento/solicitacoes/3/ocorrencias", data={"description": long}
+        )
+        assert r.status_code == 422 and "até 4000 caracteres" in r.text
+    finally:
+        await agent.aclose()
+    after = await cluster.read(lambda s: len(s.exec(select(Occurrence)).all()))
+    assert after == before
