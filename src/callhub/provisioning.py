@@ -12,15 +12,13 @@ are named in the error, and then nothing is written.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from typing import Any
 
 from sqlmodel import Session
 
 from callhub.store import api, users
-
-ACRONYM = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+from callhub.store.models import Group
 
 
 def add_parser(sub: Any) -> None:
@@ -70,7 +68,7 @@ def change(session: Session, args: argparse.Namespace, operations: list[str]) ->
     """Apply `args` to its group; what it is now, as `--list` shows it. Refused, naming
     what is unknown, before anything is written."""
     acronym = args.acronym
-    if not acronym or not ACRONYM.match(acronym):
+    if not acronym or not api.ACRONYM.match(acronym):
         raise Refused("the acronym must be 1 to 32 letters, digits, '_' or '-'")
     if args.name is not None and not 0 < len(args.name.strip()) <= 120:
         raise Refused("--name must have 1 to 120 characters")
@@ -82,8 +80,8 @@ def change(session: Session, args: argparse.Namespace, operations: list[str]) ->
     missing = sorted(name for name, user in members.items() if user is None)
     if missing:
         raise Refused(f"unknown users: {', '.join(missing)} (create them with createuser)")
-    if any(len(p) > 64 for p in args.platform):
-        raise Refused("a platform's name has at most 64 characters")
+    if any(len(p) > api.PLATFORM_MAX for p in args.platform):
+        raise Refused(f"a platform's name has at most {api.PLATFORM_MAX} characters")
 
     group = api.group_by_acronym(session=session, acronym=acronym)
     name = args.name.strip() if args.name else (group.name if group else acronym)
@@ -104,11 +102,12 @@ def change(session: Session, args: argparse.Namespace, operations: list[str]) ->
     if args.all_requests is not None:
         api.set_all_requests(session=session, group_id=group.id, value=args.all_requests)
     session.commit()
-    return describe(session, group.id)
+    return describe(session, group)
 
 
-def describe(session: Session, group_id: int) -> str:
-    group = next(g for g in api.list_groups(session=session) if g.id == group_id)
+def describe(session: Session, group: Group) -> str:
+    assert group.id is not None
+    group_id = group.id
     members = api.members_of(session=session, group_id=group_id)
     grants = sorted(api.permissions_of(session=session, group_id=group_id))
     platforms = api.platforms_of(session=session, group_id=group_id)
@@ -134,7 +133,7 @@ def group_command(run: Any, args: argparse.Namespace) -> int:
             groups = api.list_groups(session=session)
             if not groups:
                 return "no groups yet: callhub group ACRONYM --grant ... --member ..."
-            return "\n".join(describe(session, g.id or 0) for g in groups)
+            return "\n".join(describe(session, g) for g in groups)
 
         print(run(listing))
         return 0

@@ -37,6 +37,11 @@ from callhub.store.models import (
 
 # -- groups and permissions -------------------------------------------------------------
 
+# What a group's acronym may be, and how long a platform's name (the admin page and the
+# command line check both with these).
+ACRONYM = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+PLATFORM_MAX = 64
+
 
 def group_by_acronym(*, session: Session, acronym: str) -> Group | None:
     return session.exec(select(Group).where(Group.acronym == acronym)).first()

@@ -3,7 +3,6 @@ named queries and operations; the latest failed executions, for support."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlmodel import Session
@@ -18,7 +17,6 @@ from callhub.views.auth import login_required
 from callhub.views.templating import Renderer
 from callhub.webservices.services import grantable
 
-ACRONYM = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 N_ = i18n.N_
 
 
@@ -85,7 +83,7 @@ async def save_group(request: Request) -> Response:
     acronym = str(form.get("acronym") or "").strip()
     name = str(form.get("name") or "").strip()
     errors: dict[str, str] = {}
-    if not ACRONYM.match(acronym):
+    if not api.ACRONYM.match(acronym):
         errors["acronym"] = N_("Sigla: letras, dígitos, '_' ou '-', até 32.")
     if not name or len(name) > 120:
         errors["name"] = N_("Informe o nome (até 120 caracteres).")
@@ -137,7 +135,7 @@ async def save_permissions(request: Request) -> Response:
             session=session, group_id=group_id, value=form.get("all_requests") == "1"
         )
         platforms = str(form.get("platforms") or "").replace(",", " ").split()
-        if any(len(p) > 64 for p in platforms):
+        if any(len(p) > api.PLATFORM_MAX for p in platforms):
             return N_("Nome de plataforma longo demais (até 64 caracteres).")
         api.set_platforms(session=session, group_id=group_id, platforms=platforms)
         return None
