@@ -7,6 +7,7 @@ import asyncio
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from callhub.store.engine import Store
 from callhub.views.fragments import Fragments
 from callhub.views.templating import Renderer
 from callhub.ws.hub import Hub
+from support import PostgresServer, run_sync
 
 
 class Counting(Store):
@@ -159,3 +161,124 @@ async def test_on_sqlite_a_long_batch_commits_in_parts_and_lets_the_loop_run_bet
     assert commits >= 3, commits  # 9 units of 2/3 of the time each: 2 or 3 per commit
     # Other work ran while pops still waited: the loop was not held for the whole batch.
     assert seen[0][1] < seen[-1][1]
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer, postgres_template: str) -> Iterator[str]:
+    url = run_sync(postgres.new_database(template=postgres_template))
+    yield url
+    run_sync(postgres.drop_database(url))
+
+
+def pipeline_on(store: Store) -> tuple[Pipeline, MemoryBroker]:
+    broker = MemoryBroker()
+    fragments = Fragments(Renderer())
+    hub = Hub(broker=broker, renders=fragments)
+    pipeline = Pipeline(
+        store=store, broker=broker, hub=hub, fragments=fragments, settings=Settings()
+    )
+    return pipeline, broker
+
+
+def shards(count: int) -> list[str]:
+    """`count` extensions that go to different writers."""
+    found: dict[int, str] = {}
+    for n in range(3000, 4000):
+        found.setdefault(hash(str(n)) % pipeline_module.WRITERS, str(n))
+    assert len(found) >= count
+    return list(found.values())[:count]
+
+
+@pytest.mark.postgresql
+async def test_on_postgresql_writers_commit_side_by_side_and_each_extension_keeps_its_order(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    store = Store(postgres_url)
+    pipeline, broker = pipeline_on(store)
+    batches = {"now": 0, "most": 0}
+    run_batch = pipeline_module._run_batch
+
+    def counted(*args: Any) -> Any:  # the batches being written at once
+        batches["now"] += 1
+        batches["most"] = max(batches["most"], batches["now"])
+        try:
+            return run_batch(*args)
+        finally:
+            batches["now"] -= 1
+
+    monkeypatch.setattr(pipeline_module, "_run_batch", counted)
+    ramals = shards(3)
+    published: dict[str, list[tuple[int, str]]] = {r: [] for r in ramals}
+
+    def on_message(channel: str, message: Message) -> int:
+        assert isinstance(message, Pop)
+        published[message.ramal].append((message.seq, message.payload["call"]["ivr"]))
+        return 1
+
+    def pop_at(ramal: str, ivr: str) -> Any:
+        def work(session: Session) -> Stored[PopResult]:
+            # The server takes a while over it: the other writers' round trips go meanwhile.
+            session.connection().exec_driver_sql("SELECT pg_sleep(0.05)")
+            result = new_request_pop(
+                session=session, ctx=CallContext(ramal=ramal, document="52998224725", ivr=ivr)
+            )
+            return Stored(result, pops=[result.pop])
+
+        return work
+
+    broker.bind(on_message)
+    for ramal in ramals:
+        await broker.subscribe(extension_channel(ramal))
+    try:
+        sent = [(r, f"{r}-{n}") for n in range(4) for r in ramals]
+        for ramal, ivr in sent:  # one by one, each in its own batch
+            asyncio.get_running_loop().call_soon(
+                lambda r=ramal, i=ivr: pipeline.spawn(pipeline.run(pop_at(r, i), ramal=r))
+            )
+            await asyncio.sleep(0.002)
+        deadline = time.monotonic() + 20
+        while sum(len(p) for p in published.values()) < len(sent):
+            assert time.monotonic() < deadline, published
+            await asyncio.sleep(0.01)
+    finally:
+        await pipeline.aclose()
+        await store.dispose()
+
+    assert batches["most"] >= 2, "the extensions' pops were committed one batch at a time"
+    for ramal in ramals:
+        ivrs = [ivr for _seq, ivr in published[ramal]]
+        assert ivrs == [f"{ramal}-{n}" for n in range(4)], ivrs
+        seqs = [seq for seq, _ivr in published[ramal]]
+        assert seqs == sorted(seqs), f"{ramal}'s pops published out of seq order"
+
+
+@pytest.mark.postgresql
+async def test_on_postgresql_two_writers_that_deadlock_both_commit(postgres_url: str):
+    """Two batches taking the same rows in opposite orders: PostgreSQL fails one of them
+    as a deadlock, and that batch runs again instead of failing its requests."""
+    store = Store(postgres_url)
+    pipeline, _broker = pipeline_on(store)
+    first, second = shards(2)
+
+    def lock(ids: tuple[int, int]) -> Any:
+        def work(session: Session) -> Stored[int]:
+            connection = session.connection()
+            connection.exec_driver_sql(f"UPDATE requester SET name = name WHERE id = {ids[0]}")
+            connection.exec_driver_sql("SELECT pg_sleep(0.3)")  # the other takes its first row
+            connection.exec_driver_sql(f"UPDATE requester SET name = name WHERE id = {ids[1]}")
+            return Stored(ids[0])
+
+        return work
+
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(
+                pipeline.run(lock((1, 2)), ramal=first),
+                pipeline.run(lock((2, 1)), ramal=second),
+            ),
+            30,
+        )
+    finally:
+        await pipeline.aclose()
+        await store.dispose()
+    assert [r.value for r in results] == [1, 2]

@@ -5,7 +5,8 @@
     identify  screenpop.py: who called (one statement), which screen
     store     `Pipeline.run`: the source's unit of work, in a transaction shared with
               the pops waiting beside it (group commit); nothing goes further before
-              the commit returns
+              the commit returns. On PostgreSQL several writers commit side by side,
+              an extension's pops always through the same one, in order
     render    views/fragments.py: once per variant the tabs need (language, permission)
     publish   the broker, in commit order: the in-process broker hands the message over,
               Redis carries it, fragments included, to the other processes
@@ -59,6 +60,14 @@ BATCH_LIMIT = 64
 # about this long at most: past it, the batch commits what it has, and the rest wait their
 # turn behind the requests and tabs that arrived meanwhile.
 BATCH_SECONDS = 0.004
+# Where the store waits on a database server (PostgreSQL), this many writers commit side by
+# side, each with its own connection: one waits for its round trips while the others send
+# theirs. Units of work for one extension always go to the same writer, so that its pops
+# are committed and published in the order of their seqs.
+WRITERS = 4
+# Two writers' batches that take the same rows in opposite orders (a call whose pushes name
+# different extensions) may deadlock: PostgreSQL fails one, which runs again.
+CONFLICT_RETRIES = 3
 
 
 @dataclass
@@ -88,6 +97,14 @@ class _Job:
     done: asyncio.Future[Published[Any]]
 
 
+@dataclass
+class _Writer:
+    """One writer's queue of units of work, and its task while it has any."""
+
+    waiting: list[_Job] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+
 class _Failed(Exception):
     def __init__(self, index: int, error: BaseException) -> None:
         self.index = index
@@ -109,8 +126,7 @@ class Pipeline:
         self.hub = hub
         self.fragments = fragments
         self.settings = settings
-        self._waiting: list[_Job] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writers = [_Writer() for _ in range(1 if store.on_loop else WRITERS)]
         self._background: set[asyncio.Task[Any]] = set()
         # Delivery counts waiting to be written (seq -> tabs reached), in batches.
         self._deliveries: dict[int, int] = {}
@@ -122,43 +138,51 @@ class Pipeline:
 
     # -- store, render, publish ---------------------------------------------------------
 
-    async def run(self, work: Work[T]) -> Published[T]:
+    async def run(self, work: Work[T], *, ramal: str | None = None) -> Published[T]:
         """Store `work` (committed with the pops waiting beside it), then render and
-        publish what it stored, in commit order. Raises what `work` raised; a failing
-        unit of work never fails the others of its batch."""
+        publish what it stored, in commit order. `ramal`: the extension whose pops `work`
+        may store, when it is known before (its pops keep their order). Raises what `work`
+        raised; a failing unit of work never fails the others of its batch."""
         at = metrics.RECEIVED_AT.get() or time.time()
         job = _Job(work, at, asyncio.get_running_loop().create_future())
-        self._waiting.append(job)
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write(), name="callhub-pop-writer")
+        writers = self._writers
+        writer = writers[hash(ramal) % len(writers) if ramal and len(writers) > 1 else 0]
+        writer.waiting.append(job)
+        if writer.task is None:
+            writer.task = asyncio.create_task(self._write(writer), name="callhub-pop-writer")
         result: Published[T] = await job.done
         return result
 
-    async def _write(self) -> None:
-        """The one writer: takes every unit of work waiting, commits them together."""
+    async def _write(self, writer: _Writer) -> None:
+        """A writer: takes every unit of work waiting for it, commits them together."""
+        waiting = writer.waiting
         try:
-            while self._waiting:
+            while waiting:
                 # One turn of the loop first: requests that arrived with these join them.
                 await asyncio.sleep(0)
-                batch = self._waiting[:BATCH_LIMIT]
-                del self._waiting[:BATCH_LIMIT]
+                batch = waiting[:BATCH_LIMIT]
+                del waiting[:BATCH_LIMIT]
                 try:
-                    await self._commit_and_publish(batch)
+                    await self._commit_and_publish(batch, waiting)
                 except Exception as exc:  # the database itself failed: every job learns it
                     for job in batch:
                         if not job.done.done():
                             job.done.set_exception(exc)
         finally:
-            self._writer = None
+            writer.task = None
 
-    async def _commit_and_publish(self, batch: list[_Job]) -> None:
+    async def _commit_and_publish(self, batch: list[_Job], waiting: list[_Job]) -> None:
         """The one place that commits pops and then publishes them."""
         budget = BATCH_SECONDS if self.store.on_loop else None
+        retries = 0
         while batch:
             try:
                 outcomes = await self.store.run(lambda s: _run_batch(s, batch, budget))
                 break
             except _Failed as failed:
+                if _conflict(failed.error) and retries < CONFLICT_RETRIES:
+                    retries += 1
+                    continue  # two writers' batches crossed: this one runs again
                 if _database_down(failed.error):
                     raise failed.error from None
                 # That job's own error: the others run again without it.
@@ -168,7 +192,7 @@ class Pipeline:
         else:
             return
         # What the time budget left out goes first in the next batch, in order.
-        self._waiting[:0] = batch[len(outcomes) :]
+        waiting[:0] = batch[len(outcomes) :]
         batch = batch[: len(outcomes)]
         metrics.POP_BATCH.observe(len(batch))
         for index, (job, stored) in enumerate(zip(batch, outcomes, strict=True)):
@@ -294,7 +318,8 @@ class Pipeline:
             log.error("background task failed", exc_info=task.exception())
 
     async def aclose(self) -> None:
-        for task in [*self._background, *([self._writer] if self._writer else [])]:
+        writing = [w.task for w in self._writers if w.task is not None]
+        for task in [*self._background, *writing]:
             try:
                 await asyncio.wait_for(task, 2)
             except (Exception, asyncio.CancelledError):
@@ -376,6 +401,14 @@ def _database_down(error: BaseException) -> bool:
     if isinstance(error, OperationalError | InterfaceError | ConnectionError | OSError):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+# PostgreSQL's "deadlock detected" and "could not serialize": the batch may run again.
+_RETRYABLE = frozenset({"40P01", "40001"})
+
+
+def _conflict(error: BaseException) -> bool:
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in _RETRYABLE
 
 
 def _run_batch(session: Session, batch: list[_Job], budget: float | None) -> list[Stored[Any]]:

@@ -196,7 +196,7 @@ async def _update_pop(request: Request, pop: ScreenPop, payload: dict[str, Any])
         return Stored(None, messages=[Screen(seq, pop.ramal, payload)])
 
     pipeline = _pipeline(request)
-    await pipeline.run(work)
+    await pipeline.run(work, ramal=pop.ramal)
     # A request was opened or changed: the wall board's counts follow at once.
     await pipeline.board_changed()
 

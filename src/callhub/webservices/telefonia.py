@@ -98,10 +98,12 @@ def _context(request: Request, params: dict[str, str], ramal: str) -> CallContex
     )
 
 
-async def _pop(request: Request, work: Callable[[Session], PopResult]) -> Response:
+async def _pop(
+    request: Request, ramal: str, work: Callable[[Session], PopResult]
+) -> Response:
     """Store the pop (and publish it to the agent's tabs), then answer the PBX."""
     pipeline: Pipeline = request.app.state.pipeline
-    published = await pipeline.run(lambda session: _stored(work(session)))
+    published = await pipeline.run(lambda session: _stored(work(session)), ramal=ramal)
     result, delivered = published.value, published.delivered
     if _wants(request, "text/html"):
         renderer: Renderer = request.app.state.renderer
@@ -167,7 +169,9 @@ async def nova_solicitacao(
     if redirect is not None:
         return redirect
 
-    return await _pop(request, lambda session: new_request_pop(session=session, ctx=ctx))
+    return await _pop(
+        request, ctx.ramal, lambda session: new_request_pop(session=session, ctx=ctx)
+    )
 
 
 async def visualizar_solicitacao(
@@ -190,7 +194,7 @@ async def visualizar_solicitacao(
         )
 
     try:
-        return await _pop(request, work)
+        return await _pop(request, ctx.ramal, work)
     except NotFound:
         _ = gettext_for(request)
         raise BadInput(

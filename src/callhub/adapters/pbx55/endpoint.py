@@ -39,7 +39,7 @@ async def receive(request: Request) -> Response:
             response.headers["WWW-Authenticate"] = 'Token header="token"'
         return response
     pipeline: Pipeline = state.pipeline
-    published = await pipeline.run(lambda s: _handle(s, push, tp))
+    published = await pipeline.run(lambda s: _handle(s, push, tp), ramal=push.branch)
     return JSONResponse(
         {
             "ok": True,
