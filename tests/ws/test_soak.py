@@ -21,7 +21,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from callhub.app import create_app
 from callhub.settings import Settings
-from callhub.ws.hub import Hub, Tab, settle
+from callhub.ws.hub import GC_THRESHOLDS, Hub, Tab, settle
 from support import PBX55_TOKEN, PBX_TOKEN, SECRET, Agent, Server, free_port, pbx
 
 TABS = 40
@@ -46,6 +46,7 @@ async def test_closed_tabs_leave_no_cyclic_garbage(sqlite_template: Path, tmp_pa
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     agent = None
+    thresholds = gc.get_threshold()
     try:
         while not server.started:
             assert not serving.done(), "the server did not start"
@@ -57,6 +58,8 @@ async def test_closed_tabs_leave_no_cyclic_garbage(sqlite_template: Path, tmp_pa
         assert len(hub.tabs["2001"]) == TABS
         settle()  # as the hub does once tabs stop arriving: their objects are frozen now
         assert gc.get_freeze_count() > 0
+        # Young objects are collected less often than by default (700), and still collected.
+        assert gc.get_threshold() == GC_THRESHOLDS
 
         r = await pbx(address, "novaSolicitacao", cpf="52998224725", ramal="2001")
         assert r.json()["delivered"] == TABS
@@ -83,3 +86,4 @@ async def test_closed_tabs_leave_no_cyclic_garbage(sqlite_template: Path, tmp_pa
             await agent.aclose()
         server.should_exit = True
         await asyncio.wait_for(serving, 10)
+        gc.set_threshold(*thresholds)
