@@ -198,6 +198,10 @@ class Pbx:
         cdr = next((c for c in self.cdrs if idunico in (c.id, c.idcti) and c.audio), None)
         if cdr is None:
             raise PbxError(f"Gravação não encontrada para {idunico}")
+        try:
+            content = audio.recording_base64(cdr.id, min(cdr.talk, 4.0), fmt)
+        except audio.EncoderMissing as exc:
+            raise PbxError(str(exc)) from exc
         return {
             "Nomeaudio": cdr.audio.rsplit(".", 1)[0] + "." + fmt,
             "Data": local(cdr.when),
@@ -205,7 +209,7 @@ class Pbx:
             "Status": cdr.status,
             "Origem": cdr.origin,
             "Destino": cdr.destination,
-            "arquivo_base_64": audio.recording_base64(cdr.id, min(cdr.talk, 4.0), fmt),
+            "arquivo_base_64": content,
         }
 
     def op_agentLogin(self, agente: str, ramal: str, senhamd5: str, filachave: str) -> Any:
