@@ -29,7 +29,7 @@ from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from callhub.board.poller import BoardPoller  # noqa: E402
-from callhub.broker import MemoryBroker  # noqa: E402
+from callhub.broker import memory_broker  # noqa: E402
 from callhub.settings import Settings  # noqa: E402
 from callhub.store.engine import Store  # noqa: E402
 from callhub.store.models import Call  # noqa: E402
@@ -83,7 +83,7 @@ async def fill(url: str, calls: int) -> None:
 async def measure(name: str, url: str, rounds: int) -> None:
     store = Store(url)
     poller = BoardPoller(
-        broker=MemoryBroker(), store=store, settings=Settings(board_poll_seconds=2), link=None
+        broker=memory_broker(), store=store, settings=Settings(board_poll_seconds=2), link=None
     )
     longest = 0.0
 

@@ -446,7 +446,7 @@ async def start_callhub(
     cluster = Cluster(
         tmp,
         url,
-        redis_url=redis.url if redis else None,
+        broker_url=redis.url if redis else None,
         extra_env={"CALLHUB_TAB_QUEUE_SIZE": "256", "CALLHUB_TAB_SEND_TIMEOUT": "5", **env},
     )
     servers = [await asyncio.to_thread(cluster.server) for _ in range(2 if redis else 1)]

@@ -113,7 +113,7 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 def pair(cluster: Cluster, redis_server: RedisServer) -> tuple[Server, Server]:
     """Two callhub processes sharing one store and one redis-server."""
-    cluster.redis_url = redis_server.url
+    cluster.broker_url = redis_server.url
     return cluster.server(), cluster.server()
 
 

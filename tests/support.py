@@ -208,7 +208,7 @@ class Cluster:
 
     tmp: Path
     database_url: str
-    redis_url: str | None = None
+    broker_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     servers: list[Server] = field(default_factory=list)
 
@@ -225,8 +225,8 @@ class Cluster:
             **self.extra_env,
             **env,
         }
-        if self.redis_url:
-            full["CALLHUB_REDIS_URL"] = self.redis_url
+        if self.broker_url:
+            full["CALLHUB_BROKER_URL"] = self.broker_url
         log = self.tmp / f"server-{len(self.servers)}.log"
         server = Server(port or free_port(), full, log, cli=cli)
         server.start()

@@ -7,7 +7,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from callhub.broker import RedisBroker
+from callhub.broker import create_broker
 from callhub.protocol import Pop, extension_channel
 from support import Agent, RedisServer, Server, http_client, pbx
 
@@ -81,7 +81,7 @@ async def test_publishes_waiting_together_share_one_round_trip_and_keep_their_or
 ):
     """Two brokers as two processes: what one publishes while a pipeline is out goes in
     the next one, in order, each publish answered with the tabs that have its channel."""
-    sender, receiver = RedisBroker(redis_server.url), RedisBroker(redis_server.url)
+    sender, receiver = create_broker(redis_server.url), create_broker(redis_server.url)
     received: list[int] = []
     arrived = asyncio.Event()
 
@@ -91,15 +91,15 @@ async def test_publishes_waiting_together_share_one_round_trip_and_keep_their_or
             arrived.set()
         return 0
 
-    receiver.bind(on_message)
+    receiver.messaging.bind(on_message)
     await sender.connect()
     await receiver.connect()
     try:
         channel = extension_channel("4001")
-        await receiver.subscribe(channel)
-        await receiver.set_tabs(channel, 3)
-        assert sender._redis is not None
-        real_pipeline = sender._redis.pipeline
+        await receiver.messaging.subscribe(channel)
+        await receiver.coordination.set_tabs(channel, 3)
+        redis = sender.messaging.link.redis  # type: ignore[attr-defined]
+        real_pipeline = redis.pipeline
         round_trips = 0
 
         def counting_pipeline(*args: Any, **kwargs: Any) -> Any:
@@ -107,9 +107,9 @@ async def test_publishes_waiting_together_share_one_round_trip_and_keep_their_or
             round_trips += 1
             return real_pipeline(*args, **kwargs)
 
-        sender._redis.pipeline = counting_pipeline  # type: ignore[method-assign]
+        redis.pipeline = counting_pipeline
         counts = await asyncio.gather(
-            *(sender.publish(Pop(seq, "4001", f"p{seq}", {}, 0.0)) for seq in range(200))
+            *(sender.messaging.publish(Pop(seq, "4001", f"p{seq}", {}, 0.0)) for seq in range(200))
         )
         await asyncio.wait_for(arrived.wait(), 5)
         assert counts == [3] * 200

@@ -5,6 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from callhub.settings import ConfigError, Settings
 from support import PASSWORD, Cluster, api_call, api_login
 
 
@@ -71,6 +74,35 @@ def test_createuser_and_serve_refuses_without_secrets(tmp_path: Path):
     assert short.returncode == 2
     refused = callhub(tmp_path, "serve", "--port", "1")
     assert refused.returncode == 2 and "CALLHUB_SECRET_KEY" in refused.stderr
+
+
+def test_serve_refuses_several_workers_that_would_not_share_their_tabs(tmp_path: Path):
+    secrets = {"CALLHUB_SECRET_KEY": "k" * 40, "CALLHUB_PBX_TOKEN": "t" * 40}
+    for broker in ({}, {"CALLHUB_BROKER_URL": "memory://"}):
+        refused = callhub(
+            tmp_path, "serve", "--port", "1", "--workers", "2", env={**secrets, **broker}
+        )
+        assert refused.returncode == 2, refused.stderr
+        assert "--workers" in refused.stderr and "CALLHUB_BROKER_URL" in refused.stderr
+    unknown = callhub(
+        tmp_path, "serve", "--port", "1", env={**secrets, "CALLHUB_BROKER_URL": "amqp://mq"}
+    )
+    assert unknown.returncode == 2 and "CALLHUB_BROKER_URL" in unknown.stderr
+
+
+def test_the_broker_url_under_its_old_name_still_works_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+):
+    old = Settings.from_env({"CALLHUB_REDIS_URL": "redis://old:6379/0"})
+    assert old.broker_url == "redis://old:6379/0" and old.shared_broker
+    assert "CALLHUB_BROKER_URL" in caplog.text
+    new = Settings.from_env({"CALLHUB_BROKER_URL": "redis://new:6379/0"})
+    assert new.broker_url == "redis://new:6379/0"
+    with pytest.raises(ConfigError, match="CALLHUB_BROKER_URL"):
+        Settings.from_env(
+            {"CALLHUB_BROKER_URL": "redis://new:6379/0", "CALLHUB_REDIS_URL": "redis://old/0"}
+        )
+    assert not Settings.from_env({}).shared_broker
 
 
 async def test_an_operator_provisions_an_integrator_from_the_command_line(tmp_path: Path):

@@ -107,7 +107,7 @@ async def test_metrics_token(cluster: Cluster) -> None:
 async def test_readiness_follows_redis_and_a_poller_process_runs(
     cluster: Cluster, redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    cluster.redis_url = redis_server.url
+    cluster.broker_url = redis_server.url
     server = cluster.server(CALLHUB_BOARD_POLL_SECONDS="0.3")
     async with http_client(base_url=server.url, timeout=5) as c:
         assert (await c.get("/readyz")).status_code == 200
@@ -136,12 +136,12 @@ async def test_readiness_follows_redis_and_a_poller_process_runs(
     alone = subprocess.run(
         [sys.executable, "-m", "callhub.cli", "poll"], env=env, capture_output=True, timeout=60
     )
-    assert alone.returncode == 2 and b"CALLHUB_REDIS_URL" in alone.stderr
+    assert alone.returncode == 2 and b"CALLHUB_BROKER_URL" in alone.stderr
     log = tmp_path / "poller.log"
     with log.open("wb") as out:
         poller = subprocess.Popen(
             [sys.executable, "-m", "callhub.cli", "poll"],
-            env={**env, "CALLHUB_REDIS_URL": redis_server.url},
+            env={**env, "CALLHUB_BROKER_URL": redis_server.url},
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import Session
 
 from callhub import pipeline as pipeline_module
-from callhub.broker import MemoryBroker
+from callhub.broker import Broker, memory_broker
 from callhub.pipeline import BATCH_SECONDS, Pipeline, Stored
 from callhub.protocol import Message, Pop, extension_channel
 from callhub.screenpop import CallContext, PopResult, new_request_pop
@@ -59,7 +59,7 @@ async def test_pops_share_a_commit_and_one_failing_fails_alone(
     path = tmp_path / "callhub.db"
     shutil.copyfile(sqlite_template, path)
     store = Counting(f"sqlite+aiosqlite:///{path}")
-    broker = MemoryBroker()
+    broker = memory_broker()
     renderer = Renderer()
     fragments = Fragments(renderer)
     hub = Hub(broker=broker, renders=fragments)
@@ -76,8 +76,9 @@ async def test_pops_share_a_commit_and_one_failing_fails_alone(
         published.append((message.seq, message.payload["call"]["ivr"], stored.fetchone()[0]))
         return 1
 
-    broker.bind(on_message)
-    await broker.subscribe(extension_channel("2001"))
+    broker.messaging.bind(on_message)
+    await broker.messaging.subscribe(extension_channel("2001"))
+    await broker.coordination.set_tabs(extension_channel("2001"), 1)  # the tab the hub reports
     try:
         names = ["a", "b", "bad", "c", "d"]
         results = await asyncio.gather(
@@ -115,7 +116,7 @@ async def test_on_sqlite_a_long_batch_commits_in_parts_and_lets_the_loop_run_bet
     path = tmp_path / "callhub.db"
     shutil.copyfile(sqlite_template, path)
     store = Counting(f"sqlite+aiosqlite:///{path}")
-    broker = MemoryBroker()
+    broker = memory_broker()
     fragments = Fragments(Renderer())
     hub = Hub(broker=broker, renders=fragments)
     pipeline = Pipeline(
@@ -144,8 +145,9 @@ async def test_on_sqlite_a_long_batch_commits_in_parts_and_lets_the_loop_run_bet
 
         return work
 
-    broker.bind(on_message)
-    await broker.subscribe(extension_channel("2001"))
+    broker.messaging.bind(on_message)
+    await broker.messaging.subscribe(extension_channel("2001"))
+    await broker.coordination.set_tabs(extension_channel("2001"), 1)  # the tab the hub reports
     ticker = asyncio.create_task(other_work())
     try:
         names = [f"k{n}" for n in range(9)]
@@ -170,8 +172,8 @@ def postgres_url(postgres: PostgresServer, postgres_template: str) -> Iterator[s
     run_sync(postgres.drop_database(url))
 
 
-def pipeline_on(store: Store) -> tuple[Pipeline, MemoryBroker]:
-    broker = MemoryBroker()
+def pipeline_on(store: Store) -> tuple[Pipeline, Broker]:
+    broker = memory_broker()
     fragments = Fragments(Renderer())
     hub = Hub(broker=broker, renders=fragments)
     pipeline = Pipeline(
@@ -226,9 +228,9 @@ async def test_on_postgresql_writers_commit_side_by_side_and_each_extension_keep
 
         return work
 
-    broker.bind(on_message)
+    broker.messaging.bind(on_message)
     for ramal in ramals:
-        await broker.subscribe(extension_channel(ramal))
+        await broker.messaging.subscribe(extension_channel(ramal))
     try:
         sent = [(r, f"{r}-{n}") for n in range(4) for r in ramals]
         for ramal, ivr in sent:  # one by one, each in its own batch

@@ -101,7 +101,7 @@ async def test_every_form_refuses_a_missing_or_foreign_csrf_token(server: Server
 async def test_failed_logins_are_limited_across_processes(
     cluster: Cluster, redis_server: RedisServer
 ) -> None:
-    cluster.redis_url = redis_server.url
+    cluster.broker_url = redis_server.url
     limits = {"CALLHUB_LOGIN_MAX_FAILURES": "3", "CALLHUB_LOGIN_WINDOW_SECONDS": "3"}
     first, second = cluster.server(**limits), cluster.server(**limits)
     async with (
@@ -144,7 +144,7 @@ async def test_logins_fired_together_are_limited_too(
     """Each attempt is counted before its password is checked: 60 wrong passwords for one
     account at once, across two processes, get at most the limit's 401s; 60 accounts
     tried at once from one address, at most the address's limit."""
-    cluster.redis_url = redis_server.url
+    cluster.broker_url = redis_server.url
     per_user = {"CALLHUB_LOGIN_MAX_FAILURES": "5", "CALLHUB_LOGIN_WINDOW_SECONDS": "60"}
     first, second = cluster.server(**per_user), cluster.server(**per_user)
 
@@ -165,7 +165,7 @@ async def test_logins_fired_together_are_limited_too(
     )  # fmt: skip
 
     per_address = {"CALLHUB_LOGIN_MAX_FAILURES_PER_ADDRESS": "10"}
-    cluster.redis_url = None  # a process of its own: counters of its own
+    cluster.broker_url = None  # a process of its own: counters of its own
     third = cluster.server(**per_address)
     statuses = await asyncio.gather(*(attempt(third, f"nobody-{n}") for n in range(60)))
     assert 1 <= statuses.count(401) <= 10 and statuses.count(429) >= 50, statuses

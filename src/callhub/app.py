@@ -250,7 +250,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lag = asyncio.create_task(metrics.watch_loop_lag(), name="callhub-loop-lag")
         try:
             await store.migrate()
-            broker = create_broker(settings.redis_url)
+            broker = create_broker(settings.broker_url)
             await broker.connect()
             fragments = Fragments(
                 renderer,
@@ -272,7 +272,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.broker = broker
             app.state.hub = hub
             app.state.pipeline = pipeline
-            app.state.login_limiter = LoginLimiter(broker, settings)
+            app.state.login_limiter = LoginLimiter(broker.coordination, settings)
             app.state.pbx_token = pbx_token
             app.state.pbx55_token = pbx55_token
             app.state.pbx55_zone = ZoneInfo(settings.pbx55_timezone)
@@ -283,9 +283,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 link.start()
             poller = BoardPoller(broker=broker, store=store, settings=settings, link=link)
             hub.board_wake = poller.wake
-            await broker.subscribe(BOARD_WAKE)
+            await broker.messaging.subscribe(BOARD_WAKE)
             if broker.shared:
-                await broker.subscribe(VARIANTS)
+                await broker.messaging.subscribe(VARIANTS)
             poller.start()
             # What startup built (modules, mappers, templates, the catalogue) lives as long
             # as the process: kept out of the cyclic collector's full passes, which stop

@@ -619,6 +619,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "serve":
             settings.check()
+            if (args.workers or 1) > 1 and not settings.shared_broker:
+                # Each worker would keep its own tabs, and miss the pops stored by the others.
+                raise ConfigError(
+                    "--workers above 1 needs a broker the workers share:"
+                    " set CALLHUB_BROKER_URL=redis://host:6379/0"
+                )
             serve(args.host, args.port, args.workers)
             return 0
         if args.command == "demo":

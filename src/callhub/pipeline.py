@@ -134,7 +134,7 @@ class Pipeline:
         # Requests changed by the APIs, waiting for their screens' refresh (coalesced).
         self._changed: set[int] = set()
         self._refreshing = False
-        broker.bind(hub.on_message, self.resync)
+        broker.messaging.bind(hub.on_message, self.resync)
 
     # -- store, render, publish ---------------------------------------------------------
 
@@ -227,7 +227,7 @@ class Pipeline:
         if isinstance(message, Pop | Screen | CallEnded | AgentState):
             self.fragments.fill(message, self.hub.variants(message.ramal))
         try:
-            return await self.broker.publish(message)
+            return await self.broker.messaging.publish(message)
         except BrokerUnavailable as exc:
             log.warning("%s for %s stored but not published: %s", type(message).__name__,
                         channel_of(message), exc)  # fmt: skip
@@ -236,7 +236,7 @@ class Pipeline:
     async def board_changed(self) -> None:
         """Requests changed: whichever process polls the wall board refreshes its counts."""
         try:
-            await self.broker.publish(BoardWake())
+            await self.broker.messaging.publish(BoardWake())
         except BrokerUnavailable as exc:
             log.warning("wall board not woken: %s", exc)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from callhub.broker import Broker, BrokerUnavailable
+from callhub.broker import BrokerUnavailable, Coordination
 from callhub.settings import Settings
 from callhub.store import users
 from callhub.store.engine import Store
@@ -34,8 +34,8 @@ class LoginLimited(Exception):
 
 
 class LoginLimiter:
-    def __init__(self, broker: Broker, settings: Settings) -> None:
-        self.broker = broker
+    def __init__(self, shared: Coordination, settings: Settings) -> None:
+        self.shared = shared
         self.per_user = settings.login_max_failures
         self.per_address = settings.login_max_failures_per_address
         self.window = settings.login_window_seconds
@@ -60,8 +60,8 @@ class LoginLimiter:
         address."""
         user_key, address_key = self._keys(username, address)
         try:
-            by_user = await self.broker.count(user_key, self.window)
-            by_address = await self.broker.count(address_key, self.window)
+            by_user = await self.shared.count(user_key, self.window)
+            by_address = await self.shared.count(address_key, self.window)
         except BrokerUnavailable as exc:
             log.warning("login limit not checked: %s", exc)
             return
@@ -71,7 +71,7 @@ class LoginLimiter:
     async def succeeded(self, username: str, address: str) -> None:
         user_key, address_key = self._keys(username, address)
         try:
-            await self.broker.forget(user_key)
-            await self.broker.count(address_key, self.window, add=-1)
+            await self.shared.forget(user_key)
+            await self.shared.count(address_key, self.window, add=-1)
         except BrokerUnavailable as exc:
             log.warning("login counters not cleared: %s", exc)

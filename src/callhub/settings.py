@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+log = logging.getLogger("callhub.settings")
+
+# The broker, by the URL's scheme: one process, or many sharing Redis.
+BROKER_SCHEMES = ("memory://", "redis://", "rediss://", "unix://")
+
 
 class ConfigError(RuntimeError):
     """A setting is missing or malformed; callhub refuses to start."""
+
+
+def _broker_url(env: Mapping[str, str]) -> str | None:
+    """CALLHUB_BROKER_URL; CALLHUB_REDIS_URL, its old name, still read (with a warning)."""
+    url = env.get("CALLHUB_BROKER_URL") or None
+    old = env.get("CALLHUB_REDIS_URL") or None
+    if old is not None:
+        log.warning("CALLHUB_REDIS_URL is deprecated: set CALLHUB_BROKER_URL instead")
+        if url is None:
+            return old
+        if url != old:
+            raise ConfigError(
+                "CALLHUB_BROKER_URL and CALLHUB_REDIS_URL (its old name) differ: keep only"
+                " CALLHUB_BROKER_URL"
+            )
+    return url
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -46,7 +68,8 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite+aiosqlite:///callhub.db"
-    redis_url: str | None = None
+    # Unset or memory://: the in-process broker (one process); redis://…: shared.
+    broker_url: str | None = None
     secret_key: str | None = None
     pbx_token: str | None = None
     pbx55_token: str | None = None
@@ -100,7 +123,7 @@ class Settings:
         demo = _bool(env, "CALLHUB_DEMO", False)
         return cls(
             database_url=env.get("CALLHUB_DATABASE_URL") or cls.database_url,
-            redis_url=env.get("CALLHUB_REDIS_URL") or None,
+            broker_url=_broker_url(env),
             secret_key=env.get("CALLHUB_SECRET_KEY") or None,
             pbx_token=env.get("CALLHUB_PBX_TOKEN") or None,
             pbx55_token=env.get("CALLHUB_PBX55_TOKEN") or None,
@@ -155,8 +178,18 @@ class Settings:
     def uscall(self) -> bool:
         return bool(self.uscall_wsdl and self.uscall_token)
 
+    @property
+    def shared_broker(self) -> bool:
+        """Whether other processes can share the broker (a redis:// URL)."""
+        return bool(self.broker_url) and not str(self.broker_url).startswith("memory://")
+
     def check(self) -> None:
         """Secrets have no default that works in production."""
+        if self.broker_url and not self.broker_url.startswith(BROKER_SCHEMES):
+            raise ConfigError(
+                f"CALLHUB_BROKER_URL: unsupported scheme in {self.broker_url!r}"
+                " (memory:// for one process, redis://host:6379/0 for several)"
+            )
         for name, zone in (
             ("CALLHUB_PBX55_TIMEZONE", self.pbx55_timezone),
             ("CALLHUB_TIMEZONE", self.timezone),

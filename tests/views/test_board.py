@@ -207,7 +207,7 @@ async def test_a_55pbx_only_site_has_a_board_too(cluster: Cluster, agents: list[
 async def test_one_poller_across_processes_and_another_takes_over(
     cluster: Cluster, redis_server: RedisServer, uscall_sim: USCallSim, agents: list[Agent]
 ) -> None:
-    cluster.redis_url = redis_server.url
+    cluster.broker_url = redis_server.url
     first = cluster.server(**uscall_env(uscall_sim))
     second = cluster.server(**uscall_env(uscall_sim))
     supervisor = await Agent(second, "supervisor").login()
@@ -247,7 +247,7 @@ async def test_the_board_is_polled_only_while_one_is_open(sqlite_template, tmp_p
     import shutil
 
     from callhub.board.poller import BoardPoller
-    from callhub.broker import MemoryBroker
+    from callhub.broker import memory_broker
     from callhub.protocol import BOARD
     from callhub.settings import Settings
     from callhub.store.engine import Store
@@ -255,7 +255,7 @@ async def test_the_board_is_polled_only_while_one_is_open(sqlite_template, tmp_p
     path = tmp_path / "callhub.db"
     shutil.copyfile(sqlite_template, path)
     store = Store(f"sqlite+aiosqlite:///{path}")
-    broker = MemoryBroker()
+    broker = memory_broker()
 
     class Counting(BoardPoller):
         polls = 0
@@ -270,15 +270,15 @@ async def test_the_board_is_polled_only_while_one_is_open(sqlite_template, tmp_p
     poller.start()
     try:
         await asyncio.sleep(0.7)  # three rounds' time, and nobody watching
-        assert Counting.polls == 0 and await broker.get(BOARD) is None
-        await broker.set_tabs(BOARD, 1)  # a board opens (the hub reports it) and wakes it
+        assert Counting.polls == 0 and await broker.coordination.get(BOARD) is None
+        await broker.coordination.set_tabs(BOARD, 1)  # a board opens (the hub reports it)
         poller.wake()
         deadline = time.monotonic() + 2
-        while await broker.get(BOARD) is None:
+        while await broker.coordination.get(BOARD) is None:
             assert time.monotonic() < deadline, "the poller did not wake"
             await asyncio.sleep(0.01)
         assert Counting.polls >= 1
-        await broker.set_tabs(BOARD, 0)
+        await broker.coordination.set_tabs(BOARD, 0)
         await asyncio.sleep(0.3)  # a round in progress may finish
         after_close = Counting.polls
         await asyncio.sleep(0.7)

@@ -105,7 +105,7 @@ class BoardPoller:
         USCall, the agents' own screens (they show each agent's USCall state)."""
         if self.link is not None:
             return True
-        return (await self.broker.tab_counts([BOARD])).get(BOARD, 0) > 0
+        return (await self.broker.coordination.tab_counts([BOARD])).get(BOARD, 0) > 0
 
     async def _run(self) -> None:
         while True:
@@ -117,7 +117,7 @@ class BoardPoller:
                     self.last = None
                     await self._until_next_round(started + max(0.05, self.interval))
                     continue
-                leading = await self.broker.lead(LEASE, max(3 * self.interval, 5.0))
+                leading = await self.broker.coordination.lead(LEASE, max(3 * self.interval, 5.0))
                 if leading and not self.leading:
                     log.info("this process now polls the wall board")
                     self.last = None  # a new leader sends the whole board first
@@ -178,8 +178,8 @@ class BoardPoller:
 
     async def _share(self, board: Board) -> None:
         """Keep the whole board for tabs that open later; publish what changed."""
-        await self.broker.put(BOARD, board.to_json(), max(10 * self.interval, 30.0))
-        await self.broker.publish(BoardChanges(changes(self.last, board)))
+        await self.broker.coordination.put(BOARD, board.to_json(), max(10 * self.interval, 30.0))
+        await self.broker.messaging.publish(BoardChanges(changes(self.last, board)))
 
     async def _tell_agents(self, old: Board | None, new: Board) -> None:
         """Each agent's own tab shows the agent's USCall state: send it the rows that
@@ -192,9 +192,9 @@ class BoardPoller:
             if was == row:
                 continue
             if was is not None and was.ramal and was.ramal != row.ramal:
-                await self.broker.publish(AgentState(was.ramal, None))
+                await self.broker.messaging.publish(AgentState(was.ramal, None))
             if row.ramal:
-                await self.broker.publish(AgentState(row.ramal, plain(row)))
+                await self.broker.messaging.publish(AgentState(row.ramal, plain(row)))
 
     # -- building a board ------------------------------------------------------------
 
@@ -383,7 +383,7 @@ class BoardPoller:
     ) -> None:
         """Agents as callhub knows them: a tab open on their extension, an open call."""
         channels = [f"ext:{ramal}" for ramal in extensions]
-        tabs = await self.broker.tab_counts(channels) if channels else {}
+        tabs = await self.broker.coordination.tab_counts(channels) if channels else {}
         for ramal, ext in sorted(extensions.items()):
             online = tabs.get(f"ext:{ramal}", 0) > 0
             state = "busy" if ext.call_since else "available" if online else "logged_out"

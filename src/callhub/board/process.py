@@ -25,10 +25,10 @@ log = logging.getLogger("callhub.poller")
 
 async def run_poller(settings: Settings, stop: asyncio.Event | None = None) -> None:
     settings.check()
-    if not settings.redis_url:
+    if not settings.shared_broker:
         raise ConfigError(
             "callhub poll publishes the board to the web processes through Redis: "
-            "set CALLHUB_REDIS_URL (without it, the web process polls by itself)"
+            "set CALLHUB_BROKER_URL=redis://… (without it, the web process polls by itself)"
         )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -36,7 +36,7 @@ async def run_poller(settings: Settings, stop: asyncio.Event | None = None) -> N
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     store = Store(settings.database_url)
-    broker = create_broker(settings.redis_url)
+    broker = create_broker(settings.broker_url)
     link = USCallLink(settings) if settings.uscall else None
     poller = BoardPoller(broker=broker, store=store, settings=settings, link=link)
     try:
@@ -48,8 +48,8 @@ async def run_poller(settings: Settings, stop: asyncio.Event | None = None) -> N
                 poller.wake()
             return 0
 
-        broker.bind(on_message)
-        await broker.subscribe(BOARD_WAKE)
+        broker.messaging.bind(on_message)
+        await broker.messaging.subscribe(BOARD_WAKE)
         if link is not None:
             link.start()
         poller.start()

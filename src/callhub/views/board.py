@@ -26,7 +26,7 @@ MONITOR_KINDS = ("escuta", "monitor", "conf")
 
 async def current_board(request: Request) -> Board:
     try:
-        raw = await request.app.state.broker.get(BOARD)
+        raw = await request.app.state.broker.coordination.get(BOARD)
     except BrokerUnavailable:
         raw = None
     if raw is None:  # no poll yet

@@ -144,7 +144,7 @@ async def board_socket(ws: WebSocket) -> None:
     await hub.attach_board(tab)
 
     async def first_frames() -> tuple[list[str], int]:
-        raw = await hub.broker.get(BOARD)
+        raw = await hub.broker.coordination.get(BOARD)
         if raw is None:
             return [], 0
         fragments: Fragments = state.pipeline.fragments

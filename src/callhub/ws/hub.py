@@ -274,7 +274,7 @@ class Hub:
         self._settling: asyncio.TimerHandle | None = None
         # What other processes' tabs need, by extension and process (TabVariants).
         self.elsewhere: dict[str, dict[str, set[tuple[str, bool]]]] = {}
-        broker.bind(self.on_message)
+        broker.messaging.bind(self.on_message)
 
     # -- tabs -------------------------------------------------------------------------
 
@@ -298,7 +298,7 @@ class Hub:
             return
         keys = sorted(variant_key(locale, can) for locale, can in now)
         try:
-            await self.broker.publish(TabVariants(self.broker.process_id, ramal, keys))
+            await self.broker.messaging.publish(TabVariants(self.broker.process_id, ramal, keys))
         except BrokerUnavailable as exc:  # they render what they lack themselves meanwhile
             log.debug("variants of %s not reported: %s", ramal, exc)
 
@@ -328,8 +328,8 @@ class Hub:
         metrics.TABS.labels("agent").inc()
         channel = extension_channel(tab.ramal)
         if first:
-            await self.broker.subscribe(channel)
-        await self.broker.set_tabs(channel, len(tabs))
+            await self.broker.messaging.subscribe(channel)
+        await self.broker.coordination.set_tabs(channel, len(tabs))
         await self._report_variants(tab.ramal, before)
 
     async def detach(self, tab: Tab) -> None:
@@ -341,10 +341,10 @@ class Hub:
         tabs.discard(tab)
         metrics.TABS.labels("agent").dec()
         channel = extension_channel(tab.ramal)
-        await self.broker.set_tabs(channel, len(tabs))
+        await self.broker.coordination.set_tabs(channel, len(tabs))
         if not tabs:
             del self.tabs[tab.ramal]
-            await self.broker.unsubscribe(channel)
+            await self.broker.messaging.unsubscribe(channel)
         await self._report_variants(tab.ramal, before)
 
     async def attach_board(self, tab: Tab) -> None:
@@ -352,11 +352,11 @@ class Hub:
         first = not self.board_tabs
         self.board_tabs.add(tab)
         metrics.TABS.labels("board").inc()
-        await self.broker.set_tabs(BOARD, len(self.board_tabs))
+        await self.broker.coordination.set_tabs(BOARD, len(self.board_tabs))
         if first:
-            await self.broker.subscribe(BOARD)
+            await self.broker.messaging.subscribe(BOARD)
             # The poller polls only while a board is open: it starts again now.
-            await self.broker.publish(BoardWake())
+            await self.broker.messaging.publish(BoardWake())
 
     async def detach_board(self, tab: Tab) -> None:
         tab.closing = True
@@ -364,9 +364,9 @@ class Hub:
             return
         self.board_tabs.discard(tab)
         metrics.TABS.labels("board").dec()
-        await self.broker.set_tabs(BOARD, len(self.board_tabs))
+        await self.broker.coordination.set_tabs(BOARD, len(self.board_tabs))
         if not self.board_tabs:
-            await self.broker.unsubscribe(BOARD)
+            await self.broker.messaging.unsubscribe(BOARD)
 
     # -- fan-out -----------------------------------------------------------------------
 
