@@ -33,6 +33,7 @@ from starlette.websockets import WebSocketState  # noqa: E402
 
 from callhub import metrics  # noqa: E402
 from callhub.app import create_app  # noqa: E402
+from callhub.appstate import state_of  # noqa: E402
 from callhub.settings import Settings  # noqa: E402
 from callhub.ws.hub import Tab  # noqa: E402
 from support import PBX55_TOKEN, PBX_TOKEN, SECRET, seed  # noqa: E402
@@ -156,7 +157,7 @@ async def main() -> None:
     life = asyncio.create_task(app({"type": "lifespan", "state": {}}, inbox.get, outbox.put))
     started = await outbox.get()
     assert started["type"] == "lifespan.startup.complete", started
-    hub = app.state.hub
+    hub = state_of(app).hub
     for n in range(EXTENSIONS):
         for _ in range(2):
             tab = Tab(

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from callhub import i18n, metrics
 from callhub.adapters.pbx55 import endpoint as pbx55_endpoint
 from callhub.adapters.uscall.link import USCallLink
+from callhub.appstate import AppState, app_state
 from callhub.board.poller import BoardPoller
 from callhub.broker import create_broker
 from callhub.pipeline import Pipeline
@@ -157,9 +158,9 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     """Ready for traffic: the database and the broker answer now (503 with what does not)."""
-    state = request.app.state
+    state = app_state(request)
     problems = []
-    if getattr(state, "stopping", False):
+    if state.stopping:
         problems.append("stopping")
     for name, check in (("database", state.store.ping), ("broker", state.broker.ping)):
         try:
@@ -267,18 +268,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.demo:
                 await pbx_token.ensure()
                 await pbx55_token.ensure()
-            app.state.settings = settings
-            app.state.store = store
-            app.state.broker = broker
-            app.state.hub = hub
-            app.state.pipeline = pipeline
-            app.state.login_limiter = LoginLimiter(broker.coordination, settings)
-            app.state.pbx_token = pbx_token
-            app.state.pbx55_token = pbx55_token
-            app.state.pbx55_zone = ZoneInfo(settings.pbx55_timezone)
-            app.state.telephony_params = telefonia.ParamsCache(store)
             link = USCallLink(settings) if settings.uscall else None
-            app.state.uscall = link
+            state = AppState(
+                settings=settings,
+                store=store,
+                broker=broker,
+                hub=hub,
+                pipeline=pipeline,
+                renderer=renderer,
+                login_limiter=LoginLimiter(broker.coordination, settings),
+                pbx_token=pbx_token,
+                pbx55_token=pbx55_token,
+                pbx55_zone=ZoneInfo(settings.pbx55_timezone),
+                telephony_params=telefonia.ParamsCache(store),
+                uscall=link,
+            )
+            app.state.callhub = state
             if link is not None:
                 link.start()
             poller = BoardPoller(broker=broker, store=store, settings=settings, link=link)
@@ -294,7 +299,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             try:
                 yield
             finally:
-                app.state.stopping = True
+                state.stopping = True
                 await poller.aclose()
                 if link is not None:
                     await link.aclose()
@@ -359,8 +364,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ConnectionError: database_unavailable,
         },
     )
-    app.state.renderer = renderer
-    app.state.settings = settings
     return app
 
 

@@ -28,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from callhub.appstate import app_state
+
 POPS_PUBLISHED = Counter(
     "callhub_pops_published", "Screen pops stored and published to the broker by this process"
 )
@@ -149,7 +151,7 @@ def process_exited() -> None:
 
 
 async def endpoint(request: Request) -> Response:
-    token: str | None = request.app.state.settings.metrics_token
+    token: str | None = app_state(request).settings.metrics_token
     if token:
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):

@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from callhub.app import create_app
+from callhub.appstate import state_of
 from callhub.settings import Settings
 from callhub.ws.hub import GC_THRESHOLDS, Hub, Tab, settle
 from support import PBX55_TOKEN, PBX_TOKEN, SECRET, Agent, Server, free_port, pbx
@@ -54,7 +55,7 @@ async def test_closed_tabs_leave_no_cyclic_garbage(sqlite_template: Path, tmp_pa
         address = Server(port, {}, tmp_path / "unused.log")
         agent = await Agent(address, "agente").login("2001")
         tabs = [await agent.tab() for _ in range(TABS)]
-        hub: Hub = app.state.hub
+        hub: Hub = state_of(app).hub
         assert len(hub.tabs["2001"]) == TABS
         settle()  # as the hub does once tabs stop arriving: their objects are frozen now
         assert gc.get_freeze_count() > 0

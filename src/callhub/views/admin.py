@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from callhub import i18n
 from callhub.adapters.pbx55.endpoint import PATH as PBX55_PATH
+from callhub.appstate import app_state
 from callhub.store import catalog
 from callhub.store.models import Role
 from callhub.store.params import (
@@ -26,10 +27,10 @@ from callhub.views.templating import Renderer
 async def _parameters_page(
     request: Request, errors: dict[str, str] | None = None, saved: bool = False, status: int = 200
 ) -> Response:
-    values, services = await request.app.state.store.run(
+    values, services = await app_state(request).store.run(
         lambda s: (get_parameters(session=s), catalog.list_services(session=s))
     )
-    renderer: Renderer = request.app.state.renderer
+    renderer: Renderer = app_state(request).renderer
     return renderer.response(
         request,
         "pages/admin_parametros.html",
@@ -62,7 +63,7 @@ async def save_parameters(request: Request) -> Response:
     if service and (not service.isdigit() or len(service) > 12):
         errors[f"p{CHILD_SERVICE}"] = i18n.N_("Informe o número de um serviço.")
     elif service:
-        found = await request.app.state.store.run(
+        found = await app_state(request).store.run(
             lambda s: catalog.get_service(session=s, service_id=int(service))
         )
         if found is None:
@@ -80,8 +81,8 @@ async def save_parameters(request: Request) -> Response:
         set_parameter(session=session, number=CHILD_SERVICE, value=service)
         session.commit()
 
-    await request.app.state.store.run(save)
-    request.app.state.telephony_params.invalidate()
+    await app_state(request).store.run(save)
+    app_state(request).telephony_params.invalidate()
     return RedirectResponse("/admin/parametros?ok=1", status_code=303)
 
 
@@ -91,18 +92,18 @@ async def _telephony_page(
     """The PBX integrations' page. A token is on it only right after it was generated
     (the store keeps its digest alone); never cached, as a page that shows a secret."""
     base = str(request.base_url).rstrip("/")
-    renderer: Renderer = request.app.state.renderer
+    renderer: Renderer = app_state(request).renderer
     response = renderer.response(
         request,
         "pages/admin_telefonia.html",
         {
             "token": token,
-            "source": await request.app.state.pbx_token.source(),
+            "source": await app_state(request).pbx_token.source(),
             "base": base + "/webservices/telefonia/",
             "token55": token55,
-            "source55": await request.app.state.pbx55_token.source(),
+            "source55": await app_state(request).pbx55_token.source(),
             "url55": base + PBX55_PATH,
-            "zone55": request.app.state.settings.pbx55_timezone,
+            "zone55": app_state(request).settings.pbx55_timezone,
         },
     )
     response.headers["Cache-Control"] = "no-store"
@@ -116,12 +117,12 @@ async def telephony(request: Request) -> Response:
 
 @login_required(Role.admin)
 async def rotate_token(request: Request) -> Response:
-    return await _telephony_page(request, token=await request.app.state.pbx_token.rotate())
+    return await _telephony_page(request, token=await app_state(request).pbx_token.rotate())
 
 
 @login_required(Role.admin)
 async def rotate_token55(request: Request) -> Response:
-    return await _telephony_page(request, token55=await request.app.state.pbx55_token.rotate())
+    return await _telephony_page(request, token55=await app_state(request).pbx55_token.rotate())
 
 
 async def index(request: Request) -> Response:

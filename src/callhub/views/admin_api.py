@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from callhub import i18n
+from callhub.appstate import app_state
 from callhub.store import api, users
 from callhub.store.models import Role
 from callhub.views.auth import login_required
@@ -52,8 +53,8 @@ async def _page(
             "failures": failures,
         }
 
-    context = await request.app.state.store.run(read)
-    renderer: Renderer = request.app.state.renderer
+    context = await app_state(request).store.run(read)
+    renderer: Renderer = app_state(request).renderer
     return renderer.response(
         request,
         "pages/admin_api.html",
@@ -96,7 +97,7 @@ async def save_group(request: Request) -> Response:
         api.save_group(session=session, acronym=acronym, name=name)
         session.commit()
 
-    await request.app.state.store.run(save)
+    await app_state(request).store.run(save)
     return _done("grupo", "#grupos")
 
 
@@ -114,7 +115,7 @@ async def _with_group(request: Request, change: Any) -> Response:
             session.commit()
         return problem
 
-    problem = await request.app.state.store.run(work)
+    problem = await app_state(request).store.run(work)
     if problem == "missing":
         return HTMLResponse("", status_code=404)
     if problem is not None:
@@ -189,7 +190,7 @@ async def save_query(request: Request) -> Response:
         session.commit()
         return None
 
-    problem = await request.app.state.store.run(save)
+    problem = await app_state(request).store.run(save)
     if problem is not None:
         return await _page(request, errors={problem[0]: problem[1]}, form=values, status=422)
     return _done("consulta", "#consultas")
@@ -204,7 +205,7 @@ async def delete_query(request: Request) -> Response:
         session.commit()
         return gone
 
-    if not await request.app.state.store.run(delete):
+    if not await app_state(request).store.run(delete):
         return HTMLResponse("", status_code=404)
     return _done("consulta", "#consultas")
 

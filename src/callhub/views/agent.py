@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from callhub import i18n
+from callhub.appstate import app_state
 from callhub.i18n import locale_of
 from callhub.identity import EMAIL, DocKind, normalise_phone, parse_document
 from callhub.pipeline import Pipeline, Stored
@@ -27,12 +28,12 @@ AGENTS = (Role.agent, Role.supervisor, Role.admin)
 
 
 def _pipeline(request: Request) -> Pipeline:
-    pipeline: Pipeline = request.app.state.pipeline
+    pipeline: Pipeline = app_state(request).pipeline
     return pipeline
 
 
 def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
+    store: Store = app_state(request).store
     return store
 
 
@@ -87,13 +88,13 @@ async def page(request: Request) -> Response:
     extension = await _store(request).run(
         lambda s: users.extension_of(session=s, user_id=user.id or 0)
     )
-    renderer: Renderer = request.app.state.renderer
+    renderer: Renderer = app_state(request).renderer
     request.session["locale"] = locale_of(request)
     context: dict[str, Any] = {
         "ramal": extension.ramal if extension else None,
         "moved": request.query_params.get("m"),
     }
-    if extension is not None and request.app.state.uscall is not None:
+    if extension is not None and app_state(request).uscall is not None:
         from callhub.views.agent_uscall import agent_panel  # it builds on this module
 
         context["panel"] = await agent_panel(request, extension.ramal)
@@ -105,7 +106,7 @@ async def register_ramal(request: Request) -> Response:
     form = await request.form()
     ramal = str(form.get("ramal") or "").strip()
     user = _user(request)
-    renderer: Renderer = request.app.state.renderer
+    renderer: Renderer = app_state(request).renderer
     error = None
     if not ramal:
         error = i18n.N_("Informe o número do ramal.")
@@ -330,7 +331,7 @@ async def view_request(request: Request) -> Response:
     payload = {"kind": "view", "request": view, "requester": view["requester"]}
     if request.headers.get("hx-request"):
         return _screen(request, screen_id=f"screen-r{number}", pop=payload)
-    renderer: Renderer = request.app.state.renderer
+    renderer: Renderer = app_state(request).renderer
     html = renderer.render(
         "fragments/screen.html",
         locale_of(request),

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from callhub.adapters.uscall import results as r
 from callhub.adapters.uscall.client import USCallClient, USCallError
 from callhub.adapters.uscall.link import USCallLink
+from callhub.appstate import app_state
 from callhub.i18n import STATUS_LABELS, gettext_for
 from callhub.screenpop import NotFound
 from callhub.store import catalog, requests, users
@@ -38,7 +39,7 @@ PAUSE_ID = re.compile(r"^[0-9A-Za-z_-]{1,20}$")
 
 async def _my_ramal(request: Request) -> str:
     user: User = request.state.user
-    ext = await request.app.state.store.run(
+    ext = await app_state(request).store.run(
         lambda s: users.extension_of(session=s, user_id=user.id or 0)
     )
     if ext is None:
@@ -154,7 +155,7 @@ async def _requester_phone(request: Request, form: dict[str, str]) -> tuple[int,
         return (list(card.phones), card.name, found.status) if card else ([], "", found.status)
 
     try:
-        phones, name, status = await request.app.state.store.run(work)
+        phones, name, status = await app_state(request).store.run(work)
     except NotFound:
         raise Refused(_("solicitacao: solicitação não encontrada."), 404) from None
     index = int(phone_raw)
@@ -167,7 +168,7 @@ async def _requester_phone(request: Request, form: dict[str, str]) -> tuple[int,
 async def click_to_call(request: Request) -> Response:
     """Call the requester of a request from the agent's extension; idcti is the request's
     number, so its recording is found by it later."""
-    link: USCallLink | None = request.app.state.uscall
+    link: USCallLink | None = app_state(request).uscall
 
     async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
         number, phone, _name, _status = await _requester_phone(request, form)
@@ -183,7 +184,7 @@ async def click_to_call(request: Request) -> Response:
 async def notify_by_phone(request: Request) -> Response:
     """Dial the requester into the notice URA, which speaks their name, the request's
     number and its status (cti_info1..3), in Portuguese, as the URA's text is written."""
-    link: USCallLink | None = request.app.state.uscall
+    link: USCallLink | None = app_state(request).uscall
 
     async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
         number, phone, name, status = await _requester_phone(request, form)

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from callhub import i18n
+from callhub.appstate import app_state
 from callhub.ratelimit import LoginLimited, LoginLimiter
 from callhub.store import users
 from callhub.store.models import Role, User
@@ -25,7 +26,7 @@ async def current_user(request: Request) -> User | None:
     user_id = request.session.get("user_id")
     if not isinstance(user_id, int):
         return None
-    user: User | None = await request.app.state.store.run(
+    user: User | None = await app_state(request).store.run(
         lambda s: users.get_user(session=s, user_id=user_id)
     )
     if not users.session_current(user, request.session):
@@ -47,7 +48,7 @@ def login_required(*roles: Role) -> Callable[[Endpoint], Endpoint]:
                 target = request.url.path
                 return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
             if roles and user.role not in roles:
-                renderer: Renderer = request.app.state.renderer
+                renderer: Renderer = app_state(request).renderer
                 return renderer.response(request, "pages/forbidden.html", status=403)
             request.state.user = user
             return await endpoint(request)
@@ -64,7 +65,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 async def login_page(request: Request) -> Response:
-    renderer: Renderer = request.app.state.renderer
+    renderer: Renderer = app_state(request).renderer
     return renderer.response(
         request, "pages/login.html", {"next": _safe_next(request.query_params.get("next"))}
     )
@@ -75,7 +76,7 @@ async def login(request: Request) -> Response:
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     target = _safe_next(str(form.get("next") or ""))
-    renderer: Renderer = request.app.state.renderer
+    renderer: Renderer = app_state(request).renderer
     errors = {}
     if not username:
         errors["username"] = i18n.N_("Informe o usuário.")
@@ -83,10 +84,10 @@ async def login(request: Request) -> Response:
         errors["password"] = i18n.N_("Informe a senha.")
     user = None
     if not errors:
-        limiter: LoginLimiter = request.app.state.login_limiter
+        limiter: LoginLimiter = app_state(request).login_limiter
         address = request.client.host if request.client else ""
         try:
-            user = await limiter.login(request.app.state.store, username, password, address)
+            user = await limiter.login(app_state(request).store, username, password, address)
         except LoginLimited as limited:
             response = renderer.response(
                 request,
@@ -127,7 +128,7 @@ async def logout(request: Request) -> Response:
             users.end_sessions(session=session, user_id=user_id)
             session.commit()
 
-        await request.app.state.store.run(end)
+        await app_state(request).store.run(end)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from callhub.adapters.uscall.results import Done
+from callhub.appstate import app_state
 from callhub.board.model import Board, plain
 from callhub.broker import BrokerUnavailable
 from callhub.i18n import gettext_for
@@ -26,13 +27,13 @@ MONITOR_KINDS = ("escuta", "monitor", "conf")
 
 async def current_board(request: Request) -> Board:
     try:
-        raw = await request.app.state.broker.coordination.get(BOARD)
+        raw = await app_state(request).broker.coordination.get(BOARD)
     except BrokerUnavailable:
         raw = None
     if raw is None:  # no poll yet
         return Board(
-            uscall_configured=request.app.state.uscall is not None,
-            service_level_seconds=request.app.state.settings.service_level_seconds,
+            uscall_configured=app_state(request).uscall is not None,
+            service_level_seconds=app_state(request).settings.service_level_seconds,
         )
     return Board.from_json(raw)
 
@@ -52,12 +53,12 @@ def board_context(board: Board, *, actions: bool, interval: float) -> dict[str, 
 @login_required(Role.supervisor, Role.admin)
 async def page(request: Request) -> Response:
     board = await current_board(request)
-    settings = request.app.state.settings
+    settings = app_state(request).settings
     context = board_context(
-        board, actions=request.app.state.uscall is not None, interval=settings.board_poll_seconds
+        board, actions=app_state(request).uscall is not None, interval=settings.board_poll_seconds
     )
     context["monitor_from"] = request.session.get("monitor_from")
-    renderer: Renderer = request.app.state.renderer
+    renderer: Renderer = app_state(request).renderer
     return renderer.response(request, "pages/painel.html", context)
 
 

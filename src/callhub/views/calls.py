@@ -16,6 +16,7 @@ from starlette.routing import Route
 from callhub import i18n
 from callhub.adapters.uscall.client import MEDIA_TYPES, USCallError, USCallUnavailable
 from callhub.adapters.uscall.link import USCallLink
+from callhub.appstate import app_state
 from callhub.i18n import gettext_for
 from callhub.screenpop import call_summary
 from callhub.store import calls
@@ -80,7 +81,7 @@ async def history(request: Request) -> Response:
         found = calls.search(session=session, where=where, before=before, limit=PAGE + 1)
         return [call_summary(c) for c in found], calls.statuses(session=session)
 
-    rows, statuses = await request.app.state.store.run(work)
+    rows, statuses = await app_state(request).store.run(work)
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     next_query = None
@@ -88,7 +89,7 @@ async def history(request: Request) -> Response:
         kept = {k: v for k, v in params.items() if k != "antes" and v}
         kept["antes"] = str(rows[-1]["id"])
         next_query = urlencode(kept)
-    renderer: Renderer = request.app.state.renderer
+    renderer: Renderer = app_state(request).renderer
     return renderer.response(
         request,
         "pages/chamadas.html",
@@ -111,9 +112,9 @@ async def recording(request: Request) -> Response:
     fmt = request.query_params.get("formato", "wav")
     if fmt not in MEDIA_TYPES:
         return PlainTextResponse(_("formato: use wav, mp3 ou ogg."), 400)
-    link: USCallLink | None = request.app.state.uscall
+    link: USCallLink | None = app_state(request).uscall
     call_id = int(request.path_params["call_id"])
-    call = await request.app.state.store.run(lambda s: calls.get_call(session=s, call_id=call_id))
+    call = await app_state(request).store.run(lambda s: calls.get_call(session=s, call_id=call_id))
     if call is None or call.source != "uscall" or not call.audio_file or link is None:
         return PlainTextResponse(_("Gravação não encontrada."), 404)
     try:

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from callhub import i18n
+from callhub.appstate import app_state
 from callhub.i18n import (
     AGENT_STATE_LABELS,
     DIRECTION_LABELS,
@@ -211,7 +212,7 @@ class Renderer:
 
 def notice(request: Request, text: str, *, ok: bool, status: int = 200) -> HTMLResponse:
     """A one-line answer for an htmx action: done, or why not."""
-    renderer: Renderer = request.app.state.renderer
+    renderer: Renderer = app_state(request).renderer
     return renderer.response(
         request, "fragments/notice.html", {"text": text, "ok": ok}, status=status
     )

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from callhub.adapters.uscall import results as r
 from callhub.adapters.uscall.client import USCallError, USCallUnavailable
 from callhub.adapters.uscall.link import USCallLink
+from callhub.appstate import app_state
 from callhub.i18n import gettext_for
 from callhub.views.templating import notice
 
@@ -24,7 +25,7 @@ class Refused(Exception):
 
 
 def link_of(request: Request) -> USCallLink:
-    link: USCallLink | None = request.app.state.uscall
+    link: USCallLink | None = app_state(request).uscall
     if link is None:
         _ = gettext_for(request)
         raise Refused(_("USCall não está configurado."), 404)

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from callhub import i18n
 from callhub.adapters.uscall.client import USCallError
 from callhub.adapters.uscall.link import USCallLink
+from callhub.appstate import app_state
 from callhub.store.models import Role
 from callhub.views.auth import login_required
 from callhub.views.templating import Renderer
@@ -35,11 +36,11 @@ def _day(raw: str, name: str, errors: dict[str, str], default: date) -> date:
 
 @login_required(Role.admin, Role.supervisor)
 async def reports(request: Request) -> Response:
-    link: USCallLink | None = request.app.state.uscall
-    renderer: Renderer = request.app.state.renderer
+    link: USCallLink | None = app_state(request).uscall
+    renderer: Renderer = app_state(request).renderer
     if link is None:
         return renderer.response(request, "pages/uscall_reports.html", {"configured": False})
-    zone = ZoneInfo(request.app.state.settings.timezone)
+    zone = ZoneInfo(app_state(request).settings.timezone)
     today = datetime.now(zone).date()
     params = request.query_params
     errors: dict[str, str] = {}

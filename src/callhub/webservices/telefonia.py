@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from callhub.appstate import app_state
 from callhub.i18n import STATUS_LABELS, gettext_for, locale_of
 from callhub.identity import DocKind, parse_document
 from callhub.pipeline import Pipeline, Stored
@@ -102,11 +103,11 @@ async def _pop(
     request: Request, ramal: str, work: Callable[[Session], PopResult]
 ) -> Response:
     """Store the pop (and publish it to the agent's tabs), then answer the PBX."""
-    pipeline: Pipeline = request.app.state.pipeline
+    pipeline: Pipeline = app_state(request).pipeline
     published = await pipeline.run(lambda session: _stored(work(session)), ramal=ramal)
     result, delivered = published.value, published.delivered
     if _wants(request, "text/html"):
-        renderer: Renderer = request.app.state.renderer
+        renderer: Renderer = app_state(request).renderer
         return renderer.response(
             request,
             "pages/screen.html",
@@ -148,7 +149,7 @@ async def _html_login_first(request: Request) -> Response | None:
     user_id = request.session.get("user_id")
     user = None
     if isinstance(user_id, int):
-        user = await request.app.state.store.run(
+        user = await app_state(request).store.run(
             lambda s: users.get_user(session=s, user_id=user_id)
         )
     if user is None or not users.session_current(user, request.session):
@@ -214,7 +215,7 @@ async def obter_qtde_solicitacoes(
     document = parse_document(typed)
     if not document.valid:
         raise BadInput("cpf", _("cpf: não é um CPF ou CNPJ válido (dígitos verificadores)"))
-    count, only = await request.app.state.store.run(
+    count, only = await app_state(request).store.run(
         lambda s: store_requests.in_progress_for_document(session=s, cpf=document.digits)
     )
     return PlainTextResponse(answer_count(count, only))
@@ -234,7 +235,7 @@ async def obter_dados_solicitacao(
 ) -> Response:
     number = _number(request, params)
     _ = gettext_for(request)
-    found = await request.app.state.store.run(
+    found = await app_state(request).store.run(
         lambda s: store_requests.get_request(session=s, number=number)
     )
     if found is None:
@@ -294,7 +295,7 @@ async def telefonia(request: Request) -> Response:
             status_code=404,
         )
     plain = name in PLAIN
-    state = request.app.state
+    state = app_state(request)
     try:
         if not client_allowed(request, state.settings.pbx_allowlist):
             raise BadInput(None, _("origem não autorizada para a integração de telefonia"), 403)

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from callhub import i18n
+from callhub.appstate import app_state
 from callhub.board.model import Board, changes
 from callhub.broker import BrokerUnavailable
 from callhub.protocol import BOARD
@@ -51,7 +52,7 @@ def _tab(ws: WebSocket, user: User | None, ramal: str) -> Tab | None:
     user's row (it would live as long as the tab)."""
     if user is None or user.id is None or not users.session_current(user, ws.session):
         return None
-    settings = ws.app.state.settings
+    settings = app_state(ws).settings
     locale = ws.session.get("locale") or i18n.negotiate(ws.headers.get("accept-language"))
     return Tab(
         ws,
@@ -94,7 +95,7 @@ async def _serve(
 
 
 async def agent_socket(ws: WebSocket) -> None:
-    state = ws.app.state
+    state = app_state(ws)
     hub: Hub = state.hub
     pipeline: Pipeline = state.pipeline
     user_id = _session_user_id(ws)
@@ -127,7 +128,7 @@ async def agent_socket(ws: WebSocket) -> None:
 
 async def board_socket(ws: WebSocket) -> None:
     """A wall board tab: the whole board at once, then the rows that change."""
-    state = ws.app.state
+    state = app_state(ws)
     hub: Hub = state.hub
     user_id = _session_user_id(ws)
     if user_id is None:

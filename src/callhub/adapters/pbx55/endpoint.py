@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from callhub.adapters.pbx55.calls import Outcome, handle_push
 from callhub.adapters.pbx55.parse import Push, parse_push
+from callhub.appstate import app_state
 from callhub.i18n import gettext_for
 from callhub.pipeline import Pipeline, Stored
 from callhub.store.params import TelephonyParams
@@ -23,7 +24,7 @@ PATH = "/integrations/55pbx"
 
 
 async def receive(request: Request) -> Response:
-    state = request.app.state
+    state = app_state(request)
     _ = gettext_for(request)
     try:
         if not client_allowed(request, state.settings.pbx_allowlist):

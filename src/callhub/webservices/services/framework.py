@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from callhub import i18n
+from callhub.appstate import app_state
 from callhub.ratelimit import LoginLimiter
 from callhub.settings import Settings
 from callhub.store import access, api
@@ -467,8 +468,8 @@ def check_session(call: Call, session: Session, data: dict[str, Any]) -> None:
 def endpoint(op: Operation) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
         started = time.perf_counter()
-        settings: Settings = request.app.state.settings
-        store: Store = request.app.state.store
+        settings: Settings = app_state(request).settings
+        store: Store = app_state(request).store
         call = Call(
             op=op,
             settings=settings,
@@ -477,7 +478,7 @@ def endpoint(op: Operation) -> Callable[[Request], Awaitable[Response]]:
             language=i18n.negotiate(request.headers.get("accept-language")),
             language_asked="accept-language" in request.headers,
             address=request.client.host if request.client else "",
-            limiter=request.app.state.login_limiter,
+            limiter=app_state(request).login_limiter,
         )
         data: dict[str, Any] | None = None
         early: ApiError | None = None
@@ -506,7 +507,7 @@ def endpoint(op: Operation) -> Callable[[Request], Awaitable[Response]]:
             error = ApiError("UNAVAILABLE", N_("Erro interno; tente novamente."), 503)
             return JSONResponse(_envelope(call, None, None, error, message_id), 503)
         if call.changed_requests:
-            pipeline: Pipeline = request.app.state.pipeline
+            pipeline: Pipeline = app_state(request).pipeline
             pipeline.spawn(pipeline.requests_changed(sorted(call.changed_requests)))
         body = _envelope(call, operation_id, payload, error, message_id)
         return JSONResponse(body, status_code=error.status if error else 200)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from callhub import __version__, i18n
+from callhub.appstate import app_state
 from callhub.i18n import locale_of
 from callhub.views.templating import Renderer
 from callhub.webservices.services.framework import REGISTRY, Operation
@@ -197,7 +198,7 @@ async def docs_page(request: Request) -> Response:
                 "xml": _xml_example(op),
             }
         )
-    renderer: Renderer = request.app.state.renderer
+    renderer: Renderer = app_state(request).renderer
     return renderer.response(
         request,
         "pages/api_docs.html",
