@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callhub import i18n
+from callhub.appstate import app_state
 
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
@@ -117,6 +118,6 @@ async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
             "Recarregue a página e tente de novo."
         ),
     )
-    renderer = scope["app"].state.renderer
+    renderer = app_state(request).renderer
     response = renderer.response(request, "pages/forbidden.html", {"reason": message}, 403)
     await response(scope, receive, send)
