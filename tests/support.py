@@ -26,7 +26,7 @@ import httpx
 import websockets
 from sqlmodel import Session
 
-from callhub.cli import seed_demo
+from callhub.cli.demo import seed_demo
 from callhub.store import users
 from callhub.store.engine import Store
 from callhub.store.models import Role
