@@ -1,0 +1,7 @@
+"""python -m callhub.cli"""
+
+import sys
+
+from callhub.cli import main
+
+sys.exit(main())
