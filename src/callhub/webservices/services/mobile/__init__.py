@@ -1,0 +1,21 @@
+"""/mobile/*: the field-service app's API, served from the same store as everything else.
+
+A technician's work list is the open tasks of store/tasks.py: personal ones, the team's
+unassigned ones and, for a team's leader, the team's tasks given to others. Check-in and
+check-out, denied check-ins, approvals and the location track are stored; every change
+to a request is committed with its occurrence, and the agents' screens and the wall
+board follow at once (Call.changed_requests).
+
+One module per section: `worklist`, `team`, `visits` (at the customer's site),
+`lists` (other orders, people and teams); `common` holds what they share, `schemas` the
+inputs and answers.
+"""
+
+from __future__ import annotations
+
+from callhub.webservices.services.mobile import (  # noqa: F401  (registers the operations)
+    lists,
+    team,
+    visits,
+    worklist,
+)
