@@ -13,9 +13,12 @@ inputs and answers.
 
 from __future__ import annotations
 
-from callhub.webservices.services.mobile import (  # noqa: F401  (registers the operations)
-    lists,
-    team,
-    visits,
-    worklist,
-)
+# Importing a module registers its operations, in the order /openapi.json and the docs list
+# them: a leader's day (the work list, the team, the visits, then the other lists).
+# isort: off
+from callhub.webservices.services.mobile import worklist  # noqa: F401
+from callhub.webservices.services.mobile import team  # noqa: F401
+from callhub.webservices.services.mobile import visits  # noqa: F401
+from callhub.webservices.services.mobile import lists  # noqa: F401
+
+# isort: on
