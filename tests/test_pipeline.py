@@ -16,13 +16,13 @@ from sqlmodel import Session
 
 from callhub import pipeline as pipeline_module
 from callhub.broker import Broker, memory_broker
+from callhub.fragments import Fragments
 from callhub.pipeline import BATCH_SECONDS, Pipeline, Stored
 from callhub.protocol import Message, Pop, extension_channel
 from callhub.screenpop import CallContext, PopResult, new_request_pop
 from callhub.settings import Settings
 from callhub.store.engine import Store
-from callhub.views.fragments import Fragments
-from callhub.views.templating import Renderer
+from callhub.templating import Renderer
 from callhub.ws.hub import Hub
 from support import PostgresServer, run_sync
 

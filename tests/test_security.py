@@ -14,8 +14,8 @@ import websockets
 from starlette.routing import Route
 
 from callhub.app import create_app
+from callhub.csrf import EXEMPT_PREFIXES
 from callhub.settings import Settings
-from callhub.views.csrf import EXEMPT_PREFIXES
 from callhub.webservices.common import token_matches
 from support import (
     PASSWORD,

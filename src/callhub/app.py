@@ -22,18 +22,20 @@ from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from callhub import i18n, metrics
+from callhub import csrf, i18n, metrics
 from callhub.adapters.pbx55 import endpoint as pbx55_endpoint
 from callhub.adapters.uscall.link import USCallLink
 from callhub.appstate import AppState, app_state
 from callhub.board.poller import BoardPoller
 from callhub.broker import create_broker
+from callhub.fragments import Fragments
 from callhub.pipeline import Pipeline
 from callhub.protocol import BOARD_WAKE, VARIANTS
 from callhub.ratelimit import LoginLimiter
 from callhub.settings import Settings
 from callhub.store import catalog
 from callhub.store.engine import Store
+from callhub.templating import STATIC_DIR, Renderer
 from callhub.views import (
     admin,
     admin_api,
@@ -42,11 +44,8 @@ from callhub.views import (
     auth,
     board,
     calls,
-    csrf,
     uscall_reports,
 )
-from callhub.views.fragments import Fragments
-from callhub.views.templating import STATIC_DIR, Renderer
 from callhub.webservices import services, telefonia
 from callhub.webservices.common import TokenStore
 from callhub.ws.endpoints import agent_socket, board_socket
@@ -240,7 +239,7 @@ class Shortcuts:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
-    renderer = Renderer()
+    renderer = Renderer(settings.zone)
     renderer.set_global("uscall", settings.uscall)
 
     @contextlib.asynccontextmanager

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from callhub.ratelimit import LoginLimiter
     from callhub.settings import Settings
     from callhub.store.engine import Store
-    from callhub.views.templating import Renderer
+    from callhub.templating import Renderer
     from callhub.webservices.common import TokenStore
     from callhub.webservices.telefonia import ParamsCache
     from callhub.ws.hub import Hub

@@ -24,7 +24,7 @@ from callhub.protocol import (
     variant_key,
 )
 from callhub.store.catalog import ServiceItem
-from callhub.views.templating import Renderer
+from callhub.templating import Renderer
 
 Variant = tuple[str, bool]  # (locale, can_execute)
 _SEQ = "\x00seq\x00"

@@ -1,4 +1,5 @@
-"""Who is calling: Brazilian documents (CPF, CNPJ) and phone numbers, parsed and normalised."""
+"""Who is calling, and where: Brazilian documents (CPF, CNPJ) and phone numbers, parsed and
+normalised, and what an extension (ramal) may be."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from validate_docbr import CNPJ, CPF
 _CPF = CPF()
 _CNPJ = CNPJ()
 _PUNCTUATION = re.compile(r"[\s.\-/]")
+
+# An extension (ramal): digits only, up to 20, wherever one is typed or received.
+EXTENSION = re.compile(r"^[0-9]{1,20}$")
 
 
 class DocKind(StrEnum):

@@ -7,7 +7,7 @@
               the pops waiting beside it (group commit); nothing goes further before
               the commit returns. On PostgreSQL several writers commit side by side,
               an extension's pops always through the same one, in order
-    render    views/fragments.py: once per variant the tabs need (language, permission)
+    render    fragments.py: once per variant the tabs need (language, permission)
     publish   the broker, in commit order: the in-process broker hands the message over,
               Redis carries it, fragments included, to the other processes
     fan out   ws/hub.py: each tab of the extension gets its variant's frame
@@ -30,6 +30,7 @@ from sqlmodel import Session
 
 from callhub import metrics
 from callhub.broker import Broker, BrokerUnavailable
+from callhub.fragments import Fragments
 from callhub.protocol import (
     AgentState,
     BoardWake,
@@ -45,7 +46,6 @@ from callhub.settings import Settings
 from callhub.store import pops
 from callhub.store.engine import Store
 from callhub.store.models import ScreenPop
-from callhub.views.fragments import Fragments
 from callhub.ws.hub import Hub, Tab
 
 log = logging.getLogger("callhub.pipeline")

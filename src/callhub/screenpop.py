@@ -2,7 +2,7 @@
 
 The pipeline's identify step (pipeline.py). Everything a screen needs is gathered here
 into a plain dict (the pop's payload), stored with the pop (store/hotpath.py), and
-rendered once per variant by views/fragments.py: the same payload serves the live push
+rendered once per variant by fragments.py: the same payload serves the live push
 and the replay to a tab that reconnects.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -177,6 +178,11 @@ class Settings:
     @property
     def uscall(self) -> bool:
         return bool(self.uscall_wsdl and self.uscall_token)
+
+    @functools.cached_property
+    def zone(self) -> ZoneInfo:
+        """CALLHUB_TIMEZONE: where the people are (dates shown and typed, days counted)."""
+        return ZoneInfo(self.timezone)
 
     @property
     def shared_broker(self) -> bool:

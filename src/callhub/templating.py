@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from callhub import i18n
+from callhub import csrf, i18n
 from callhub.appstate import app_state
 from callhub.i18n import (
     AGENT_STATE_LABELS,
@@ -28,20 +28,18 @@ from callhub.i18n import (
     locale_of,
 )
 from callhub.identity import format_document, format_phone
+from callhub.settings import Settings
 from callhub.store.catalog import ServiceItem
 from callhub.store.models import Status
 from callhub.store.requests import TRANSITIONS
-from callhub.views import csrf
-
-DISPLAY_ZONE = ZoneInfo("America/Sao_Paulo")
 
 
 def _find(name: str) -> Path:
     """Templates and static files: inside the installed package, or at the repository root."""
-    packaged = Path(__file__).resolve().parent.parent / name
+    packaged = Path(__file__).resolve().parent / name
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[3] / name
+    return Path(__file__).resolve().parents[2] / name
 
 
 TEMPLATES_DIR = _find("templates")
@@ -98,7 +96,7 @@ class _Environment(Environment):
         return {**self.globals, **(d or {})}
 
 
-def _make_env(locale: str) -> Environment:
+def _make_env(locale: str, zone: ZoneInfo) -> Environment:
     env = _Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         # Templates ship with the code: no stat() of every template at every render.
@@ -130,7 +128,7 @@ def _make_env(locale: str) -> Environment:
 
     @functools.lru_cache(maxsize=4096)
     def by_minute(minute: datetime, fmt: str) -> str:
-        return format_datetime(minute, fmt, tzinfo=DISPLAY_ZONE, locale=babel_locale)
+        return format_datetime(minute, fmt, tzinfo=zone, locale=babel_locale)
 
     def when(value: datetime | str | None, fmt: str = "short") -> str:
         if value is None or value == "":
@@ -140,7 +138,7 @@ def _make_env(locale: str) -> Environment:
         if fmt in MINUTE_FORMATS:
             # Pops of the same minute read the same: formatted once (babel is slow).
             return by_minute(value.replace(second=0, microsecond=0), fmt)
-        return format_datetime(value, fmt, tzinfo=DISPLAY_ZONE, locale=babel_locale)
+        return format_datetime(value, fmt, tzinfo=zone, locale=babel_locale)
 
     env.filters["when"] = when
     env.filters["document"] = format_document
@@ -158,8 +156,8 @@ def _make_env(locale: str) -> Environment:
     def clock(epoch: float | None) -> str:
         if not epoch:
             return ""
-        value = datetime.fromtimestamp(epoch, DISPLAY_ZONE)
-        return format_datetime(value, "HH:mm:ss", tzinfo=DISPLAY_ZONE, locale=babel_locale)
+        value = datetime.fromtimestamp(epoch, zone)
+        return format_datetime(value, "HH:mm:ss", tzinfo=zone, locale=babel_locale)
 
     def percent(value: float | None) -> str:
         return "—" if value is None else f"{value * 100:.0f}%"
@@ -181,9 +179,15 @@ def _make_env(locale: str) -> Environment:
     return env
 
 
+# Where dates are shown when nobody says (tests, benchmarks): the default CALLHUB_TIMEZONE.
+DEFAULT_ZONE = ZoneInfo(Settings.timezone)
+
+
 class Renderer:
-    def __init__(self) -> None:
-        self.envs = {locale: _make_env(locale) for locale in i18n.AVAILABLE}
+    def __init__(self, zone: ZoneInfo = DEFAULT_ZONE) -> None:
+        """`zone`: where dates are shown (CALLHUB_TIMEZONE)."""
+        self.zone = zone
+        self.envs = {locale: _make_env(locale, zone) for locale in i18n.AVAILABLE}
         self.templates = {loc: Jinja2Templates(env=env) for loc, env in self.envs.items()}
 
     def set_global(self, name: str, value: Any) -> None:

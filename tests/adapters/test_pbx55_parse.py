@@ -12,9 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callhub.adapters.pbx55.parse import Phase, parse_push
+from callhub.adapters.pbx55.parse import Phase, PushRejected, parse_push
 from callhub.store.models import CallDirection
-from callhub.webservices.common import BadInput
 
 ZONE = ZoneInfo("America/Sao_Paulo")
 SEED_EXAMPLE = (Path(__file__).parent / "55pbx_seed_example.txt").read_bytes()
@@ -93,9 +92,9 @@ def test_phase(fields: dict[str, object], phase: Phase) -> None:
     ],
 )
 def test_bad_fields_are_named(raw: bytes, field: str) -> None:
-    with pytest.raises(BadInput) as caught:
+    with pytest.raises(PushRejected) as caught:
         parse_push(raw, ZONE)
-    assert caught.value.status == 400 and caught.value.field == field
+    assert caught.value.field == field and caught.value.message
     assert field in caught.value.message
 
 
@@ -109,9 +108,9 @@ def test_escaped_surrogate_pairs_are_joined_in_both_forms() -> None:
     [rb'{"call_id": "\ud800"}', rb'{"call_id": "a\udc00",}', rb'{"\ud800": 1, "call_id": "a"}'],
 )
 def test_lone_surrogates_are_400(raw: bytes) -> None:
-    with pytest.raises(BadInput) as caught:
+    with pytest.raises(PushRejected) as caught:
         parse_push(raw, ZONE)
-    assert caught.value.status == 400
+    assert caught.value.message
 
 
 @pytest.mark.parametrize(
@@ -119,9 +118,9 @@ def test_lone_surrogates_are_400(raw: bytes) -> None:
     [b"", b"   ", b"[1, 2]", b'"text"', b"{not json", b"\xff\xfe", b'{"call_id": "a"} trailing'],
 )
 def test_bad_bodies_are_400(raw: bytes) -> None:
-    with pytest.raises(BadInput) as caught:
+    with pytest.raises(PushRejected) as caught:
         parse_push(raw, ZONE)
-    assert caught.value.status == 400
+    assert caught.value.message
 
 
 JSON_VALUES = st.recursive(
@@ -140,8 +139,8 @@ def test_any_object_parses_or_is_a_clean_400(data: dict[str, object]) -> None:
     raw = json.dumps(data, allow_nan=True).encode()
     try:
         push = parse_push(raw, ZONE)
-    except BadInput as exc:
-        assert exc.status == 400 and exc.message
+    except PushRejected as exc:
+        assert exc.message
     else:
         assert push.call_id
 
@@ -151,5 +150,5 @@ def test_any_object_parses_or_is_a_clean_400(data: dict[str, object]) -> None:
 def test_any_bytes_parse_or_are_a_clean_400(raw: bytes) -> None:
     try:
         parse_push(raw, ZONE)
-    except BadInput as exc:
-        assert exc.status == 400
+    except PushRejected as exc:
+        assert exc.message

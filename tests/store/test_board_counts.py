@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from callhub.board.model import RequestCounts
 from callhub.store import board
+from callhub.store.board import RequestCounts
 from callhub.store.engine import Store
 from callhub.store.models import (
     IN_PROGRESS,

@@ -7,10 +7,10 @@ import copy
 import itertools
 from typing import Any
 
+from callhub.fragments import Fragments
 from callhub.protocol import Pop, variant_key
 from callhub.store.catalog import ServiceItem
-from callhub.views.fragments import Fragments
-from callhub.views.templating import Renderer
+from callhub.templating import Renderer
 
 SERVICES = [
     ServiceItem(1, "Troca de senha", "Acesso", 60),

@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from callhub.store.board import RequestCounts
+
 # USCall's agent states (agentStatus) and extension states (extenStatus), as codes.
 AGENT_STATES = {
     "ocioso": "available",
@@ -80,19 +82,6 @@ class AgentRow:
     @property
     def on_call(self) -> bool:
         return self.state in ON_CALL
-
-
-@dataclass
-class RequestCounts:
-    """The service desk's requests as the board shows them; the field's technicians too."""
-
-    in_progress: int = 0
-    suspended: int = 0
-    overdue: int = 0
-    awaiting_approval: int = 0
-    solved_today: int = 0
-    # Technicians checked in at a customer's site right now.
-    in_field: int = 0
 
 
 @dataclass

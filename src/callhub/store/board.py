@@ -12,7 +12,6 @@ from sqlalchemy import Integer, Select, bindparam, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, or_
 
-from callhub.board.model import RequestCounts
 from callhub.store.models import (
     IN_PROGRESS,
     OPEN_TASK,
@@ -36,6 +35,19 @@ ABANDONED = {"abandono", "abandonada", "abandonado", "abandoned", "não atendida
 # Sources whose end of call is reported: only their open calls count as "on a call".
 ENDS_REPORTED = ("55pbx", "uscall")
 OPEN_CALL_HOURS = 4
+
+
+@dataclass
+class RequestCounts:
+    """The service desk's requests as the board shows them; the field's technicians too."""
+
+    in_progress: int = 0
+    suspended: int = 0
+    overdue: int = 0
+    awaiting_approval: int = 0
+    solved_today: int = 0
+    # Technicians checked in at a customer's site right now.
+    in_field: int = 0
 
 
 @dataclass
@@ -178,9 +190,7 @@ def _extension_day() -> Select[Any]:
         )
         .join(User, col(User.id) == Extension.user_id)
         .outerjoin(counts, counts.c.ramal == Extension.ramal)
-        .outerjoin(
-            open_calls, (open_calls.c.ramal == Extension.ramal) & (open_calls.c.latest == 1)
-        )
+        .outerjoin(open_calls, (open_calls.c.ramal == Extension.ramal) & (open_calls.c.latest == 1))
     )
 
 

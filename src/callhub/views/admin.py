@@ -20,8 +20,8 @@ from callhub.store.params import (
     is_yes,
     set_parameter,
 )
+from callhub.templating import Renderer
 from callhub.views.auth import login_required
-from callhub.views.templating import Renderer
 
 
 async def _parameters_page(

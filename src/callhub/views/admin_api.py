@@ -14,8 +14,8 @@ from callhub import i18n
 from callhub.appstate import app_state
 from callhub.store import api, users
 from callhub.store.models import Role
+from callhub.templating import Renderer
 from callhub.views.auth import login_required
-from callhub.views.templating import Renderer
 from callhub.webservices.services import grantable
 
 N_ = i18n.N_

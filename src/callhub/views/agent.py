@@ -13,18 +13,16 @@ from starlette.routing import Route
 from callhub import i18n
 from callhub.appstate import app_state
 from callhub.i18n import locale_of
-from callhub.identity import EMAIL, DocKind, normalise_phone, parse_document
+from callhub.identity import EMAIL, EXTENSION, DocKind, normalise_phone, parse_document
 from callhub.pipeline import Pipeline, Stored
 from callhub.protocol import Moved, Screen
 from callhub.screenpop import NotFound, request_view, requester_view_by_id
 from callhub.store import catalog, pops, requests, users
 from callhub.store.engine import Store
-from callhub.store.models import Role, ScreenPop, Status, Urgency, User
-from callhub.views.auth import login_required
-from callhub.views.templating import Renderer
-
-RAMAL = re.compile(r"^[0-9]{1,20}$")
-AGENTS = (Role.agent, Role.supervisor, Role.admin)
+from callhub.store.models import ScreenPop, Status, Urgency, User
+from callhub.templating import Renderer
+from callhub.views.agent_uscall import agent_panel
+from callhub.views.auth import AGENTS, login_required
 
 
 def _pipeline(request: Request) -> Pipeline:
@@ -95,8 +93,6 @@ async def page(request: Request) -> Response:
         "moved": request.query_params.get("m"),
     }
     if extension is not None and app_state(request).uscall is not None:
-        from callhub.views.agent_uscall import agent_panel  # it builds on this module
-
         context["panel"] = await agent_panel(request, extension.ramal)
     return renderer.response(request, "pages/atendimento.html", context)
 
@@ -110,7 +106,7 @@ async def register_ramal(request: Request) -> Response:
     error = None
     if not ramal:
         error = i18n.N_("Informe o número do ramal.")
-    elif not RAMAL.match(ramal):
+    elif not EXTENSION.match(ramal):
         error = i18n.N_("O ramal deve ter apenas dígitos (até 20).")
     if error:
         return renderer.response(

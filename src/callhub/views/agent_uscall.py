@@ -28,8 +28,7 @@ from callhub.i18n import STATUS_LABELS, gettext_for
 from callhub.screenpop import NotFound
 from callhub.store import catalog, requests, users
 from callhub.store.models import User
-from callhub.views.agent import AGENTS
-from callhub.views.auth import login_required
+from callhub.views.auth import AGENTS, login_required
 from callhub.views.board import current_board
 from callhub.views.uscall_actions import Refused, answer, link_of
 

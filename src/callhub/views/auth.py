@@ -16,7 +16,7 @@ from callhub.appstate import app_state
 from callhub.ratelimit import LoginLimited, LoginLimiter
 from callhub.store import users
 from callhub.store.models import Role, User
-from callhub.views.templating import Renderer
+from callhub.templating import Renderer
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 HOME = {Role.agent: "/atendimento", Role.supervisor: "/atendimento", Role.admin: "/admin"}
@@ -33,6 +33,10 @@ async def current_user(request: Request) -> User | None:
         request.session.clear()
         return None
     return user
+
+
+# Who works the agent screen.
+AGENTS = (Role.agent, Role.supervisor, Role.admin)
 
 
 def login_required(*roles: Role) -> Callable[[Endpoint], Endpoint]:

@@ -3,7 +3,6 @@ call, hang it up) through USCall."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -15,13 +14,13 @@ from callhub.appstate import app_state
 from callhub.board.model import Board, plain
 from callhub.broker import BrokerUnavailable
 from callhub.i18n import gettext_for
+from callhub.identity import EXTENSION
 from callhub.protocol import BOARD
 from callhub.store.models import Role
+from callhub.templating import Renderer
 from callhub.views.auth import login_required
-from callhub.views.templating import Renderer
 from callhub.views.uscall_actions import Refused, answer, link_of
 
-RAMAL = re.compile(r"^[0-9]{1,20}$")
 MONITOR_KINDS = ("escuta", "monitor", "conf")
 
 
@@ -70,9 +69,9 @@ async def monitor(request: Request) -> Response:
         link = link_of(request)
         source, agent = form.get("ramal_origem", ""), form.get("agente", "")
         kind = form.get("tipo") or "escuta"
-        if not RAMAL.match(source):
+        if not EXTENSION.match(source):
             raise Refused(_("ramal_origem: informe o seu ramal (só dígitos)."), 400)
-        if not RAMAL.match(agent):
+        if not EXTENSION.match(agent):
             raise Refused(_("agente: número do agente inválido."), 400)
         if kind not in MONITOR_KINDS:
             raise Refused(_("tipo: use escuta, monitor ou conf."), 400)
@@ -89,7 +88,7 @@ async def hangup(request: Request) -> Response:
     async def action(form: dict[str, str]) -> Done:
         link = link_of(request)
         agent = form.get("agente", "")
-        if not RAMAL.match(agent):
+        if not EXTENSION.match(agent):
             raise Refused(_("agente: número do agente inválido."), 400)
         return await link.require().hangup_call(agent, agente=True)
 

@@ -18,14 +18,14 @@ from callhub.adapters.uscall.client import MEDIA_TYPES, USCallError, USCallUnava
 from callhub.adapters.uscall.link import USCallLink
 from callhub.appstate import app_state
 from callhub.i18n import gettext_for
+from callhub.identity import EXTENSION
 from callhub.screenpop import call_summary
 from callhub.store import calls
 from callhub.store.models import CallDirection, Role
+from callhub.templating import Renderer
 from callhub.views.auth import login_required
-from callhub.views.templating import DISPLAY_ZONE, Renderer
 
 PAGE = 50
-RAMAL = re.compile(r"^[0-9]{1,20}$")
 
 
 def _day(raw: str | None, field: str, errors: dict[str, str]) -> date | None:
@@ -42,13 +42,13 @@ def _start_of(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def read_filter(params: dict[str, str]) -> tuple[calls.CallFilter, dict[str, str]]:
-    """The filters as typed (dates are local days, both inclusive), and what was wrong."""
+def read_filter(params: dict[str, str], zone: ZoneInfo) -> tuple[calls.CallFilter, dict[str, str]]:
+    """The filters as typed (dates are days in `zone`, both inclusive), and what was wrong."""
     errors: dict[str, str] = {}
     since = _day(params.get("de"), "de", errors)
     until = _day(params.get("ate"), "ate", errors)
     ramal = (params.get("ramal") or "").strip()
-    if ramal and not RAMAL.match(ramal):
+    if ramal and not EXTENSION.match(ramal):
         errors["ramal"] = i18n.N_("O ramal tem apenas dígitos.")
         ramal = ""
     number = re.sub(r"\D", "", params.get("numero") or "")[:20]
@@ -59,8 +59,8 @@ def read_filter(params: dict[str, str]) -> tuple[calls.CallFilter, dict[str, str
     status = (params.get("situacao") or "").strip()[:64]
     return (
         calls.CallFilter(
-            since=_start_of(since, DISPLAY_ZONE) if since else None,
-            until=_start_of(until + timedelta(days=1), DISPLAY_ZONE) if until else None,
+            since=_start_of(since, zone) if since else None,
+            until=_start_of(until + timedelta(days=1), zone) if until else None,
             ramal=ramal or None,
             number=number or None,
             direction=direction or None,
@@ -73,7 +73,7 @@ def read_filter(params: dict[str, str]) -> tuple[calls.CallFilter, dict[str, str
 @login_required(Role.agent, Role.supervisor, Role.admin)
 async def history(request: Request) -> Response:
     params = dict(request.query_params)
-    where, errors = read_filter(params)
+    where, errors = read_filter(params, app_state(request).settings.zone)
     before_raw = params.get("antes") or ""
     before = int(before_raw) if before_raw.isdigit() and len(before_raw) < 12 else None
 

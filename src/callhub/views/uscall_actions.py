@@ -13,7 +13,7 @@ from callhub.adapters.uscall.client import USCallError, USCallUnavailable
 from callhub.adapters.uscall.link import USCallLink
 from callhub.appstate import app_state
 from callhub.i18n import gettext_for
-from callhub.views.templating import notice
+from callhub.templating import notice
 
 
 class Refused(Exception):

@@ -18,8 +18,8 @@ from callhub.adapters.uscall.client import USCallError
 from callhub.adapters.uscall.link import USCallLink
 from callhub.appstate import app_state
 from callhub.store.models import Role
+from callhub.templating import Renderer
 from callhub.views.auth import login_required
-from callhub.views.templating import Renderer
 
 URA_ID = re.compile(r"^[0-9A-Za-z_-]{1,20}$")
 

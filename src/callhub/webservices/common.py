@@ -9,7 +9,6 @@ import json
 import secrets
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
 from urllib.parse import parse_qsl
 
 from sqlmodel import Session
@@ -18,6 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from callhub.store.engine import Store
 from callhub.store.params import get_setting, set_setting
+from callhub.textcheck import join_surrogates
 
 
 class BadInput(Exception):
@@ -54,22 +54,6 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def join_surrogates(value: Any) -> Any:
-    """Escaped surrogates ("\\ud800") are no text a UTF-8 store takes: json.loads keeps a
-    lone one, and json5 leaves even a pair as two lone ones. Join pairs; a lone one is a
-    ValueError (so a 400, never a 500 at the database). So is a NUL (U+0000), which
-    PostgreSQL's text cannot hold."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text with a NUL character (\\u0000) is not accepted")
-        if not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value):
-            return value.encode("utf-16", "surrogatepass").decode("utf-16")
-        return value
-    if isinstance(value, dict):
-        return {join_surrogates(k): join_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [join_surrogates(v) for v in value]
-    return value
 
 
 def _without_nul(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

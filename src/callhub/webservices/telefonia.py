@@ -7,7 +7,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 from starlette.requests import Request
@@ -16,14 +15,14 @@ from starlette.routing import Route
 
 from callhub.appstate import app_state
 from callhub.i18n import STATUS_LABELS, gettext_for, locale_of
-from callhub.identity import DocKind, parse_document
+from callhub.identity import EXTENSION, DocKind, parse_document
 from callhub.pipeline import Pipeline, Stored
 from callhub.screenpop import CallContext, NotFound, PopResult, new_request_pop, view_request_pop
 from callhub.store import requests as store_requests
 from callhub.store import users
 from callhub.store.engine import Store
 from callhub.store.params import TelephonyParams, telephony_params
-from callhub.views.templating import Renderer
+from callhub.templating import Renderer
 from callhub.webservices.common import (
     BadInput,
     client_allowed,
@@ -32,9 +31,7 @@ from callhub.webservices.common import (
     read_params,
 )
 
-RAMAL = re.compile(r"^[0-9]{1,20}$")
 CALL_ID = re.compile(r"^[\w.:@+-]{1,64}$")
-LOCAL_ZONE = ZoneInfo("America/Sao_Paulo")
 
 Handler = Callable[[Request, dict[str, str], TelephonyParams], Awaitable[Response]]
 
@@ -69,7 +66,7 @@ def _ramal(request: Request, params: dict[str, str]) -> str:
     ramal = first(params, "ramal")
     if ramal is None:
         raise BadInput("ramal", _("ramal: parâmetro obrigatório (o ramal do atendente)"))
-    if not RAMAL.match(ramal):
+    if not EXTENSION.match(ramal):
         raise BadInput("ramal", _("ramal: deve ter apenas dígitos (até 20)"))
     return ramal
 
@@ -248,8 +245,10 @@ async def obter_dados_solicitacao(
     situacao = _(STATUS_LABELS[Status(found.status)])
     if _wants(request, "text/plain") or params.get("formato") == "texto":
 
+        zone = app_state(request).settings.zone
+
         def local(value: Any) -> str:
-            return value.astimezone(LOCAL_ZONE).strftime("%d/%m/%Y %H:%M") if value else ""
+            return value.astimezone(zone).strftime("%d/%m/%Y %H:%M") if value else ""
 
         text = ";".join(
             [

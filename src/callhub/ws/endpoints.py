@@ -22,8 +22,8 @@ from callhub.store.models import Role, User
 from callhub.ws.hub import CLOSE_TRY_AGAIN, Hub, Tab
 
 if TYPE_CHECKING:
+    from callhub.fragments import Fragments
     from callhub.pipeline import Pipeline
-    from callhub.views.fragments import Fragments
 
 log = logging.getLogger("callhub.ws")
 

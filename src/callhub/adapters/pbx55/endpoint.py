@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from callhub.adapters.pbx55.calls import Outcome, handle_push
-from callhub.adapters.pbx55.parse import Push, parse_push
+from callhub.adapters.pbx55.parse import Push, PushRejected, parse_push
 from callhub.appstate import app_state
 from callhub.i18n import gettext_for
 from callhub.pipeline import Pipeline, Stored
@@ -32,7 +32,10 @@ async def receive(request: Request) -> Response:
         if not await state.pbx55_token.matches(request.headers.get("token")):
             raise BadInput("token", _("token ausente ou inválido (cabeçalho token)"), 401)
         body = await read_body(request, state.settings.max_body_bytes)
-        push = parse_push(body, state.pbx55_zone, _)
+        try:
+            push = parse_push(body, state.pbx55_zone, _)
+        except PushRejected as exc:
+            raise BadInput(exc.field, exc.message) from None
         tp = await state.telephony_params.get()
     except BadInput as exc:
         response = error_response(exc, plain=False)

@@ -6,7 +6,7 @@ example is not (`ISODate("...")`, a trailing comma, markdown-escaped underscores
 closing brace), and callhub takes it as printed. Numbers may arrive as strings and
 strings as numbers; dates carry no zone and are in the PBX's.
 
-`parse_push` turns a body into a `Push` or raises `BadInput` naming the field.
+`parse_push` turns a body into a `Push` or raises `PushRejected` naming the field.
 """
 
 from __future__ import annotations
@@ -25,13 +25,23 @@ from zoneinfo import ZoneInfo
 
 import json5
 
+from callhub.identity import EXTENSION
 from callhub.store.models import CallDirection
-from callhub.webservices.common import BadInput, join_surrogates
+from callhub.textcheck import join_surrogates
 
 Gettext = Callable[[str], str]
 
+
+class PushRejected(ValueError):
+    """A push callhub cannot take: `field` names what is wrong (None: the body itself)."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 ISODATE = re.compile(r"""ISODate\(\s*(["'])(.*?)\1\s*\)""", re.DOTALL)
-RAMAL = re.compile(r"^[0-9]{1,20}$")
 DIRECTIONS = {
     **dict.fromkeys(
         ("receptivo", "receptive", "inbound", "incoming", "entrada", "recebida", "received"),
@@ -157,10 +167,10 @@ def parse_push(body: bytes, zone: ZoneInfo, _: Gettext = _identity) -> Push:
     fields = Fields(data, zone, _)
     call_id = fields.text("call_id", 64)
     if call_id is None:
-        raise BadInput("call_id", _("call_id: campo obrigatório (o identificador da ligação)"))
+        raise PushRejected("call_id", _("call_id: campo obrigatório (o identificador da ligação)"))
     branch = fields.text("branch_mask", 20)
-    if branch is not None and not RAMAL.match(branch):
-        raise BadInput("branch_mask", _("branch_mask: deve ser o número do ramal (só dígitos)"))
+    if branch is not None and not EXTENSION.match(branch):
+        raise PushRejected("branch_mask", _("branch_mask: deve ser o número do ramal (só dígitos)"))
     texts = {name: fields.text(name, size) for name, size in TEXT_FIELDS.items()}
     seconds = {name: fields.seconds(name) for name in SECONDS_FIELDS}
     money = {name: fields.money(name) for name in MONEY_FIELDS}
@@ -198,9 +208,9 @@ def decode_body(body: bytes, _: Gettext = _identity) -> dict[str, Any]:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadInput(None, _("corpo: não está em UTF-8")) from None
+        raise PushRejected(None, _("corpo: não está em UTF-8")) from None
     if not text.strip():
-        raise BadInput(None, _("corpo: vazio (esperado o JSON da ligação)")) from None
+        raise PushRejected(None, _("corpo: vazio (esperado o JSON da ligação)")) from None
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
@@ -208,11 +218,11 @@ def decode_body(body: bytes, _: Gettext = _identity) -> dict[str, Any]:
     try:
         data = join_surrogates(data)
     except (ValueError, RecursionError):
-        raise BadInput(
+        raise PushRejected(
             None, _("corpo: texto com caracteres inválidos (surrogates isolados)")
         ) from None
     if not isinstance(data, dict):
-        raise BadInput(None, _("corpo: esperado um objeto JSON com os campos da ligação"))
+        raise PushRejected(None, _("corpo: esperado um objeto JSON com os campos da ligação"))
     return data
 
 
@@ -220,11 +230,11 @@ def _lenient(text: str, _: Gettext) -> Any:
     text = ISODATE.sub(lambda m: json.dumps(m.group(2)), text)
     end = _end_of_first_value(text)
     if end is not None and text[end:].strip(" \t\r\n}]"):
-        raise BadInput(None, _("corpo: há conteúdo depois do objeto JSON"))
+        raise PushRejected(None, _("corpo: há conteúdo depois do objeto JSON"))
     try:
         return json5.loads(text[:end] if end is not None else text)
     except (ValueError, RecursionError, TypeError, IndexError, KeyError):
-        raise BadInput(None, _("corpo: JSON malformado")) from None
+        raise PushRejected(None, _("corpo: JSON malformado")) from None
 
 
 def _end_of_first_value(text: str) -> int | None:
@@ -262,8 +272,8 @@ class Fields:
         self.zone = zone
         self._ = _
 
-    def _bad(self, name: str, what: str) -> BadInput:
-        return BadInput(name, f"{name}: {what}")
+    def _bad(self, name: str, what: str) -> PushRejected:
+        return PushRejected(name, f"{name}: {what}")
 
     def text(self, name: str, size: int) -> str | None:
         value = self.data.get(name)

@@ -30,7 +30,8 @@ from callhub.settings import Settings
 from callhub.store import access, api
 from callhub.store.engine import Store
 from callhub.store.models import User, utcnow
-from callhub.webservices.common import BadInput, join_surrogates, read_body
+from callhub.textcheck import join_surrogates
+from callhub.webservices.common import BadInput, read_body
 
 if TYPE_CHECKING:
     from callhub.pipeline import Pipeline

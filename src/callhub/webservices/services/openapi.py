@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from callhub import __version__, i18n
 from callhub.appstate import app_state
 from callhub.i18n import locale_of
-from callhub.views.templating import Renderer
+from callhub.templating import Renderer
 from callhub.webservices.services.framework import REGISTRY, Operation
 
 N_ = i18n.N_

@@ -29,7 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from callhub.adapters.uscall.simulator.model import Call, demo_setup
+from callhub.adapters.uscall.simulator.demo import demo_setup
+from callhub.adapters.uscall.simulator.model import Call
 from callhub.adapters.uscall.simulator.pbx import Pbx
 from callhub.adapters.uscall.wsdl import NAMESPACE, OPERATIONS, PATH, render_wsdl
 
