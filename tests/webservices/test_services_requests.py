@@ -584,3 +584,37 @@ async def test_an_occurrence_over_4000_characters_is_refused_everywhere_and_noth
         await agent.aclose()
     after = await cluster.read(lambda s: len(s.exec(select(Occurrence)).all()))
     assert after == before
+
+
+async def test_the_workflow_refuses_the_same_changes_on_the_agents_form_and_the_api(
+    cluster: Cluster, server: Server
+) -> None:
+    """One rule, kept by the store: a status the request has already, or one its status
+    cannot go to, is refused by the agent's form (422, beside the field) and by the API
+    (409 naming status.code), and nothing is written."""
+    before = await cluster.read(lambda s: len(s.exec(select(Occurrence)).all()))
+    agent = Agent(server, "agente")
+    await agent.login("2014")
+    try:
+        for status, says in (
+            ("InProgress", "A solicitação já está nessa situação."),
+            ("Closed", "Essa mudança de situação não é permitida."),
+            ("Lost", "Escolha uma situação válida."),
+        ):
+            r = await agent.http.post(
+                "/atendimento/solicitacoes/3/situacao", data={"status": status}
+            )
+            assert r.status_code == 422 and says in r.text, (status, r.status_code)
+    finally:
+        await agent.aclose()
+    sid = await api_login(server)
+    for status, code in (("InProgress", "NO_CHANGE"), ("Closed", "INVALID_TRANSITION")):
+        refused = await api_call(
+            server,
+            "request/updateStatus",
+            {"sessionID": sid, "number": 3, "status": {"code": status}},
+            status=409,
+        )
+        assert refused["error"]["code"] == code and refused["error"]["field"] == "status.code"
+    after = await cluster.read(lambda s: len(s.exec(select(Occurrence)).all()))
+    assert after == before

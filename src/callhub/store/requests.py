@@ -23,11 +23,19 @@ from callhub.store.models import (
 
 
 class RequestError(ValueError):
-    """A change the rules do not allow; `field` names what was wrong."""
+    """A change the rules do not allow. `code` names the rule (each interface says it its
+    own way: the agent's form, the ITSM API, the field app), `field` what was wrong,
+    `values` what the message quotes (the statuses concerned, say)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, code: str, field: str, message: str, **values: str) -> None:
         super().__init__(message)
+        self.code = code
         self.field = field
+        self.values = values
+
+
+# An occurrence's text: never empty, at most this long.
+MAX_DESCRIPTION = 4000
 
 
 @dataclass(frozen=True)
@@ -110,45 +118,106 @@ def get_request(*, session: Session, number: int) -> ServiceRequest | None:
     return session.get(ServiceRequest, number)
 
 
+def _checked(description: str) -> str:
+    text = description.strip()
+    if not text:
+        raise RequestError("EMPTY_DESCRIPTION", "description", "an occurrence needs a text")
+    if len(text) > MAX_DESCRIPTION:
+        raise RequestError(
+            "DESCRIPTION_TOO_LONG",
+            "description",
+            f"at most {MAX_DESCRIPTION} characters",
+            max=str(MAX_DESCRIPTION),
+        )
+    return description
+
+
 def add_occurrence(
-    *, session: Session, request: ServiceRequest, user_id: int | None, description: str
+    *,
+    session: Session,
+    request: ServiceRequest,
+    user_id: int | None,
+    description: str,
+    status: Status | str | None = None,
+    origin: str | None = None,
+    reason: str | None = None,
+    occurred_at: datetime | None = None,
+    category: str | None = None,
+    elapsed_minutes: int | None = None,
 ) -> Occurrence:
+    """Something that happened to the request, as its history keeps it; with `status`, a
+    change of status, under the workflow's rules (TRANSITIONS). Every occurrence, whatever
+    the interface, is written here. Raises RequestError."""
     assert request.id is not None
-    occurrence = Occurrence(request_id=request.id, user_id=user_id, description=description)
+    occurrence = Occurrence(
+        request_id=request.id,
+        user_id=user_id,
+        description=_checked(description),
+        origin=origin,
+        reason=reason,
+        occurred_at=occurred_at,
+        category=category,
+        elapsed_minutes=elapsed_minutes,
+    )
+    if status is not None:
+        target = _target(request, status)
+        occurrence.status_from = request.status
+        occurrence.status_to = target
+        request.status = target
     request.updated_at = occurrence.created_at
     session.add(occurrence)
     session.add(request)
     session.flush()
+    if status is not None:
+        tasks.follow(session=session, request=request)
     return occurrence
+
+
+def _target(request: ServiceRequest, status: Status | str) -> Status:
+    """The status a request may go to now, or the rule that forbids it."""
+    try:
+        target = Status(status)
+    except ValueError:
+        raise RequestError(
+            "UNKNOWN_STATUS", "status", f"unknown status {status!r}", value=str(status)
+        ) from None
+    if target == request.status:
+        raise RequestError(
+            "NO_CHANGE", "status", "the request already has this status", value=target.value
+        )
+    if not can_change(request.status, target):
+        raise RequestError(
+            "INVALID_TRANSITION",
+            "status",
+            f"a request {request.status} cannot become {target}",
+            current=str(request.status),
+            value=target.value,
+        )
+    return target
 
 
 def change_status(
     *,
     session: Session,
     request: ServiceRequest,
-    status: Status,
+    status: Status | str,
     user_id: int | None,
     description: str,
+    origin: str | None = None,
+    reason: str | None = None,
+    occurred_at: datetime | None = None,
 ) -> Occurrence:
-    assert request.id is not None
-    if status == request.status:
-        raise RequestError("status", "the request already has this status")
-    if not can_change(request.status, status):
-        raise RequestError("status", f"a request {request.status} cannot become {status}")
-    occurrence = Occurrence(
-        request_id=request.id,
+    """The request's status changed, under the workflow's rules. Raises RequestError."""
+    return add_occurrence(
+        session=session,
+        request=request,
         user_id=user_id,
         description=description,
-        status_from=request.status,
-        status_to=status,
+        status=status,
+        origin=origin,
+        reason=reason,
+        occurred_at=occurred_at,
     )
-    request.status = status
-    request.updated_at = occurrence.created_at
-    session.add(occurrence)
-    session.add(request)
-    session.flush()
-    tasks.follow(session=session, request=request)
-    return occurrence
 
 
 def history(*, session: Session, number: int, latest: int | None = None) -> list[HistoryItem]:

@@ -19,7 +19,7 @@ from callhub.protocol import Moved, Screen
 from callhub.screenpop import NotFound, request_view, requester_view_by_id
 from callhub.store import catalog, pops, requests, users
 from callhub.store.engine import Store
-from callhub.store.models import ScreenPop, Status, Urgency, User
+from callhub.store.models import ScreenPop, Urgency, User
 from callhub.templating import Renderer
 from callhub.views.agent_uscall import agent_panel
 from callhub.views.auth import AGENTS, login_required
@@ -365,30 +365,22 @@ async def _execute(request: Request, change: str) -> Response:
         found = requests.get_request(session=session, number=number)
         if found is None:
             return None
-        if change == "occurrence":
-            if not text:
-                errors["description"] = i18n.N_("Descreva a ocorrência.")
-            elif len(text) > 4000:
-                errors["description"] = i18n.N_("Descrição longa demais (até 4000 caracteres).")
-            else:
+        try:
+            if change == "occurrence":
                 requests.add_occurrence(
                     session=session, request=found, user_id=user.id, description=text
                 )
-        elif raw_status not in {s.value for s in Status}:
-            errors["status"] = i18n.N_("Escolha uma situação válida.")
-        elif raw_status == found.status:
-            errors["status"] = i18n.N_("A solicitação já está nessa situação.")
-        elif not requests.can_change(found.status, raw_status):
-            errors["status"] = i18n.N_("Essa mudança de situação não é permitida.")
+            else:
+                requests.change_status(
+                    session=session,
+                    request=found,
+                    status=raw_status,
+                    user_id=user.id,
+                    description=text or "Situação alterada pelo atendimento",
+                )
+        except requests.RequestError as exc:
+            errors[exc.field] = FORM_ERRORS[exc.code]
         else:
-            requests.change_status(
-                session=session,
-                request=found,
-                status=Status(raw_status),
-                user_id=user.id,
-                description=text or "Situação alterada pelo atendimento",
-            )
-        if not errors:
             session.commit()
         return request_view(session=session, number=number)
 
@@ -411,6 +403,16 @@ async def _execute(request: Request, change: str) -> Response:
         form={"description": text},
         status=422 if errors else 200,
     )
+
+
+# The store's rules (store.requests.RequestError), as the agent's form says them.
+FORM_ERRORS = {
+    "EMPTY_DESCRIPTION": i18n.N_("Descreva a ocorrência."),
+    "DESCRIPTION_TOO_LONG": i18n.N_("Descrição longa demais (até 4000 caracteres)."),
+    "UNKNOWN_STATUS": i18n.N_("Escolha uma situação válida."),
+    "NO_CHANGE": i18n.N_("A solicitação já está nessa situação."),
+    "INVALID_TRANSITION": i18n.N_("Essa mudança de situação não é permitida."),
+}
 
 
 @login_required(*AGENTS)

@@ -30,6 +30,7 @@ from callhub.settings import Settings
 from callhub.store import access, api
 from callhub.store.engine import Store
 from callhub.store.models import User, utcnow
+from callhub.store.requests import RequestError
 from callhub.textcheck import join_surrogates
 from callhub.webservices.common import BadInput, read_body
 
@@ -328,6 +329,34 @@ def validation_error(exc: ValidationError) -> ApiError:
     return ApiError("INVALID_VALUE", N_("Valor inválido em %(field)s."), field=where)
 
 
+# The store's rules (store.requests.RequestError), as the API says them: its code, its
+# message, its status. The same messages as the API's own checks where they coincide.
+RULES: dict[str, tuple[str, str, int]] = {
+    "NO_CHANGE": ("NO_CHANGE", N_("A solicitação já está em %(value)s."), 409),
+    "INVALID_TRANSITION": (
+        "INVALID_TRANSITION",
+        N_("Uma solicitação em %(current)s não pode passar a %(value)s (veja getWorkflow)."),
+        409,
+    ),
+    "UNKNOWN_STATUS": ("INVALID_VALUE", N_("Valor inválido em %(field)s."), 400),
+    "EMPTY_DESCRIPTION": ("REQUIRED", N_("Campo obrigatório: %(field)s."), 400),
+    "DESCRIPTION_TOO_LONG": ("TOO_LONG", N_("Longo demais em %(field)s (até %(max)s)."), 400),
+}
+
+
+def rule_error(
+    exc: RequestError, *, field: str | None = None, status_name: Callable[[str], str] = str
+) -> ApiError:
+    """The API's answer to a rule the store enforced. `field`: where the rule's field sits
+    in this operation's input; `status_name`: how this API names a status."""
+    code, message, http_status = RULES[exc.code]
+    values = {
+        k: status_name(v) if k in ("current", "value") and exc.field == "status" else v
+        for k, v in exc.values.items()
+    }
+    return ApiError(code, message, http_status, field=field or exc.field, **values)
+
+
 def redact(data: dict[str, Any]) -> dict[str, Any]:
     """What is logged of the input: no password, no sessionID, nothing huge."""
     clean = {k: ("***" if k in ("password", "sessionID") else v) for k, v in data.items()}
@@ -396,7 +425,10 @@ def _run(
                 model = op.model.model_validate(data)
             except ValidationError as exc:
                 raise validation_error(exc) from None
-            payload = op.work(call, model, session).model_dump(mode="json", by_alias=True)
+            try:
+                payload = op.work(call, model, session).model_dump(mode="json", by_alias=True)
+            except RequestError as exc:
+                raise rule_error(exc) from None
         except ApiError as exc:
             error = exc
             session.rollback()

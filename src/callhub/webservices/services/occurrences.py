@@ -10,12 +10,13 @@ from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from callhub import i18n
-from callhub.store import access, api
-from callhub.store.models import Occurrence, ServiceRequest, SyncMark, User, utcnow
+from callhub.store import access, api, requests
+from callhub.store.models import Occurrence, ServiceRequest, SyncMark, User
+from callhub.store.requests import RequestError
 
 # Registered after the request operations, so the document lists request/create first.
 from callhub.webservices.services import requests as _requests  # noqa: F401
-from callhub.webservices.services.framework import ApiError, Call, operation
+from callhub.webservices.services.framework import ApiError, Call, operation, rule_error
 from callhub.webservices.services.schemas import (
     CreateOccurrenceIn,
     ListOccurrencesIn,
@@ -108,22 +109,20 @@ def create_occurrence(call: Call, body: CreateOccurrenceIn, session: Session) ->
             field="occurrence.numberOrigin",
             value=given.numberOrigin,
         )
-    now = utcnow()
-    occurrence = Occurrence(
-        request_id=found.id,
-        user_id=call.user_id,
-        description=given.description,
-        created_at=now,
-        category=given.category.code if given.category else None,
-        reason=given.reason,
-        origin=given.origin or "OTHERS",
-        occurred_at=_occurred_at(call, given.date, given.hour),
-        elapsed_minutes=given.elapsedTime,
-    )
-    found.updated_at = now
-    session.add(occurrence)
-    session.add(found)
-    session.flush()
+    try:
+        occurrence = requests.add_occurrence(
+            session=session,
+            request=found,
+            user_id=call.user_id,
+            description=given.description,
+            category=given.category.code if given.category else None,
+            reason=given.reason,
+            origin=given.origin or "OTHERS",
+            occurred_at=_occurred_at(call, given.date, given.hour),
+            elapsed_minutes=given.elapsedTime,
+        )
+    except RequestError as exc:
+        raise rule_error(exc, field="occurrence." + exc.field) from None
     assert occurrence.id is not None
     if given.numberOrigin:
         api.put_key(

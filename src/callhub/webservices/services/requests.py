@@ -13,15 +13,13 @@ from callhub.store.catalog import ServiceItem
 from callhub.store.models import (
     Category,
     Contract,
-    Occurrence,
     Requester,
     Service,
     ServiceRequest,
-    Status,
     Urgency,
-    utcnow,
 )
-from callhub.webservices.services.framework import ApiError, Call, operation
+from callhub.store.requests import RequestError
+from callhub.webservices.services.framework import ApiError, Call, operation, rule_error
 from callhub.webservices.services.schemas import (
     AddServiceRequestIn,
     AddServiceRequestOut,
@@ -433,18 +431,13 @@ def update(call: Call, body: UpdateIn, session: Session) -> RequestOut:
     if change.contact is not None:
         changed += _apply_contact(session, found, change.contact)
     if changed:
-        found.updated_at = utcnow()
-        session.add(found)
-        session.add(
-            Occurrence(
-                request_id=found.id,
-                user_id=call.user_id,
-                description="Alterada pela API: " + ", ".join(changed),
-                created_at=found.updated_at,
-                origin="OTHERS",
-            )
+        requests.add_occurrence(
+            session=session,
+            request=found,
+            user_id=call.user_id,
+            description="Alterada pela API: " + ", ".join(changed),
+            origin="OTHERS",
         )
-        session.flush()
         if "groupId" in changed or "service" in changed:
             tasks.follow(session=session, request=found)
     if change.status is not None and change.status.code != found.status:
@@ -462,30 +455,17 @@ def _change_status(
     details: str | None,
     prefix: str,
 ) -> None:
-    if code == found.status:
-        raise ApiError(
-            "NO_CHANGE",
-            N_("A solicitação já está em %(value)s."),
-            409,
-            field=prefix + "status.code",
-            value=code,
+    try:
+        requests.change_status(
+            session=session,
+            request=found,
+            status=code,
+            user_id=call.user_id,
+            description=details or "Situação alterada pela API",
         )
-    if not requests.can_change(found.status, code):
-        raise ApiError(
-            "INVALID_TRANSITION",
-            N_("Uma solicitação em %(current)s não pode passar a %(value)s (veja getWorkflow)."),
-            409,
-            field=prefix + "status.code",
-            current=found.status,
-            value=code,
-        )
-    requests.change_status(
-        session=session,
-        request=found,
-        status=Status(code),
-        user_id=call.user_id,
-        description=details or "Situação alterada pela API",
-    )
+    except RequestError as exc:
+        field = prefix + "status.code" if exc.field == "status" else None
+        raise rule_error(exc, field=field) from None
 
 
 @operation(

@@ -25,8 +25,9 @@ from callhub.store.models import (
     Unit,
     utcnow,
 )
+from callhub.store.requests import RequestError
 from callhub.store.tasks import WorkItem
-from callhub.webservices.services.framework import ApiError, Call, operation
+from callhub.webservices.services.framework import ApiError, Call, operation, rule_error
 from callhub.webservices.services.mobile.schemas import (
     ListIn,
     Notification,
@@ -258,30 +259,20 @@ def _note(
     """The request's occurrence for what the technician did; with `status`, the change of
     status is that occurrence (the workflow's rules apply)."""
     assert request.id is not None
-    if status is not None and status != request.status:
-        if not requests.can_change(request.status, status):
-            raise ApiError(
-                "INVALID_TRANSITION",
-                N_(
-                    "Uma solicitação em %(current)s não pode passar a %(value)s (veja getWorkflow)."
-                ),
-                409,
-                field="status",
-                current=status_of(call, request.status).name,
-                value=status_of(call, status).name,
-            )
-        occurrence = requests.change_status(
-            session=session, request=request, status=status, user_id=call.user_id, description=text
-        )
-    else:
+    changes = status is not None and status != request.status
+    try:
         occurrence = requests.add_occurrence(
-            session=session, request=request, user_id=call.user_id, description=text
+            session=session,
+            request=request,
+            user_id=call.user_id,
+            description=text,
+            status=status if changes else None,
+            origin="PERSONALLY",
+            reason=reason,
+            occurred_at=at,
         )
-    occurrence.origin = "PERSONALLY"
-    occurrence.reason = reason
-    occurrence.occurred_at = at
-    session.add(occurrence)
-    session.flush()
+    except RequestError as exc:
+        raise rule_error(exc, status_name=lambda code: status_of(call, code).name) from None
     call.changed_requests.add(request.id)
     return occurrence
 
