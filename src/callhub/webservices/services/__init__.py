@@ -15,9 +15,9 @@ from callhub.webservices.services import (  # noqa: F401  (registers the operati
     requests,
     support,
 )
+from callhub.webservices.services.endpoint import routes as operation_routes
 from callhub.webservices.services.framework import REGISTRY as REGISTRY
 from callhub.webservices.services.framework import grantable as grantable
-from callhub.webservices.services.framework import routes as operation_routes
 from callhub.webservices.services.openapi import docs_page, openapi_json
 
 

@@ -11,7 +11,8 @@ from callhub import i18n
 from callhub.ratelimit import LoginLimited
 from callhub.store import api
 from callhub.store.models import User
-from callhub.webservices.services.framework import ApiError, Call, operation, validation_error
+from callhub.webservices.services.errors import validation_error
+from callhub.webservices.services.framework import ApiError, Call, operation
 from callhub.webservices.services.schemas import (
     Authed,
     LoginIn,

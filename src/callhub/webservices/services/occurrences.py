@@ -16,7 +16,8 @@ from callhub.store.requests import RequestError
 
 # Registered after the request operations, so the document lists request/create first.
 from callhub.webservices.services import requests as _requests  # noqa: F401
-from callhub.webservices.services.framework import ApiError, Call, operation, rule_error
+from callhub.webservices.services.errors import rule_error
+from callhub.webservices.services.framework import ApiError, Call, operation
 from callhub.webservices.services.schemas import (
     CreateOccurrenceIn,
     ListOccurrencesIn,

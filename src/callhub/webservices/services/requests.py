@@ -19,7 +19,8 @@ from callhub.store.models import (
     Urgency,
 )
 from callhub.store.requests import RequestError
-from callhub.webservices.services.framework import ApiError, Call, operation, rule_error
+from callhub.webservices.services.errors import rule_error
+from callhub.webservices.services.framework import ApiError, Call, operation
 from callhub.webservices.services.schemas import (
     AddServiceRequestIn,
     AddServiceRequestOut,

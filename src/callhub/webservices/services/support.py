@@ -12,13 +12,9 @@ from callhub import i18n
 from callhub.store import api, itsm
 from callhub.store.models import NamedQuery, ServiceRequest, Status, Unit
 from callhub.store.requests import TRANSITIONS
-from callhub.webservices.services.framework import (
-    ApiError,
-    Call,
-    check_session,
-    operation,
-    validation_error,
-)
+from callhub.webservices.services.endpoint import check_session
+from callhub.webservices.services.errors import validation_error
+from callhub.webservices.services.framework import ApiError, Call, operation
 from callhub.webservices.services.schemas import (
     Authed,
     ContractsOut,

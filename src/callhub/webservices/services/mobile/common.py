@@ -27,7 +27,8 @@ from callhub.store.models import (
 )
 from callhub.store.requests import RequestError
 from callhub.store.tasks import WorkItem
-from callhub.webservices.services.framework import ApiError, Call, operation, rule_error
+from callhub.webservices.services.errors import rule_error
+from callhub.webservices.services.framework import ApiError, Call, operation
 from callhub.webservices.services.mobile.schemas import (
     ListIn,
     Notification,
