@@ -4,23 +4,29 @@ screens use; a change here refreshes the request wherever an agent's tab shows i
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from callhub import i18n
-from callhub.identity import EMAIL, normalise_phone
 from callhub.store import access, api, catalog, itsm, requests, tasks
 from callhub.store.catalog import ServiceItem
 from callhub.store.models import (
-    Category,
-    Contract,
     Requester,
-    Service,
     ServiceRequest,
     Urgency,
 )
 from callhub.store.requests import RequestError
 from callhub.webservices.services.errors import rule_error
 from callhub.webservices.services.framework import ApiError, Call, operation
+from callhub.webservices.services.references import (
+    claim_origin,
+    contact_email,
+    contact_phone,
+    contract_for,
+    group_for,
+    requester_for,
+    service_for,
+    unknown_reference,
+)
 from callhub.webservices.services.schemas import (
     AddServiceRequestIn,
     AddServiceRequestOut,
@@ -45,127 +51,6 @@ LIST_LIMIT = 1000
 TAG = "request"
 
 
-# -- references a body makes -------------------------------------------------------------
-
-
-def _unknown(field: str, value: object) -> ApiError:
-    return ApiError(
-        "UNKNOWN_REFERENCE", N_("%(field)s %(value)s não existe."), 422, field=field, value=value
-    )
-
-
-def _phone(contact: ContactIn | None, field: str) -> str | None:
-    if contact is None or not contact.phoneNumber:
-        return None
-    e164 = normalise_phone(contact.phoneNumber)
-    if e164 is None:
-        raise ApiError(
-            "INVALID_VALUE", N_("Telefone inválido em %(field)s."), field=field + ".phoneNumber"
-        )
-    return e164
-
-
-def _email(contact: ContactIn | None, field: str) -> str | None:
-    if contact is None or not contact.email:
-        return None
-    if not EMAIL.match(contact.email):
-        raise ApiError("INVALID_VALUE", N_("E-mail inválido em %(field)s."), field=field + ".email")
-    return contact.email
-
-
-def _requester(
-    session: Session, user_id: str, contact: ContactIn | None, synchronize: bool, prefix: str
-) -> Requester:
-    found = itsm.requester_by_login(session=session, login=user_id)
-    phone = _phone(contact, prefix + "contact")
-    email = _email(contact, prefix + "contact")
-    if found is not None:
-        return found
-    if not synchronize:
-        raise _unknown(prefix + "userID", user_id)
-    name = (contact.name if contact and contact.name else None) or user_id
-    requester = catalog.create_requester_without_document(
-        session=session, name=name, email=email, phones=[phone] if phone else []
-    )
-    requester.login = user_id
-    session.add(requester)
-    session.flush()
-    return requester
-
-
-def _service(
-    session: Session, given: ServiceIn | None, synchronize: bool, prefix: str
-) -> ServiceItem | None:
-    if given is None or not (given.code or given.name):
-        return None
-    field = prefix + "service"
-    found = None
-    if given.code:
-        found = itsm.service_by_code(session=session, code=given.code)
-    if found is None and given.name:
-        found = session.exec(select(Service).where(Service.name == given.name)).first()
-        if found is not None and given.code and found.code is None and synchronize:
-            found.code = given.code
-            session.add(found)
-    if found is None:
-        if not synchronize:
-            raise _unknown(field + (".code" if given.code else ".name"), given.code or given.name)
-        found = Service(code=given.code, name=given.name or given.code or "")
-        category = _category(session, given, synchronize)
-        found.category_id = category.id if category else None
-        session.add(found)
-        session.flush()
-    assert found.id is not None
-    row = itsm.service_row(session=session, service_id=found.id)
-    assert row is not None
-    return row.item()
-
-
-def _category(session: Session, given: ServiceIn, synchronize: bool) -> Category | None:
-    if given.category is None or not (given.category.code or given.category.name):
-        return None
-    found = itsm.category_by_code(
-        session=session, code=given.category.code, name=given.category.name
-    )
-    if found is None:
-        found = Category(
-            code=given.category.code, name=given.category.name or given.category.code or ""
-        )
-        session.add(found)
-        session.flush()
-    return found
-
-
-def _contract(session: Session, contract_id: int | None, field: str) -> int | None:
-    if contract_id is not None and session.get(Contract, contract_id) is None:
-        raise _unknown(field, contract_id)
-    return contract_id
-
-
-def _group(session: Session, acronym: str | None, field: str) -> int | None:
-    if not acronym:
-        return None
-    group = api.group_by_acronym(session=session, acronym=acronym)
-    if group is None:
-        raise _unknown(field, acronym)
-    return group.id
-
-
-def _claim_origin(call: Call, session: Session, number_origin: str, field: str) -> None:
-    taken = api.to_key(
-        session=session, platform=call.origin_platform, object="request", from_key=number_origin
-    )
-    if taken is not None:
-        raise ApiError(
-            "DUPLICATE",
-            N_("%(field)s %(value)s já é a solicitação %(number)s."),
-            409,
-            field=field,
-            value=number_origin,
-            number=taken,
-        )
-
-
 def _create(
     call: Call,
     session: Session,
@@ -176,19 +61,19 @@ def _create(
     prefix: str,
 ) -> ServiceRequest:
     if src.numberOrigin:
-        _claim_origin(call, session, src.numberOrigin, prefix + "numberOrigin")
-    requester = _requester(session, src.userID, src.contact, synchronize, prefix)
-    contract_id = _contract(session, src.contractID, prefix + "contractID")
+        claim_origin(call, session, src.numberOrigin, prefix + "numberOrigin")
+    requester = requester_for(session, src.userID, src.contact, synchronize, prefix)
+    contract_id = contract_for(session, src.contractID, prefix + "contractID")
     group_id = None
     parent_id = None
     if isinstance(src, SourceRequest):
-        group_id = _group(session, src.groupId, prefix + "groupId")
+        group_id = group_for(session, src.groupId, prefix + "groupId")
         if src.linkedNumber is not None:
             # Linked only to a request the caller may see (store/access.py).
             if session.get(ServiceRequest, src.linkedNumber) is None or not access.may_see(
                 session=session, scope=call.requests_scope(session), request_id=src.linkedNumber
             ):
-                raise _unknown(prefix + "linkedNumber", src.linkedNumber)
+                raise unknown_reference(prefix + "linkedNumber", src.linkedNumber)
             parent_id = src.linkedNumber
     assert requester.id is not None
     created = requests.create_request(
@@ -257,7 +142,7 @@ CREATE_EXAMPLE = {
 )
 def create(call: Call, body: CreateIn, session: Session) -> RequestOut:
     src = body.sourceRequest
-    service = _service(session, src.service, body.synchronize, "sourceRequest.")
+    service = service_for(session, src.service, body.synchronize, "sourceRequest.")
     created = _create(
         call, session, src, service=service, synchronize=body.synchronize, prefix="sourceRequest."
     )
@@ -372,8 +257,8 @@ def _apply_contact(session: Session, request: ServiceRequest, contact: ContactIn
     requester = session.get(Requester, request.requester_id)
     assert requester is not None and requester.id is not None
     changed = []
-    email = _email(contact, "request.contact")
-    phone = _phone(contact, "request.contact")
+    email = contact_email(contact, "request.contact")
+    phone = contact_phone(contact, "request.contact")
     if contact.name and contact.name != requester.name:
         requester.name = contact.name
         changed.append("contact.name")
@@ -416,15 +301,15 @@ def update(call: Call, body: UpdateIn, session: Session) -> RequestOut:
         found.impact = change.impact
         changed.append("impact")
     if change.contractID is not None and change.contractID != found.contract_id:
-        found.contract_id = _contract(session, change.contractID, "request.contractID")
+        found.contract_id = contract_for(session, change.contractID, "request.contractID")
         changed.append("contractID")
     if change.groupId is not None:
-        group_id = _group(session, change.groupId, "request.groupId")
+        group_id = group_for(session, change.groupId, "request.groupId")
         if group_id != found.group_id:
             found.group_id = group_id
             changed.append("groupId")
     if change.service is not None:
-        service = _service(session, change.service, body.synchronize, "request.")
+        service = service_for(session, change.service, body.synchronize, "request.")
         if service is not None and service.id != found.service_id:
             found.service_id = service.id
             found.deadline = requests.deadline_for(found.opened_at, service)
@@ -498,7 +383,7 @@ def _add_service_request(
     src = body.serviceRequestSource
     service = None
     if src.service:
-        service = _service(session, ServiceIn(code=src.service), False, "serviceRequestSource.")
+        service = service_for(session, ServiceIn(code=src.service), False, "serviceRequestSource.")
     created = _create(
         call, session, src, service=service, synchronize=False, prefix="serviceRequestSource."
     )
