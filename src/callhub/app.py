@@ -40,6 +40,7 @@ from callhub.views import (
     admin,
     admin_api,
     agent,
+    agent_requests,
     agent_uscall,
     auth,
     board,
@@ -329,6 +330,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             *auth.routes,
             *agent.routes,
+            *agent_requests.routes,
             *admin.routes,
             *admin_api.routes,
             *calls.routes,

@@ -14,6 +14,7 @@ from callhub.webservices.services import (  # noqa: F401  (registers the operati
     occurrences,
     requests,
     support,
+    v2,
 )
 from callhub.webservices.services.endpoint import routes as operation_routes
 from callhub.webservices.services.framework import REGISTRY as REGISTRY

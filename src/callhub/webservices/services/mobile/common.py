@@ -39,7 +39,8 @@ from callhub.webservices.services.shapes import (
     status_of,
     task_name,
 )
-from callhub.webservices.services.support import SESSION, V2_STATUS
+from callhub.webservices.services.support import SESSION
+from callhub.webservices.services.v2 import V2_STATUS
 
 N_ = i18n.N_
 # getNewest and getOldest answer this many requests' tasks at a time.
