@@ -4,6 +4,10 @@ Every test that uses a database runs twice, on SQLite and on PostgreSQL (`databa
 is parametrised; select one with `-m sqlite` or `-m postgresql`). The demo data is seeded
 once per test process into a template (a file; a template database), and each test gets
 its own copy.
+
+Property tests (hypothesis) draw the same inputs on every run, so that CI's verdict
+depends on the code alone; `scripts/explore` runs them with new inputs, many more of
+them (`--hypothesis-profile=explore`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from callhub.adapters.uscall import USCallClient
 from support import (
@@ -26,6 +31,12 @@ from support import (
     run_sync,
     seed,
 )
+
+# The default: the same examples every run, and no example database carried between runs.
+settings.register_profile("repeatable", derandomize=True, database=None)
+# scripts/explore: new examples on every run, and more of them.
+settings.register_profile("explore", derandomize=False, max_examples=1000)
+settings.load_profile("repeatable")
 
 DATABASES = [
     pytest.param("sqlite", marks=pytest.mark.sqlite),
