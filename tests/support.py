@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import json
 import os
 import pwd
@@ -80,17 +81,51 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_port(
-    port: int, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None
-) -> None:
+def wait_for_answer(port: int, proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    """Until the server on `port` answers an HTTP request (any status: the floor has no
+    /healthz); a server that exits meanwhile is an error at once."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
+        if proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        try:
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
             return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on {port}")
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.02)
+        finally:
+            connection.close()
+    raise TimeoutError(f"the server on {port} did not answer")
+
+
+def wait_for_redis(port: int, proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    """Until the redis-server on `port` answers as this process (INFO names its pid): not
+    another test's server that took the port meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.5) as conn:
+                conn.sendall(b"INFO server\r\n")
+                answer = b""
+                while b"process_id:" not in answer or not answer.endswith(b"\r\n\r\n"):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    answer += chunk
+        except OSError:
+            time.sleep(0.02)
+            continue
+        found = re.search(rb"process_id:(\d+)", answer)
+        if found is not None and int(found.group(1)) == proc.pid:
+            return
+        if found is not None:
+            raise RuntimeError(f"port {port} is another redis-server's (pid {found.group(1)!r})")
+        time.sleep(0.02)
+    raise TimeoutError(f"redis-server on {port} did not answer")
 
 
 def run_sync(work: Coroutine[Any, Any, T]) -> T:
@@ -155,39 +190,46 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ws/atendimento"
 
     def start(self) -> None:
+        """Start the server on a socket bound here and handed over (`--fd`): the port is
+        ours from the first moment, so whatever answers on it is this server, never
+        another test's; ready once it answers HTTP."""
+        listening = socket.socket()
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listening.bind(("127.0.0.1", self.port))
+        except OSError as exc:
+            listening.close()
+            raise RuntimeError(f"port {self.port} is taken by something else: {exc}") from exc
+        listening.listen(512)
+        fd = listening.fileno()
+        listening.set_inheritable(True)
         if self.cli:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "callhub.cli", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port)],  # fmt: skip
-                env={**self.env, "CALLHUB_LOG_LEVEL": "warning"},
-                stdout=self._open_log(),
-                stderr=subprocess.STDOUT,
-            )
-            wait_for_port(self.port, proc=self.proc)
-            return
-        self.proc = subprocess.Popen(
-            [
+            command = [sys.executable, "-m", "callhub.cli", "serve", "--fd", str(fd)]
+            env = {**self.env, "CALLHUB_LOG_LEVEL": "warning"}
+        else:
+            command = [
                 sys.executable,
                 "-m",
                 "uvicorn",
                 self.app,
                 *(["--app-dir", str(self.app_dir)] if self.app_dir else []),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
+                "--fd",
+                str(fd),
                 "--ws-per-message-deflate",
                 "false",
                 "--timeout-graceful-shutdown",
                 "3",
                 "--log-level",
                 "warning",
-            ],
-            env=self.env,
-            stdout=self._open_log(),
-            stderr=subprocess.STDOUT,
-        )
-        wait_for_port(self.port, proc=self.proc)
+            ]
+            env = self.env
+        try:
+            self.proc = subprocess.Popen(
+                command, env=env, stdout=self._open_log(), stderr=subprocess.STDOUT, pass_fds=(fd,)
+            )
+        finally:
+            listening.close()  # the server's copy is the one that stays open
+        wait_for_answer(self.port, proc=self.proc)
 
     def _open_log(self) -> IO[bytes]:
         if self._log_file is None:
@@ -274,7 +316,7 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for_port(self.port, proc=self.proc)
+        wait_for_redis(self.port, self.proc)
 
     def kill(self) -> None:
         if self.proc is not None:
@@ -440,7 +482,7 @@ class USCallSim:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_for_port(self.port, proc=self.proc)
+        wait_for_answer(self.port, proc=self.proc)
 
     def stop(self) -> None:
         terminate(self.proc)

@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument(
+        "--fd",
+        type=int,
+        default=None,
+        help="serve on this already-listening socket (socket activation) instead of --port",
+    )
 
     p = sub.add_parser("demo", help="create demo data, print how to use it, and serve")
     p.add_argument("--host", default="127.0.0.1")
@@ -108,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "--workers above 1 needs a broker the workers share:"
                     " set CALLHUB_BROKER_URL=redis://host:6379/0"
                 )
-            serve(args.host, args.port, args.workers)
+            serve(args.host, args.port, args.workers, args.fd)
             return 0
         if args.command == "demo":
             return demo(settings, args)

@@ -11,7 +11,8 @@ from callhub.settings import Settings
 WS_MAX_BYTES = 64 * 1024
 
 
-def serve(host: str, port: int, workers: int | None = None) -> None:
+def serve(host: str, port: int, workers: int | None = None, fd: int | None = None) -> None:
+    """`fd`: serve on a socket opened already (socket activation), instead of host:port."""
     import uvicorn
 
     # X-Forwarded-For only from the proxies named in CALLHUB_TRUSTED_PROXIES: any other
@@ -21,6 +22,7 @@ def serve(host: str, port: int, workers: int | None = None) -> None:
         "callhub.app:app",
         host=host,
         port=port,
+        fd=fd,
         workers=workers,
         ws_per_message_deflate=False,  # compression costs latency and ~64 KiB per tab
         ws_max_size=WS_MAX_BYTES,  # tabs send small control messages only
