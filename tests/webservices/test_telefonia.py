@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import unquote
 
 from hypothesis import given
@@ -206,3 +207,27 @@ async def test_a_token_in_the_query_string_is_never_echoed_nor_logged(server: Se
     finally:
         access.removeHandler(handler)
     assert seen and PBX_TOKEN not in seen[0] and "token=***" in seen[0]
+
+
+async def test_an_admin_rotates_the_pbx_token_and_only_the_new_one_works(
+    server: Server, agents: list[Agent]
+):
+    admin = await Agent(server, "admin").login()
+    agents.append(admin)
+    page = await admin.http.post("/admin/telefonia/token")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    shown = re.search(r'<code id="pbx-token">([^<]+)</code>', page.text)
+    assert shown is not None  # shown this once
+    new = shown.group(1)
+    assert new != PBX_TOKEN
+    old = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2001")
+    assert old.status_code == 401
+    async with http_client(base_url=server.url, timeout=10) as c:
+        r = await c.get(
+            "/webservices/telefonia/novaSolicitacao",
+            params={"cpf": "52998224725", "ramal": "2001"},
+            headers={"token": new},
+        )
+    assert r.status_code == 200
+    again = await admin.http.get("/admin/telefonia")
+    assert new not in again.text  # never shown again

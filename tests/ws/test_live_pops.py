@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
@@ -262,3 +263,52 @@ async def test_shutdown_closes_with_a_reconnect_code(cluster: Cluster, agents: l
         await tab.next(timeout=10)
     # 1012: the service restarts, and the browser reconnects (htmx ws does on 1012).
     assert info.value.rcvd is not None and info.value.rcvd.code == 1012
+
+
+async def test_an_unknown_caller_is_registered_from_the_pop_then_identified_by_cnpj(
+    server: Server, agents: list[Agent]
+):
+    agent = await Agent(server, "agente").login("2015")
+    agents.append(agent)
+    tab = await agent.tab()
+    company = "04.572.318/0001-06"  # nobody's yet
+    r = await pbx(server, "novaSolicitacao", cpf=company, ramal="2015", numero="1133334444")
+    assert r.status_code == 200 and r.json()["delivered"] == 1
+    frame = await tab.next()
+    assert 'data-kind="unidentified"' in frame
+    seq = re.search(r'data-seq="(\d+)"', frame)
+    assert seq is not None
+    registered = await agent.http.post(
+        "/atendimento/solicitantes",
+        data={
+            "seq": seq.group(1),
+            "name": "Oficina Boa Vista Ltda",
+            "cpf": company,
+            "email": "contato@oficina.example",
+            "phone": "(11) 3333-4444",
+        },
+    )
+    assert registered.status_code == 200
+    assert "Oficina Boa Vista Ltda" in registered.text and company in registered.text
+    # The company's next call is identified by its CNPJ, straight to the new-request form.
+    r = await pbx(server, "novaSolicitacao", cpf="04572318000106", ramal="2015", ura="segunda")
+    frame = await tab.wait_for("segunda")
+    assert 'data-kind="new_request"' in frame and "Oficina Boa Vista Ltda" in frame
+
+
+async def test_an_agent_who_releases_the_extension_gets_no_more_pops_on_it(
+    server: Server, agents: list[Agent]
+):
+    agent = await Agent(server, "agente").login("2016")
+    agents.append(agent)
+    tab = await agent.tab()
+    released = await agent.http.post("/atendimento/ramal/liberar")
+    assert released.status_code == 303
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            await tab.next(timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
+    r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2016")
+    assert r.status_code == 200 and r.json()["delivered"] == 0
+    page = await agent.http.get("/atendimento")
+    assert 'name="ramal"' in page.text  # asked for an extension again
