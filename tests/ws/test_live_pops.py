@@ -312,3 +312,24 @@ async def test_an_agent_who_releases_the_extension_gets_no_more_pops_on_it(
     assert r.status_code == 200 and r.json()["delivered"] == 0
     page = await agent.http.get("/atendimento")
     assert 'name="ramal"' in page.text  # asked for an extension again
+
+
+async def test_a_pop_older_than_the_pop_window_is_not_replayed(
+    cluster: Cluster, agents: list[Agent]
+):
+    server = cluster.server(CALLHUB_POP_WINDOW_SECONDS="1")
+    agent = await Agent(server, "agente").login("2017")
+    agents.append(agent)
+    r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2017", ura="antigo")
+    assert r.status_code == 200 and r.json()["delivered"] == 0  # no tab open: kept for later
+    fresh = await agent.tab()  # within the window: listed, and replayed
+    assert "Maria da Silva" in fresh.frames[0]
+    assert "antigo" in await fresh.next(timeout=5)
+    await fresh.close()
+    await asyncio.sleep(1.5)  # the window is a time: nothing to await but the clock
+    r = await pbx(server, "novaSolicitacao", cpf="11144477735", ramal="2017", ura="recente")
+    assert r.json()["delivered"] == 0
+    late = await agent.tab()
+    listed = late.frames[0]
+    assert "João Pereira" in listed and "Maria da Silva" not in listed
+    assert "recente" in await late.next(timeout=5)
