@@ -254,7 +254,9 @@ class Cluster:
     extra_env: dict[str, str] = field(default_factory=dict)
     servers: list[Server] = field(default_factory=list)
 
-    def server(self, port: int | None = None, *, cli: bool = False, **env: str) -> Server:
+    def server(self, port: int | None = None, *, cli: bool = True, **env: str) -> Server:
+        """A callhub server on this cluster's database (and Redis), started as users start
+        it: `callhub serve` (`cli=False`: uvicorn on callhub.app:app directly)."""
         full = {
             **os.environ,
             "CALLHUB_DATABASE_URL": self.database_url,

@@ -220,8 +220,8 @@ async def test_only_a_trusted_proxy_may_say_who_the_client_is(cluster: Cluster) 
                 statuses.append(r.status_code)
         return statuses
 
-    assert await attempts(cluster.server(cli=True, **limits)) == [401, 401, 401, 429, 429]
-    behind_a_proxy = cluster.server(cli=True, CALLHUB_TRUSTED_PROXIES="127.0.0.1", **limits)
+    assert await attempts(cluster.server(**limits)) == [401, 401, 401, 429, 429]
+    behind_a_proxy = cluster.server(CALLHUB_TRUSTED_PROXIES="127.0.0.1", **limits)
     assert await attempts(behind_a_proxy) == [401] * 5  # five clients, one attempt each
 
 
