@@ -145,3 +145,22 @@ async def test_an_operator_provisions_an_integrator_from_the_command_line(tmp_pa
         await api_login(server, "outro", "OUTRA")  # a platform nobody reserved is open
     finally:
         cluster.stop()
+
+
+def test_serve_on_a_given_socket_turns_nagles_algorithm_off_for_its_connections():
+    """uvicorn takes a socket given by descriptor (--fd) for a Unix one and leaves Nagle's
+    algorithm on; callhub serve turns it off on the listening socket, which the
+    connections inherit, so an answer written in two parts does not wait 40 ms."""
+    import socket
+
+    from callhub.cli.serve import _no_delay
+
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        _no_delay(listening.fileno())
+        assert listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        with socket.create_connection(listening.getsockname()):
+            accepted, _address = listening.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 from callhub.settings import Settings
 
@@ -14,6 +15,9 @@ WS_MAX_BYTES = 64 * 1024
 def serve(host: str, port: int, workers: int | None = None, fd: int | None = None) -> None:
     """`fd`: serve on a socket opened already (socket activation), instead of host:port."""
     import uvicorn
+
+    if fd is not None:
+        _no_delay(fd)
 
     # X-Forwarded-For only from the proxies named in CALLHUB_TRUSTED_PROXIES: any other
     # client could claim any address (and slip past the per-address login limit).
@@ -31,3 +35,16 @@ def serve(host: str, port: int, workers: int | None = None, fd: int | None = Non
         log_level=os.environ.get("CALLHUB_LOG_LEVEL", "info"),
         timeout_graceful_shutdown=5,
     )
+
+
+def _no_delay(fd: int) -> None:
+    """uvicorn takes a socket given by descriptor for a Unix one, and so leaves Nagle's
+    algorithm on for its TCP connections: every answer written in two parts (headers,
+    then body) would wait up to 40 ms. Set on the listening socket, connections inherit
+    it."""
+    sock = socket.socket(fileno=fd)  # the descriptor's real family
+    try:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    finally:
+        sock.detach()  # the descriptor stays open, for uvicorn
