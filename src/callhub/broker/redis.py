@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from callhub import metrics
@@ -102,6 +103,17 @@ class RedisLink:
             self.redis = None
 
 
+@contextlib.contextmanager
+def _unavailable() -> Iterator[None]:
+    """Any failure to reach Redis, said as the broker's BrokerUnavailable."""
+    try:
+        yield
+    except BrokerUnavailable:
+        raise
+    except Exception as exc:
+        raise BrokerUnavailable(str(exc)) from exc
+
+
 class RedisCoordination(Coordination):
     heartbeat_seconds = 5.0
 
@@ -170,16 +182,12 @@ class RedisCoordination(Coordination):
                 await self.link.redis.hdel(key, self.link.process_id)
 
     async def tab_counts(self, channels: list[str]) -> dict[str, int]:
-        try:
+        with _unavailable():
             pipe = self._redis().pipeline(transaction=False)
             pipe.zrangebyscore(self.link.procs_key, self.link.live_since(), "+inf")
             for channel in channels:
                 pipe.hgetall(self.link.tabs_key(channel))
             alive, *counts = await pipe.execute()
-        except BrokerUnavailable:
-            raise
-        except Exception as exc:
-            raise BrokerUnavailable(str(exc)) from exc
         live = set(alive)
         return {
             channel: sum(int(n) for proc, n in per_proc.items() if proc in live)
@@ -189,34 +197,24 @@ class RedisCoordination(Coordination):
     async def lead(self, name: str, ttl_seconds: float) -> bool:
         if self._lead_script is None:
             raise BrokerUnavailable("Redis not connected")
-        try:
+        with _unavailable():
             key = f"{self.link.prefix}:lead:{name}"
             args = [self.link.process_id, int(ttl_seconds * 1000)]
             return bool(await self._lead_script(keys=[key], args=args))
-        except Exception as exc:
-            raise BrokerUnavailable(str(exc)) from exc
 
     async def put(self, key: str, value: str, ttl_seconds: float) -> None:
         name = f"{self.link.prefix}:value:{key}"
-        try:
+        with _unavailable():
             await self._redis().set(name, value, px=int(ttl_seconds * 1000))
-        except BrokerUnavailable:
-            raise
-        except Exception as exc:
-            raise BrokerUnavailable(str(exc)) from exc
 
     async def get(self, key: str) -> str | None:
-        try:
+        with _unavailable():
             value = await self._redis().get(f"{self.link.prefix}:value:{key}")
-        except BrokerUnavailable:
-            raise
-        except Exception as exc:
-            raise BrokerUnavailable(str(exc)) from exc
         return None if value is None else str(value)
 
     async def count(self, key: str, ttl_seconds: float, add: int = 1) -> int:
         name = f"{self.link.prefix}:count:{key}"
-        try:
+        with _unavailable():
             redis = self._redis()
             if not add:
                 return int(await redis.get(name) or 0)
@@ -224,18 +222,10 @@ class RedisCoordination(Coordination):
             pipe.set(name, 0, nx=True, px=int(ttl_seconds * 1000))
             pipe.incrby(name, add)
             return int((await pipe.execute())[1])
-        except BrokerUnavailable:
-            raise
-        except Exception as exc:
-            raise BrokerUnavailable(str(exc)) from exc
 
     async def forget(self, key: str) -> None:
-        try:
+        with _unavailable():
             await self._redis().delete(f"{self.link.prefix}:count:{key}")
-        except BrokerUnavailable:
-            raise
-        except Exception as exc:
-            raise BrokerUnavailable(str(exc)) from exc
 
 
 class RedisMessaging(Messaging):
