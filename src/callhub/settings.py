@@ -19,6 +19,15 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed; callhub refuses to start."""
 
 
+def _zone(name: str, zone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{name}: unknown time zone {zone!r} (an IANA name such as America/Sao_Paulo)"
+        ) from None
+
+
 def _broker_url(env: Mapping[str, str]) -> str | None:
     """CALLHUB_BROKER_URL; CALLHUB_REDIS_URL, its old name, still read (with a warning)."""
     url = env.get("CALLHUB_BROKER_URL") or None
@@ -182,7 +191,7 @@ class Settings:
     @functools.cached_property
     def zone(self) -> ZoneInfo:
         """CALLHUB_TIMEZONE: where the people are (dates shown and typed, days counted)."""
-        return ZoneInfo(self.timezone)
+        return _zone("CALLHUB_TIMEZONE", self.timezone)
 
     @property
     def shared_broker(self) -> bool:
@@ -196,16 +205,8 @@ class Settings:
                 f"CALLHUB_BROKER_URL: unsupported scheme in {self.broker_url!r}"
                 " (memory:// for one process, redis://host:6379/0 for several)"
             )
-        for name, zone in (
-            ("CALLHUB_PBX55_TIMEZONE", self.pbx55_timezone),
-            ("CALLHUB_TIMEZONE", self.timezone),
-        ):
-            try:
-                ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ConfigError(
-                    f"{name}: unknown time zone {zone!r} (an IANA name such as America/Sao_Paulo)"
-                ) from None
+        _zone("CALLHUB_PBX55_TIMEZONE", self.pbx55_timezone)
+        _zone("CALLHUB_TIMEZONE", self.timezone)
         if bool(self.uscall_wsdl) != bool(self.uscall_token):
             raise ConfigError("CALLHUB_USCALL_WSDL and CALLHUB_USCALL_TOKEN go together")
         if not 0.2 <= self.board_poll_seconds <= 300:

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -77,7 +76,7 @@ class BoardPoller:
         self.link = link
         self.interval = settings.board_poll_seconds
         self.target = settings.service_level_seconds
-        self.zone = ZoneInfo(settings.timezone)
+        self.zone = settings.zone
         self.clock = clock
         self.last: Board | None = None
         self._since: dict[str, tuple[str, float]] = {}

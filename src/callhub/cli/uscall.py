@@ -12,7 +12,6 @@ from callhub.store.engine import Store
 
 def uscall_import_cdr(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import date
-    from zoneinfo import ZoneInfo
 
     from callhub.adapters.uscall.cdr import ImportReport as CdrReport
     from callhub.adapters.uscall.cdr import import_cdrs
@@ -49,7 +48,7 @@ def uscall_import_cdr(settings: Settings, args: argparse.Namespace) -> int:
             settings.uscall_token,
             timeout=max(settings.uscall_timeout, 30),
             verify_tls=settings.uscall_verify_tls,
-            zone=ZoneInfo(settings.timezone),
+            zone=settings.zone,
         )
         try:
             return await import_cdrs(
@@ -57,7 +56,7 @@ def uscall_import_cdr(settings: Settings, args: argparse.Namespace) -> int:
                 store=store,
                 first=first,
                 last=last,
-                zone=ZoneInfo(settings.timezone),
+                zone=settings.zone,
                 progress=progress,
             )
         finally:

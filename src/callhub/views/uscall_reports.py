@@ -7,7 +7,6 @@ import asyncio
 import re
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,7 +39,7 @@ async def reports(request: Request) -> Response:
     renderer: Renderer = app_state(request).renderer
     if link is None:
         return renderer.response(request, "pages/uscall_reports.html", {"configured": False})
-    zone = ZoneInfo(app_state(request).settings.timezone)
+    zone = app_state(request).settings.zone
     today = datetime.now(zone).date()
     params = request.query_params
     errors: dict[str, str] = {}

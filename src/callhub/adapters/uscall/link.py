@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from zoneinfo import ZoneInfo
 
 from callhub.adapters.uscall.client import USCallClient, USCallError, USCallUnavailable
 from callhub.settings import Settings
@@ -29,7 +28,7 @@ class USCallLink:
         self.verify_tls = settings.uscall_verify_tls
         self.category = settings.uscall_category
         self.notify_ura = settings.uscall_notify_ura
-        self.zone = ZoneInfo(settings.timezone)
+        self.zone = settings.zone
         self.client: USCallClient | None = None
         self.error: str | None = "USCall: conectando"
         self._ready = asyncio.Event()

@@ -4,7 +4,6 @@ occurrence/getNotSynchronized."""
 from __future__ import annotations
 
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists
 from sqlmodel import Session, col, select
@@ -50,7 +49,7 @@ DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 def _occurred_at(call: Call, date: str | None, hour: str | None) -> datetime | None:
     if not date and not hour:
         return None
-    zone = ZoneInfo(call.settings.timezone)
+    zone = call.settings.zone
     day = datetime.now(zone).date()
     if date:
         for fmt in DATE_FORMATS:

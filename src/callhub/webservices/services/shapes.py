@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -41,14 +40,14 @@ def task_name(kind: str) -> str:
 
 
 def local(call: Call, moment: datetime) -> datetime:
-    return moment.astimezone(ZoneInfo(call.settings.timezone))
+    return moment.astimezone(call.settings.zone)
 
 
 def aware(call: Call, moment: datetime | None) -> datetime | None:
     """A date the caller sent: without a zone, it is the site's (CALLHUB_TIMEZONE)."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=ZoneInfo(call.settings.timezone))
+    return moment.replace(tzinfo=call.settings.zone)
 
 
 def iso(call: Call, moment: datetime | None) -> str | None:
