@@ -93,9 +93,7 @@ class Fragments:
 
     def recent(self, pops: list[tuple[int, dict[str, Any]]], *, locale: str, max_seq: int) -> str:
         """The list of the extension's recent pops, newest first (a tab that opens)."""
-        return self.renderer.render(
-            "fragments/recent.html", locale, pops=pops, max_seq=max_seq
-        )
+        return self.renderer.render("fragments/recent.html", locale, pops=pops, max_seq=max_seq)
 
     def screen(
         self,
@@ -142,9 +140,7 @@ class Fragments:
     def render(self, message: TabMessage, locale: str, can_execute: bool) -> str:
         """`message`'s fragment for one variant."""
         if isinstance(message, Pop):
-            return self.pop(
-                message.seq, message.payload, locale=locale, can_execute=can_execute
-            )
+            return self.pop(message.seq, message.payload, locale=locale, can_execute=can_execute)
         if isinstance(message, Screen):
             return self.screen(
                 screen_id=f"screen-{message.seq}",
@@ -197,4 +193,3 @@ class Fragments:
 
 def _shows_request(payload: dict[str, Any]) -> bool:
     return payload.get("kind") == "view"
-

@@ -109,14 +109,44 @@ def save_requester(
 
 
 def create_requester_without_document(
-    *, session: Session, name: str, email: str | None, phones: list[str]
+    *, session: Session, name: str, email: str | None, phones: list[str], login: str | None = None
 ) -> Requester:
-    requester = Requester(name=name, email=email)
+    """A requester known by name (and the API's `login`, when an integrator names one)."""
+    requester = Requester(name=name, email=email, login=login)
     session.add(requester)
     session.flush()
     assert requester.id is not None
     add_phones(session=session, requester_id=requester.id, phones=phones)
     return requester
+
+
+def get_requester(*, session: Session, requester_id: int) -> Requester | None:
+    return session.get(Requester, requester_id)
+
+
+def update_contact(
+    *,
+    session: Session,
+    requester: Requester,
+    name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+) -> list[str]:
+    """The requester's name and e-mail replaced by those given, a phone number added.
+    Returns what changed: "name", "email", "phone"."""
+    assert requester.id is not None
+    changed = []
+    if name and name != requester.name:
+        requester.name = name
+        changed.append("name")
+    if email and email != requester.email:
+        requester.email = email
+        changed.append("email")
+    if phone:
+        add_phones(session=session, requester_id=requester.id, phones=[phone])
+        changed.append("phone")
+    session.add(requester)
+    return changed
 
 
 def add_phones(*, session: Session, requester_id: int, phones: list[str]) -> None:

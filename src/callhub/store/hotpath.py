@@ -309,8 +309,7 @@ def _merge_sql(newer_wins: bool, date_known: bool) -> str:
     # By the values given, not the row's: SQLite plans a subquery of RETURNING that
     # refers to the row as a scan of the table.
     origin = (
-        '(SELECT o.id FROM "call" o WHERE o.source = ? AND o.transfer_to = ?'
-        " ORDER BY o.id LIMIT 1)"
+        '(SELECT o.id FROM "call" o WHERE o.source = ? AND o.transfer_to = ? ORDER BY o.id LIMIT 1)'
     )
     return (
         f'INSERT INTO "call" ({", ".join(inserted)}) VALUES ({", ".join("?" * len(inserted))})'

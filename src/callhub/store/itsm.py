@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, exists, func, or_
 from sqlmodel import Session, col, select
 
 from callhub.store import access
@@ -22,6 +22,7 @@ from callhub.store.models import (
     Requester,
     Service,
     ServiceRequest,
+    SyncMark,
     Unit,
     User,
 )
@@ -59,6 +60,56 @@ def service_by_code(*, session: Session, code: str) -> Service | None:
     if found is None and code.isdigit() and len(code) < 12:
         found = session.get(Service, int(code))
     return found
+
+
+def service_by_name(*, session: Session, name: str) -> Service | None:
+    return session.exec(select(Service).where(Service.name == name)).first()
+
+
+@dataclass(frozen=True)
+class Named:
+    """A reference given by code, by name, or both."""
+
+    code: str | None
+    name: str | None
+
+
+def find_or_add_service(
+    *, session: Session, service: Named, category: Named | None, add: bool
+) -> Service | None:
+    """The service an integrator names, by code first, then by name; None when unknown.
+
+    With `add` (the integrator's `synchronize`), an unknown service is added in its
+    category (found, or added too), and one found by name takes the code given when it
+    has none."""
+    found = service_by_code(session=session, code=service.code) if service.code else None
+    if found is None and service.name:
+        found = service_by_name(session=session, name=service.name)
+        if found is not None and service.code and found.code is None and add:
+            found.code = service.code
+            session.add(found)
+    if found is None and add:
+        found = Service(code=service.code, name=service.name or service.code or "")
+        owner = _find_or_add_category(session, category) if category is not None else None
+        found.category_id = owner.id if owner is not None else None
+        session.add(found)
+        session.flush()
+    return found
+
+
+def _find_or_add_category(session: Session, given: Named) -> Category | None:
+    if not (given.code or given.name):
+        return None
+    found = category_by_code(session=session, code=given.code, name=given.name)
+    if found is None:
+        found = Category(code=given.code, name=given.name or given.code or "")
+        session.add(found)
+        session.flush()
+    return found
+
+
+def has_contract(*, session: Session, contract_id: int) -> bool:
+    return session.get(Contract, contract_id) is not None
 
 
 def category_by_code(*, session: Session, code: str | None, name: str | None) -> Category | None:
@@ -133,6 +184,40 @@ def occurrences(
         query = query.where(condition)
     query = query.order_by(col(Occurrence.created_at), col(Occurrence.id)).limit(limit)
     return [(o, name) for o, name in session.exec(query).all()]
+
+
+def unsynchronized_occurrences(
+    *,
+    session: Session,
+    platform: str,
+    scope: access.RequestScope,
+    request_id: int | None,
+    categories: Sequence[str] | None,
+    limit: int,
+) -> list[tuple[Occurrence, str | None]]:
+    """Occurrences the platform has not been sent yet (no `SyncMark`), of the requests
+    `scope` may see (of one, with `request_id`), oldest first, with who wrote them."""
+    query = (
+        select(Occurrence, User.username)
+        .join(User, col(User.id) == col(Occurrence.user_id), isouter=True)
+        .where(
+            ~exists()
+            .where(col(SyncMark.platform) == platform)
+            .where(col(SyncMark.object) == "occurrence")
+            .where(col(SyncMark.item_id) == col(Occurrence.id))
+        )
+        .where(
+            exists().where(
+                col(ServiceRequest.id) == col(Occurrence.request_id), access.visible(scope)
+            )
+        )
+    )
+    if request_id is not None:
+        query = query.where(Occurrence.request_id == request_id)
+    if categories is not None:
+        query = query.where(col(Occurrence.category).in_(categories))
+    rows = session.exec(query.order_by(col(Occurrence.id)).limit(limit)).all()
+    return [(o, name) for o, name in rows]
 
 
 def contracts(*, session: Session) -> list[Contract]:

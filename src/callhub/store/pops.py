@@ -72,9 +72,7 @@ def recent_pops(
     )
 
 
-def last_delivered_seq(
-    *, session: Session, ramal: str, holder: int, window_seconds: int
-) -> int:
+def last_delivered_seq(*, session: Session, ramal: str, holder: int, window_seconds: int) -> int:
     """Where a brand-new tab starts: after the last pop some tab already received."""
     since = utcnow() - timedelta(seconds=window_seconds)
     query = (

@@ -82,7 +82,14 @@ def create_request(
     parent_id: int | None = None,
     user_id: int | None = None,
     note: str,
+    impact: str = "M",
+    group_id: int | None = None,
+    contract_id: int | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
 ) -> ServiceRequest:
+    """A new request, in progress, with its first occurrence (`note`) and its task in the
+    executing group's list (or the approvers')."""
     now = utcnow()
     request = ServiceRequest(
         type=type_,
@@ -96,6 +103,11 @@ def create_request(
         parent_id=parent_id,
         opened_by=user_id,
         status=Status.in_progress,
+        impact=impact,
+        group_id=group_id,
+        contract_id=contract_id,
+        latitude=latitude,
+        longitude=longitude,
     )
     session.add(request)
     session.flush()
@@ -116,6 +128,10 @@ def create_request(
 
 def get_request(*, session: Session, number: int) -> ServiceRequest | None:
     return session.get(ServiceRequest, number)
+
+
+def exists(*, session: Session, number: int) -> bool:
+    return session.get(ServiceRequest, number) is not None
 
 
 def _checked(description: str) -> str:

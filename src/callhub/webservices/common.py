@@ -54,8 +54,6 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-
-
 def _without_nul(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """A NUL (%00) is no text PostgreSQL takes: a 400 naming the field, never a 500."""
     pairs = list(pairs)

@@ -96,9 +96,7 @@ def _context(request: Request, params: dict[str, str], ramal: str) -> CallContex
     )
 
 
-async def _pop(
-    request: Request, ramal: str, work: Callable[[Session], PopResult]
-) -> Response:
+async def _pop(request: Request, ramal: str, work: Callable[[Session], PopResult]) -> Response:
     """Store the pop (and publish it to the agent's tabs), then answer the PBX."""
     pipeline: Pipeline = app_state(request).pipeline
     published = await pipeline.run(lambda session: _stored(work(session)), ramal=ramal)
@@ -167,9 +165,7 @@ async def nova_solicitacao(
     if redirect is not None:
         return redirect
 
-    return await _pop(
-        request, ctx.ramal, lambda session: new_request_pop(session=session, ctx=ctx)
-    )
+    return await _pop(request, ctx.ramal, lambda session: new_request_pop(session=session, ctx=ctx))
 
 
 async def visualizar_solicitacao(
@@ -244,7 +240,6 @@ async def obter_dados_solicitacao(
     on_time = found.deadline is None or found.deadline >= utcnow()
     situacao = _(STATUS_LABELS[Status(found.status)])
     if _wants(request, "text/plain") or params.get("formato") == "texto":
-
         zone = app_state(request).settings.zone
 
         def local(value: Any) -> str:

@@ -102,6 +102,7 @@ async def agent_socket(ws: WebSocket) -> None:
     if user_id is None:
         await ws.close(code=CLOSE_POLICY)
         return
+
     def holder(session: Session) -> tuple[User | None, str | None]:
         extension = users.extension_of(session=session, user_id=user_id)
         user = users.get_user(session=session, user_id=user_id)

@@ -422,4 +422,3 @@ class Hub:
                 tab.close(code)
         if _TASKS:
             await asyncio.wait(list(_TASKS), timeout=2)
-

@@ -23,6 +23,10 @@ ACRONYM = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 PLATFORM_MAX = 64
 
 
+def get_group(*, session: Session, group_id: int | None) -> Group | None:
+    return session.get(Group, group_id) if group_id is not None else None
+
+
 def group_by_acronym(*, session: Session, acronym: str) -> Group | None:
     return session.exec(select(Group).where(Group.acronym == acronym)).first()
 

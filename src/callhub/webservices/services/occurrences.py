@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import exists
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from callhub import i18n
-from callhub.store import access, api, requests
-from callhub.store.models import Occurrence, ServiceRequest, SyncMark, User
+from callhub.store import api, itsm, requests
+from callhub.store.models import ServiceRequest
 from callhub.store.requests import RequestError
 
 # Registered after the request operations, so the document lists request/create first.
@@ -164,29 +163,17 @@ def occurrences_not_synchronized(
     call: Call, body: OccurrencesNotSynchronizedIn, session: Session
 ) -> LogsOut:
     platform = call.origin_platform
-    query = (
-        select(Occurrence, User.username)
-        .join(User, col(User.id) == col(Occurrence.user_id), isouter=True)
-        .where(
-            ~exists()
-            .where(col(SyncMark.platform) == platform)
-            .where(col(SyncMark.object) == "occurrence")
-            .where(col(SyncMark.item_id) == col(Occurrence.id))
-        )
-    )
+    request_id = None
     if body.requestNumber is not None or body.requestNumberOrigin is not None:
-        found = _request_of(call, session, body)
-        query = query.where(Occurrence.request_id == found.id)
-    if body.categoryList is not None:
-        query = query.where(col(Occurrence.category).in_(body.categoryList))
-    # Only the requests the caller may see (store/access.py).
-    query = query.where(
-        exists().where(
-            col(ServiceRequest.id) == col(Occurrence.request_id),
-            access.visible(call.requests_scope(session)),
-        )
+        request_id = _request_of(call, session, body).id
+    rows = itsm.unsynchronized_occurrences(
+        session=session,
+        platform=platform,
+        scope=call.requests_scope(session),
+        request_id=request_id,
+        categories=body.categoryList,
+        limit=LIST_LIMIT,
     )
-    rows = session.exec(query.order_by(col(Occurrence.id)).limit(LIST_LIMIT)).all()
     if body.synchronize and rows:
         api.mark(
             session=session,

@@ -4,18 +4,13 @@ integrator's own number for it (numberOrigin), claimed once."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from callhub import i18n
 from callhub.identity import EMAIL, normalise_phone
 from callhub.store import api, catalog, itsm
 from callhub.store.catalog import ServiceItem
-from callhub.store.models import (
-    Category,
-    Contract,
-    Requester,
-    Service,
-)
+from callhub.store.models import Requester
 from callhub.webservices.services.framework import ApiError, Call
 from callhub.webservices.services.schemas import (
     ContactIn,
@@ -61,13 +56,9 @@ def requester_for(
     if not synchronize:
         raise unknown_reference(prefix + "userID", user_id)
     name = (contact.name if contact and contact.name else None) or user_id
-    requester = catalog.create_requester_without_document(
-        session=session, name=name, email=email, phones=[phone] if phone else []
+    return catalog.create_requester_without_document(
+        session=session, name=name, email=email, phones=[phone] if phone else [], login=user_id
     )
-    requester.login = user_id
-    session.add(requester)
-    session.flush()
-    return requester
 
 
 def service_for(
@@ -75,48 +66,24 @@ def service_for(
 ) -> ServiceItem | None:
     if given is None or not (given.code or given.name):
         return None
-    field = prefix + "service"
-    found = None
-    if given.code:
-        found = itsm.service_by_code(session=session, code=given.code)
-    if found is None and given.name:
-        found = session.exec(select(Service).where(Service.name == given.name)).first()
-        if found is not None and given.code and found.code is None and synchronize:
-            found.code = given.code
-            session.add(found)
+    category = given.category
+    found = itsm.find_or_add_service(
+        session=session,
+        service=itsm.Named(given.code, given.name),
+        category=itsm.Named(category.code, category.name) if category is not None else None,
+        add=synchronize,
+    )
     if found is None:
-        if not synchronize:
-            raise unknown_reference(
-                field + (".code" if given.code else ".name"), given.code or given.name
-            )
-        found = Service(code=given.code, name=given.name or given.code or "")
-        category = category_for(session, given, synchronize)
-        found.category_id = category.id if category else None
-        session.add(found)
-        session.flush()
+        field = prefix + "service" + (".code" if given.code else ".name")
+        raise unknown_reference(field, given.code or given.name)
     assert found.id is not None
     row = itsm.service_row(session=session, service_id=found.id)
     assert row is not None
     return row.item()
 
 
-def category_for(session: Session, given: ServiceIn, synchronize: bool) -> Category | None:
-    if given.category is None or not (given.category.code or given.category.name):
-        return None
-    found = itsm.category_by_code(
-        session=session, code=given.category.code, name=given.category.name
-    )
-    if found is None:
-        found = Category(
-            code=given.category.code, name=given.category.name or given.category.code or ""
-        )
-        session.add(found)
-        session.flush()
-    return found
-
-
 def contract_for(session: Session, contract_id: int | None, field: str) -> int | None:
-    if contract_id is not None and session.get(Contract, contract_id) is None:
+    if contract_id is not None and not itsm.has_contract(session=session, contract_id=contract_id):
         raise unknown_reference(field, contract_id)
     return contract_id
 

@@ -10,7 +10,6 @@ from callhub import i18n
 from callhub.store import access, api, catalog, itsm, requests, tasks
 from callhub.store.catalog import ServiceItem
 from callhub.store.models import (
-    Requester,
     ServiceRequest,
     Urgency,
 )
@@ -70,7 +69,7 @@ def _create(
         group_id = group_for(session, src.groupId, prefix + "groupId")
         if src.linkedNumber is not None:
             # Linked only to a request the caller may see (store/access.py).
-            if session.get(ServiceRequest, src.linkedNumber) is None or not access.may_see(
+            if not requests.exists(session=session, number=src.linkedNumber) or not access.may_see(
                 session=session, scope=call.requests_scope(session), request_id=src.linkedNumber
             ):
                 raise unknown_reference(prefix + "linkedNumber", src.linkedNumber)
@@ -86,13 +85,10 @@ def _create(
         parent_id=parent_id,
         user_id=call.user_id,
         note=f"Solicitação registrada pela API ({call.origin_platform})",
+        impact=src.impact or "M",
+        group_id=group_id,
+        contract_id=contract_id,
     )
-    created.impact = src.impact or "M"
-    created.group_id = group_id
-    created.contract_id = contract_id
-    session.add(created)
-    session.flush()
-    tasks.follow(session=session, request=created)
     assert created.id is not None
     if src.numberOrigin:
         api.put_key(
@@ -254,22 +250,17 @@ def get_not_synchronized(call: Call, body: NotSynchronizedIn, session: Session) 
 
 
 def _apply_contact(session: Session, request: ServiceRequest, contact: ContactIn) -> list[str]:
-    requester = session.get(Requester, request.requester_id)
-    assert requester is not None and requester.id is not None
-    changed = []
-    email = contact_email(contact, "request.contact")
-    phone = contact_phone(contact, "request.contact")
-    if contact.name and contact.name != requester.name:
-        requester.name = contact.name
-        changed.append("contact.name")
-    if email and email != requester.email:
-        requester.email = email
-        changed.append("contact.email")
-    if phone:
-        catalog.add_phones(session=session, requester_id=requester.id, phones=[phone])
-        changed.append("contact.phoneNumber")
-    session.add(requester)
-    return changed
+    requester = catalog.get_requester(session=session, requester_id=request.requester_id)
+    assert requester is not None
+    changed = catalog.update_contact(
+        session=session,
+        requester=requester,
+        name=contact.name,
+        email=contact_email(contact, "request.contact"),
+        phone=contact_phone(contact, "request.contact"),
+    )
+    fields = {"name": "contact.name", "email": "contact.email", "phone": "contact.phoneNumber"}
+    return [fields[what] for what in changed]
 
 
 @operation(

@@ -8,15 +8,12 @@ from sqlmodel import Session
 
 from callhub import i18n
 from callhub.i18n import STATUS_LABELS
-from callhub.store import access, api, itsm, tasks
+from callhub.store import access, api, catalog, itsm, requests, tasks, users
 from callhub.store.models import (
-    Group,
     Occurrence,
-    Requester,
     ServiceRequest,
     Status,
     TaskKind,
-    User,
 )
 from callhub.webservices.services.framework import ApiError, Call
 from callhub.webservices.services.schemas import (
@@ -61,14 +58,14 @@ def status_of(call: Call, code: str) -> CodeName:
 
 def request_out(call: Call, session: Session, request: ServiceRequest) -> RequestOut:
     assert request.id is not None
-    requester = session.get(Requester, request.requester_id)
+    requester = catalog.get_requester(session=session, requester_id=request.requester_id)
     assert requester is not None
     row = (
         itsm.service_row(session=session, service_id=request.service_id)
         if request.service_id
         else None
     )
-    group = session.get(Group, request.group_id) if request.group_id else None
+    group = api.get_group(session=session, group_id=request.group_id)
     origin = api.from_keys(
         session=session, platform=call.origin_platform, object="request", to_keys=[str(request.id)]
     ).get(str(request.id))
@@ -87,8 +84,10 @@ def request_out(call: Call, session: Session, request: ServiceRequest) -> Reques
     task = None
     current = tasks.current_task(session=session, request_id=request.id)
     if current is not None and current.id is not None:
-        assignee = session.get(User, current.user_id) if current.user_id else None
-        task_group = session.get(Group, current.group_id) if current.group_id else None
+        assignee = (
+            users.get_user(session=session, user_id=current.user_id) if current.user_id else None
+        )
+        task_group = api.get_group(session=session, group_id=current.group_id)
         task = TaskOut(
             number=current.id,
             name=call.t(task_name(current.kind)),
@@ -191,7 +190,7 @@ def find_request(
                 value=number_origin,
             )
         number = int(key)
-    found = session.get(ServiceRequest, number)
+    found = requests.get_request(session=session, number=number)
     if found is not None and scoped:
         scope = call.requests_scope(session)
         if not access.may_see(session=session, scope=scope, request_id=number):

@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from callhub import i18n
-from callhub.store import api
-from callhub.store.models import NamedQuery, ServiceRequest, Status
+from callhub.store import api, requests
+from callhub.store.models import NamedQuery, Status
 from callhub.store.requests import TRANSITIONS
 from callhub.webservices.services.endpoint import check_session
 from callhub.webservices.services.errors import validation_error
@@ -52,7 +52,9 @@ SESSION = {"sessionID": "…"}
 )
 def synchronize(call: Call, body: SyncIn, session: Session) -> Empty:
     if body.Object == "request":
-        if not body.ToKey.isdigit() or session.get(ServiceRequest, int(body.ToKey[:12])) is None:
+        if not body.ToKey.isdigit() or not requests.exists(
+            session=session, number=int(body.ToKey[:12])
+        ):
             raise ApiError(
                 "UNKNOWN_REFERENCE",
                 N_("%(field)s %(value)s não existe."),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from callhub import i18n
-from callhub.store import api, itsm
+from callhub.store import api, field, itsm
 from callhub.store.models import Status, Unit
 from callhub.webservices.services.framework import ApiError, Call, operation
 from callhub.webservices.services.schemas import (
@@ -131,7 +131,7 @@ def denied_reasons(call: Call, body: Authed, session: Session) -> ReasonsOut:
     example={**SESSION, "unitID": 1, "latitude": -23.5614, "longitude": -46.6559},
 )
 def coordinates(call: Call, body: CoordinatesIn, session: Session) -> SuccessOut:
-    unit = session.get(Unit, body.unitID)
+    unit = field.get_unit(session=session, unit_id=body.unitID)
     if unit is None:
         raise ApiError(
             "NOT_FOUND",
@@ -140,8 +140,7 @@ def coordinates(call: Call, body: CoordinatesIn, session: Session) -> SuccessOut
             field="unitID",
             value=body.unitID,
         )
-    unit.latitude, unit.longitude = body.latitude, body.longitude
-    session.add(unit)
+    field.locate_unit(session=session, unit=unit, latitude=body.latitude, longitude=body.longitude)
     return SuccessOut(success=True)
 
 

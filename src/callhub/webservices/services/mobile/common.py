@@ -12,17 +12,16 @@ from typing import Any
 from sqlmodel import Session
 
 from callhub import i18n
+from callhub.store import field as field_work
 from callhub.store import requests, tasks
 from callhub.store.models import (
     OPEN_TASK,
-    LocationPoint,
     Occurrence,
     ServiceRequest,
     Status,
     Task,
     TaskKind,
     TaskStatus,
-    Unit,
     utcnow,
 )
 from callhub.store.requests import RequestError
@@ -76,7 +75,7 @@ def both_versions(name: str, **kwargs: Any) -> Callable[[Any], Any]:
 # -- what the answers are made of -------------------------------------------------------
 
 
-def _moment(call: Call, millis: int | None, field: str) -> datetime:
+def moment_of(call: Call, millis: int | None, field: str) -> datetime:
     """A time the app sent (epoch ms), or now when it sent none."""
     now = utcnow()
     if millis is None:
@@ -91,14 +90,14 @@ def _moment(call: Call, millis: int | None, field: str) -> datetime:
     return moment
 
 
-def _end_sla(call: Call, deadline: datetime | None) -> str | None:
+def end_sla(call: Call, deadline: datetime | None) -> str | None:
     if deadline is None:
         return None
     shape = "%m/%d/%Y %H:%M" if call.language == "en" else "%d/%m/%Y %H:%M"
     return local(call, deadline).strftime(shape)
 
 
-def _time_left(deadline: datetime | None, now: datetime) -> tuple[int, int]:
+def time_left(deadline: datetime | None, now: datetime) -> tuple[int, int]:
     """(minutes left until the deadline, negative when past; timeFlag 0 on time, 1 under
     an hour left, 2 overdue). A request without a deadline is on time."""
     if deadline is None:
@@ -115,24 +114,24 @@ def _type_of(item: WorkItem) -> int:
     return 4 if item.request.type == "I" else 5
 
 
-def _service_name(call: Call, name: str | None) -> str:
+def service_label(call: Call, name: str | None) -> str:
     return name or call.t(N_("Sem serviço"))
 
 
 def notification(call: Call, item: WorkItem, now: datetime) -> Notification:
     task, request = item.task, item.request
     assert task.id is not None and request.id is not None
-    minutes, flag = _time_left(request.deadline, now)
+    minutes, flag = time_left(request.deadline, now)
     return Notification(
         number=request.id,
         taskId=task.id,
         type=_type_of(item),
         date=local(call, request.opened_at).strftime("%d/%m/%Y"),
-        endSLA=_end_sla(call, request.deadline),
+        endSLA=end_sla(call, request.deadline),
         timeSLA=minutes,
         timeFlag=flag,
         task=call.t(task_name(task.kind)),
-        service=_service_name(call, item.service),
+        service=service_label(call, item.service),
         waiting=1 if item.available else 0,
         typeRequest=1 if task.kind == TaskKind.approval else 0,
         personal=item.personal,
@@ -146,7 +145,7 @@ def notification(call: Call, item: WorkItem, now: datetime) -> Notification:
     )
 
 
-def _filtered(call: Call, session: Session, body: ListIn) -> list[WorkItem]:
+def filtered_work(call: Call, session: Session, body: ListIn) -> list[WorkItem]:
     items = tasks.work_list(session=session, user_id=call.user_id)
     if body.onlyApproval:
         items = [i for i in items if i.task.kind == TaskKind.approval]
@@ -169,12 +168,12 @@ def _filtered(call: Call, session: Session, body: ListIn) -> list[WorkItem]:
     return items
 
 
-def _answer(call: Call, items: list[WorkItem]) -> list[Notification]:
+def notifications_of(call: Call, items: list[WorkItem]) -> list[Notification]:
     now = utcnow()
     return [notification(call, i, now) for i in items[:LIST_LIMIT]]
 
 
-def _first_numbers(items: list[WorkItem], count: int) -> list[WorkItem]:
+def first_numbers(items: list[WorkItem], count: int) -> list[WorkItem]:
     """The items of the first `count` requests, in the given order (a page never splits a
     request's tasks, so the next page starts where this one ends)."""
     numbers: list[int] = []
@@ -189,7 +188,7 @@ def _first_numbers(items: list[WorkItem], count: int) -> list[WorkItem]:
     return kept
 
 
-def _task(
+def own_task(
     call: Call,
     session: Session,
     task_id: int,
@@ -202,17 +201,15 @@ def _task(
     False (a leader following the team's task may read it)."""
     found = tasks.work_list(session=session, user_id=call.user_id, task_ids=[task_id])
     if not found:
-        task = session.get(Task, task_id)
+        task = field_work.get_task(session=session, task_id=task_id)
         if task is None:
-            raise _unknown_task(task_id, field)
+            raise unknown_task(task_id, field)
         if task.status not in OPEN_TASK:
-            raise _closed_task(task_id, field)
-        raise _not_yours(
-            N_("A tarefa %(value)s não está na sua lista de trabalho."), task_id, field
-        )
+            raise closed_task(task_id, field)
+        raise not_yours(N_("A tarefa %(value)s não está na sua lista de trabalho."), task_id, field)
     item = found[0]
     if execute and not item.available:
-        raise _not_yours(N_("A tarefa %(value)s é de outro membro da equipe."), task_id, field)
+        raise not_yours(N_("A tarefa %(value)s é de outro membro da equipe."), task_id, field)
     if kind is not None and item.task.kind != kind:
         raise ApiError(
             "WRONG_TASK",
@@ -226,29 +223,20 @@ def _task(
     return item
 
 
-def _visible_task(call: Call, session: Session, task_id: int) -> Task:
+def visible_task(call: Call, session: Session, task_id: int) -> Task:
     """A task the caller may read, open or finished: the caller's, or its teams'."""
-    task = session.get(Task, task_id)
+    task = field_work.get_task(session=session, task_id=task_id)
     if task is None:
-        raise _unknown_task(task_id, "taskId")
+        raise unknown_task(task_id, "taskId")
     member = tasks.membership(session=session, user_id=call.user_id)
     if task.user_id != call.user_id and task.group_id not in member.groups:
-        raise _not_yours(
+        raise not_yours(
             N_("A tarefa %(value)s não está na sua lista de trabalho."), task_id, "taskId"
         )
     return task
 
 
-def _take(call: Call, item: WorkItem, started: datetime) -> None:
-    """The task becomes the caller's, in service from `started`."""
-    task = item.task
-    task.user_id = call.user_id
-    task.status = TaskStatus.in_service
-    if task.started_at is None:
-        task.started_at = started
-
-
-def _note(
+def write_note(
     call: Call,
     session: Session,
     request: ServiceRequest,
@@ -257,6 +245,7 @@ def _note(
     status: Status | None = None,
     reason: str | None = None,
     at: datetime | None = None,
+    elapsed_minutes: int | None = None,
 ) -> Occurrence:
     """The request's occurrence for what the technician did; with `status`, the change of
     status is that occurrence (the workflow's rules apply)."""
@@ -272,6 +261,7 @@ def _note(
             origin="PERSONALLY",
             reason=reason,
             occurred_at=at,
+            elapsed_minutes=elapsed_minutes,
         )
     except RequestError as exc:
         raise rule_error(exc, status_name=lambda code: status_of(call, code).name) from None
@@ -279,13 +269,9 @@ def _note(
     return occurrence
 
 
-def _track(call: Call, session: Session, latitude: float, longitude: float, at: datetime) -> None:
-    session.add(LocationPoint(user_id=call.user_id, latitude=latitude, longitude=longitude, at=at))
-
-
-def _site(session: Session, request: ServiceRequest) -> str | None:
+def site_of(session: Session, request: ServiceRequest) -> str | None:
     """Where the request is: its unit's name, else its own position."""
-    unit = session.get(Unit, request.unit_id) if request.unit_id else None
+    unit = field_work.unit_of(session=session, request=request)
     if unit is not None:
         return unit.description
     if request.latitude is not None and request.longitude is not None:
@@ -293,31 +279,31 @@ def _site(session: Session, request: ServiceRequest) -> str | None:
     return None
 
 
-def _km(value: float) -> str:
+def km_text(value: float) -> str:
     return f"{value:.1f}".replace(".", ",")
 
 
-def _unknown_task(task_id: int, field: str) -> ApiError:
+def unknown_task(task_id: int, field: str) -> ApiError:
     return ApiError(
         "NOT_FOUND", N_("Nenhuma tarefa com %(field)s %(value)s."), 404, field=field, value=task_id
     )
 
 
-def _closed_task(task_id: int, field: str) -> ApiError:
+def closed_task(task_id: int, field: str) -> ApiError:
     return ApiError(
         "TASK_CLOSED", N_("A tarefa %(value)s já foi encerrada."), 409, field=field, value=task_id
     )
 
 
-def _not_yours(message: str, value: int, field: str) -> ApiError:
+def not_yours(message: str, value: int, field: str) -> ApiError:
     return ApiError("NOT_YOUR_TASK", message, 403, field=field, value=value)
 
 
-def _not_leader(message: str, value: int, field: str) -> ApiError:
+def not_leader(message: str, value: int, field: str) -> ApiError:
     return ApiError("NOT_LEADER", message, 403, field=field, value=value)
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower case without accents, so "manutencao" finds "Manutenção"."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -8,9 +8,7 @@ import math
 from sqlmodel import Session
 
 from callhub.store import api, itsm, tasks
-from callhub.store.models import (
-    Group,
-)
+from callhub.store import field as field_work
 from callhub.store.tasks import WorkItem
 from callhub.webservices.services.framework import Call
 from callhub.webservices.services.mobile.common import (
@@ -18,14 +16,13 @@ from callhub.webservices.services.mobile.common import (
     N_,
     PAGE,
     WHERE,
-    _answer,
-    _filtered,
-    _first_numbers,
-    _fold,
-    _moment,
-    _track,
-    _visible_task,
+    filtered_work,
+    first_numbers,
+    fold,
     mobile,
+    moment_of,
+    notifications_of,
+    visible_task,
 )
 from callhub.webservices.services.mobile.schemas import (
     Colaborador,
@@ -65,7 +62,7 @@ from callhub.webservices.services.support import SESSION
     example={**LIST_EXAMPLE, **WHERE, "pager": {"page": 1, "size": 10}},
 )
 def by_coordinates(call: Call, body: CoordinatesListIn, session: Session) -> PagedNotificationsOut:
-    items = _filtered(call, session, body)
+    items = filtered_work(call, session, body)
 
     def away(item: WorkItem) -> tuple[int, float, int, int]:
         if item.latitude is None or item.longitude is None:
@@ -78,7 +75,7 @@ def by_coordinates(call: Call, body: CoordinatesListIn, session: Session) -> Pag
     total = len(items)
     chosen = items[(page - 1) * size : page * size]
     return PagedNotificationsOut(
-        notifications=_answer(call, chosen),
+        notifications=notifications_of(call, chosen),
         paging=Paging(
             page=page, size=size, totalElements=total, totalPages=math.ceil(total / size)
         ),
@@ -93,7 +90,7 @@ def by_coordinates(call: Call, body: CoordinatesListIn, session: Session) -> Pag
     example={**SESSION, "taskId": 5},
 )
 def get_colaborador(call: Call, body: TaskRef, session: Session) -> ColaboradoresOut:
-    task = _visible_task(call, session, body.taskId)
+    task = visible_task(call, session, body.taskId)
     return ColaboradoresOut(colaboradores=_people(call, session, task.group_id))
 
 
@@ -131,8 +128,8 @@ def _people(call: Call, session: Session, group_id: int | None) -> list[Colabora
     example={**SESSION, "taskId": 5},
 )
 def get_equipe(call: Call, body: TaskRef, session: Session) -> EquipeOut:
-    task = _visible_task(call, session, body.taskId)
-    group = session.get(Group, task.group_id) if task.group_id else None
+    task = visible_task(call, session, body.taskId)
+    group = api.get_group(session=session, group_id=task.group_id)
     if group is None or group.id is None:
         return EquipeOut(equipe=None)
     return EquipeOut(
@@ -156,7 +153,7 @@ def get_led(call: Call, body: Authed, session: Session) -> GruposOut:
     member = tasks.membership(session=session, user_id=call.user_id)
     out = []
     for group_id in sorted(member.led):
-        group = session.get(Group, group_id)
+        group = api.get_group(session=session, group_id=group_id)
         if group is not None and group.id is not None:
             count = len(api.members_of(session=session, group_id=group.id))
             out.append(Grupo(idGrupo=group.id, sigla=group.acronym, nome=group.name, membros=count))
@@ -187,7 +184,7 @@ def get_justificativas(call: Call, body: JustificationsIn, session: Session) -> 
                 suspensao=_yes(j.status_id == 2),
                 situacao="A" if j.active else "I",
                 complementoJustificativa=None,
-                filtroDescricaoJustificativa=_fold(j.description),
+                filtroDescricaoJustificativa=fold(j.description),
                 viagem=_yes(j.travel),
                 aprovacao=_yes(j.approval),
                 deleted="N",
@@ -209,9 +206,11 @@ def get_justificativas(call: Call, body: JustificationsIn, session: Session) -> 
     example={**LIST_EXAMPLE, "newestNumber": 0},
 )
 def get_newest(call: Call, body: NewestIn, session: Session) -> NotificationsOut:
-    items = [i for i in _filtered(call, session, body) if (i.request.id or 0) > body.newestNumber]
+    items = [
+        i for i in filtered_work(call, session, body) if (i.request.id or 0) > body.newestNumber
+    ]
     items.sort(key=lambda i: (i.request.id or 0, i.task.id or 0))
-    return NotificationsOut(notifications=_answer(call, _first_numbers(items, PAGE)))
+    return NotificationsOut(notifications=notifications_of(call, first_numbers(items, PAGE)))
 
 
 @mobile(
@@ -227,11 +226,11 @@ def get_newest(call: Call, body: NewestIn, session: Session) -> NotificationsOut
 def get_oldest(call: Call, body: OldestIn, session: Session) -> NotificationsOut:
     items = [
         i
-        for i in _filtered(call, session, body)
+        for i in filtered_work(call, session, body)
         if not body.oldestNumber or (i.request.id or 0) < body.oldestNumber
     ]
     items.sort(key=lambda i: (-(i.request.id or 0), i.task.id or 0))
-    return NotificationsOut(notifications=_answer(call, _first_numbers(items, PAGE)))
+    return NotificationsOut(notifications=notifications_of(call, first_numbers(items, PAGE)))
 
 
 @mobile(
@@ -242,7 +241,13 @@ def get_oldest(call: Call, body: OldestIn, session: Session) -> NotificationsOut
     example={**SESSION, **WHERE, "dateTime": 1795000000000},
 )
 def location(call: Call, body: LocationIn, session: Session) -> SuccessOut:
-    _track(call, session, body.latitude, body.longitude, _moment(call, body.dateTime, "dateTime"))
+    field_work.track(
+        session=session,
+        user_id=call.user_id,
+        latitude=body.latitude,
+        longitude=body.longitude,
+        at=moment_of(call, body.dateTime, "dateTime"),
+    )
     return SuccessOut(success=True)
 
 
@@ -263,4 +268,4 @@ def update(call: Call, body: NumberRef, session: Session) -> NotificationsOut:
         for i in tasks.work_list(session=session, user_id=call.user_id)
         if i.request.id == body.number
     ]
-    return NotificationsOut(notifications=_answer(call, items))
+    return NotificationsOut(notifications=notifications_of(call, items))

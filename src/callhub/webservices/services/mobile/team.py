@@ -3,18 +3,14 @@ the work list searched."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from callhub.store import tasks
+from callhub.store import field as field_work
+from callhub.store import tasks, users
 from callhub.store.models import (
     OPEN_TASK,
-    ServiceRequest,
     Status,
-    Task,
     TaskKind,
-    TaskStatus,
-    Unit,
-    User,
 )
 from callhub.store.tasks import WorkItem
 from callhub.webservices.services.framework import ApiError, Call
@@ -22,18 +18,16 @@ from callhub.webservices.services.mobile.common import (
     LIST_EXAMPLE,
     N_,
     WHERE,
-    _answer,
-    _closed_task,
-    _filtered,
-    _fold,
-    _moment,
-    _not_leader,
-    _not_yours,
-    _note,
-    _take,
-    _track,
-    _unknown_task,
+    closed_task,
+    filtered_work,
+    fold,
     mobile,
+    moment_of,
+    not_leader,
+    not_yours,
+    notifications_of,
+    unknown_task,
+    write_note,
 )
 from callhub.webservices.services.mobile.schemas import (
     AssignIn,
@@ -54,10 +48,6 @@ def _leads(call: Call, session: Session, group_id: int | None) -> bool:
     return group_id is not None and group_id in member.led
 
 
-def _user_named(session: Session, login: str) -> User | None:
-    return session.exec(select(User).where(User.username == login)).first()
-
-
 @mobile(
     "v2/notification/atribuicoesEquipesSolicitacoes",
     model=AssignIn,
@@ -72,20 +62,20 @@ def assign(call: Call, body: AssignIn, session: Session) -> Empty:
     assert call.user is not None
     for n, given in enumerate(body.result):
         where = f"result[{n}]."
-        task = session.get(Task, given.taskId)
+        task = field_work.get_task(session=session, task_id=given.taskId)
         if task is None:
-            raise _unknown_task(given.taskId, where + "taskId")
+            raise unknown_task(given.taskId, where + "taskId")
         if task.status not in OPEN_TASK:
-            raise _closed_task(given.taskId, where + "taskId")
+            raise closed_task(given.taskId, where + "taskId")
         if not _leads(call, session, task.group_id):
-            raise _not_leader(
+            raise not_leader(
                 N_("Só o líder da equipe da tarefa %(value)s pode distribuí-la."),
                 given.taskId,
                 where + "taskId",
             )
         assignee = None
         if given.userName:
-            assignee = _user_named(session, given.userName)
+            assignee = users.find_user(session=session, username=given.userName)
             member = (
                 tasks.membership(session=session, user_id=assignee.id)
                 if assignee is not None and assignee.id is not None
@@ -113,11 +103,8 @@ def assign(call: Call, body: AssignIn, session: Session) -> Empty:
                 field=where + "taskId",
                 value=given.taskId,
             )
-        task.user_id = new_user
-        task.status = TaskStatus.open
-        session.add(task)
-        request = session.get(ServiceRequest, task.request_id)
-        assert request is not None
+        field_work.assign(session=session, task=task, user_id=new_user)
+        request = field_work.request_of(session=session, task=task)
         text = (
             call.t(
                 N_("Tarefa atribuída a %(member)s por %(leader)s"),
@@ -127,7 +114,7 @@ def assign(call: Call, body: AssignIn, session: Session) -> Empty:
             if assignee is not None
             else call.t(N_("Tarefa devolvida à equipe por %(leader)s"), leader=call.user.name)
         )
-        _note(call, session, request, text)
+        write_note(call, session, request, text)
     return Empty()
 
 
@@ -139,7 +126,7 @@ def assign(call: Call, body: AssignIn, session: Session) -> Empty:
     example={**SESSION, "number": 4, **WHERE, "dateTime": 1795000000000},
 )
 def attend(call: Call, body: AttendIn, session: Session) -> SuccessOut:
-    at = _moment(call, body.dateTime, "dateTime")
+    at = moment_of(call, body.dateTime, "dateTime")
     request = find_request(call, session, body.number, None, scoped=False)
     items = [
         i
@@ -147,14 +134,19 @@ def attend(call: Call, body: AttendIn, session: Session) -> SuccessOut:
         if i.request.id == body.number and i.task.kind == TaskKind.execution and i.available
     ]
     if not items:
-        raise _not_yours(
+        raise not_yours(
             N_("A solicitação %(value)s não está na sua lista de trabalho."), body.number, "number"
         )
-    _take(call, items[0], at)
-    session.add(items[0].task)
-    _track(call, session, body.latitude, body.longitude, at)
+    field_work.take(session=session, task=items[0].task, user_id=call.user_id, started=at)
+    field_work.track(
+        session=session,
+        user_id=call.user_id,
+        latitude=body.latitude,
+        longitude=body.longitude,
+        at=at,
+    )
     assert call.user is not None
-    _note(
+    write_note(
         call,
         session,
         request,
@@ -183,7 +175,7 @@ def update_info(call: Call, body: UpdateInfoIn, session: Session) -> Empty:
         assert request.id is not None
         task = tasks.current_task(session=session, request_id=request.id)
         if task is None or not _leads(call, session, task.group_id):
-            raise _not_leader(
+            raise not_leader(
                 N_("Só o líder da equipe da solicitação %(value)s pode alterá-la."),
                 given.number,
                 where + "number",
@@ -196,7 +188,7 @@ def update_info(call: Call, body: UpdateInfoIn, session: Session) -> Empty:
             )
         changed = []
         if given.unitID is not None and given.unitID != request.unit_id:
-            unit = session.get(Unit, given.unitID)
+            unit = field_work.get_unit(session=session, unit_id=given.unitID)
             if unit is None or (
                 request.contract_id is not None and unit.contract_id != request.contract_id
             ):
@@ -206,20 +198,20 @@ def update_info(call: Call, body: UpdateInfoIn, session: Session) -> Empty:
                     field=where + "unitID",
                     value=given.unitID,
                 )
-            request.unit_id, request.contract_id = unit.id, unit.contract_id
+            field_work.place(session=session, request=request, unit=unit)
             changed.append(call.t(N_("unidade %(name)s"), name=unit.description))
         if given.latitude is not None and given.longitude is not None:
-            request.latitude, request.longitude = given.latitude, given.longitude
+            field_work.place(
+                session=session, request=request, latitude=given.latitude, longitude=given.longitude
+            )
             changed.append(
                 call.t(N_("local %(lat).5f, %(lon).5f"), lat=given.latitude, lon=given.longitude)
             )
         if given.priorityorder is not None and given.priorityorder != task.priority_order:
-            task.priority_order = given.priorityorder
-            session.add(task)
+            field_work.set_priority(session=session, task=task, order=given.priorityorder)
             changed.append(call.t(N_("ordem de atendimento %(n)s"), n=given.priorityorder))
         if changed:
-            session.add(request)
-            _note(
+            write_note(
                 call,
                 session,
                 request,
@@ -233,7 +225,7 @@ def update_info(call: Call, body: UpdateInfoIn, session: Session) -> Empty:
 
 
 def _matches(item: WorkItem, words: list[str]) -> bool:
-    text = _fold(f"{item.request.id} {item.request.description} {item.service or ''}")
+    text = fold(f"{item.request.id} {item.request.description} {item.service or ''}")
     return all(w in text for w in words)
 
 
@@ -248,10 +240,10 @@ def _matches(item: WorkItem, words: list[str]) -> bool:
     example={**LIST_EXAMPLE, "newestNumber": 0, "textoBusca": "rede"},
 )
 def search(call: Call, body: SearchIn, session: Session) -> NotificationsOut:
-    words = _fold(body.textoBusca).split()
+    words = fold(body.textoBusca).split()
     items = [
         i
-        for i in _filtered(call, session, body)
+        for i in filtered_work(call, session, body)
         if (i.request.id or 0) > body.newestNumber and _matches(i, words)
     ]
-    return NotificationsOut(notifications=_answer(call, items))
+    return NotificationsOut(notifications=notifications_of(call, items))

@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-import math
-
 from sqlmodel import Session
 
+from callhub.store import field as field_work
 from callhub.store import tasks
 from callhub.store.models import (
-    CheckinDenial,
-    DeniedReason,
-    FieldVisit,
-    Justification,
     Status,
     TaskKind,
-    TaskStatus,
-    utcnow,
 )
 from callhub.webservices.services.framework import ApiError, Call
 from callhub.webservices.services.mobile.common import (
     N_,
     STATUS_BY_ID,
     WHERE,
-    _km,
-    _moment,
-    _note,
-    _site,
-    _take,
-    _task,
-    _track,
+    km_text,
     mobile,
+    moment_of,
+    own_task,
+    site_of,
+    write_note,
 )
 from callhub.webservices.services.mobile.schemas import (
     CheckinIn,
@@ -52,8 +43,8 @@ from callhub.webservices.services.support import SESSION
     example={**SESSION, "taskId": 4, **WHERE, "startTime": 1795000000000},
 )
 def checkin(call: Call, body: CheckinIn, session: Session) -> VisitOut:
-    at = _moment(call, body.startTime, "startTime")
-    item = _task(call, session, body.taskId, kind=TaskKind.execution)
+    at = moment_of(call, body.startTime, "startTime")
+    item = own_task(call, session, body.taskId, kind=TaskKind.execution)
     task, request = item.task, item.request
     assert task.id is not None and request.id is not None and call.user is not None
     if item.in_checkin:
@@ -73,26 +64,22 @@ def checkin(call: Call, body: CheckinIn, session: Session) -> VisitOut:
             field="taskId",
             number=elsewhere.request_id,
         )
-    _take(call, item, at)
-    session.add(task)
-    visit = FieldVisit(
-        task_id=task.id,
-        request_id=request.id,
+    visit = field_work.check_in(
+        session=session,
+        task=task,
         user_id=call.user_id,
-        checkin_at=at,
-        checkin_latitude=body.latitude,
-        checkin_longitude=body.longitude,
+        at=at,
+        latitude=body.latitude,
+        longitude=body.longitude,
     )
-    session.add(visit)
-    _track(call, session, body.latitude, body.longitude, at)
     text = call.t(N_("Check-in de %(name)s"), name=call.user.name)
-    site = _site(session, request)
+    site = site_of(session, request)
     if site is not None:
         text += " " + call.t(N_("em %(site)s"), site=site)
     if item.latitude is not None and item.longitude is not None:
         away = tasks.distance_km(body.latitude, body.longitude, item.latitude, item.longitude)
-        text += " " + call.t(N_("(a %(km)s km do local)"), km=_km(away))
-    _note(
+        text += " " + call.t(N_("(a %(km)s km do local)"), km=km_text(away))
+    write_note(
         call,
         session,
         request,
@@ -112,29 +99,27 @@ def checkin(call: Call, body: CheckinIn, session: Session) -> VisitOut:
     example={**SESSION, "taskId": 8, **WHERE, "dateTime": 1795000000000, "reasonId": 1},
 )
 def checkin_denied(call: Call, body: DeniedIn, session: Session) -> Empty:
-    at = _moment(call, body.dateTime, "dateTime")
-    item = _task(call, session, body.taskId, kind=TaskKind.execution)
-    reason = session.get(DeniedReason, body.reasonId)
-    if reason is None or not reason.active:
+    at = moment_of(call, body.dateTime, "dateTime")
+    item = own_task(call, session, body.taskId, kind=TaskKind.execution)
+    reason = field_work.denied_reason(session=session, reason_id=body.reasonId)
+    if reason is None:
         raise ApiError(
             "INVALID_VALUE",
             N_("%(field)s %(value)s não é um motivo de check-in negado (veja v2/deniedReasons)."),
             field="reasonId",
             value=body.reasonId,
         )
-    assert item.task.id is not None and call.user is not None
-    session.add(
-        CheckinDenial(
-            task_id=item.task.id,
-            user_id=call.user_id,
-            reason_id=body.reasonId,
-            latitude=body.latitude,
-            longitude=body.longitude,
-            at=at,
-        )
+    assert call.user is not None
+    field_work.deny_check_in(
+        session=session,
+        task=item.task,
+        user_id=call.user_id,
+        reason=reason,
+        at=at,
+        latitude=body.latitude,
+        longitude=body.longitude,
     )
-    _track(call, session, body.latitude, body.longitude, at)
-    _note(
+    write_note(
         call,
         session,
         item.request,
@@ -167,7 +152,7 @@ def checkin_denied(call: Call, body: DeniedIn, session: Session) -> Empty:
     },
 )
 def checkout(call: Call, body: CheckoutIn, session: Session) -> VisitOut:
-    item = _task(call, session, body.taskId, kind=TaskKind.execution)
+    item = own_task(call, session, body.taskId, kind=TaskKind.execution)
     task, request = item.task, item.request
     assert task.id is not None and request.id is not None and call.user is not None
     visit = tasks.open_visit(session=session, task_id=task.id, user_id=call.user_id)
@@ -182,13 +167,10 @@ def checkout(call: Call, body: CheckoutIn, session: Session) -> VisitOut:
     status = STATUS_BY_ID[body.status]
     justification = None
     if body.solution is not None:
-        justification = session.get(Justification, body.solution)
-        if (
-            justification is None
-            or justification.approval
-            or not justification.active
-            or justification.status_id != body.status
-        ):
+        justification = field_work.checkout_justification(
+            session=session, justification_id=body.solution, status_id=body.status
+        )
+        if justification is None:
             raise ApiError(
                 "INVALID_VALUE",
                 N_("%(field)s %(value)s não é uma justificativa desta situação (veja v2/status)."),
@@ -200,22 +182,20 @@ def checkout(call: Call, body: CheckoutIn, session: Session) -> VisitOut:
             raise ApiError("REQUIRED", N_("Campo obrigatório: %(field)s."), field="solution")
         if not body.descSolution:
             raise ApiError("REQUIRED", N_("Campo obrigatório: %(field)s."), field="descSolution")
-    now = utcnow()
-    visit.checkout_at = now
-    visit.checkout_latitude, visit.checkout_longitude = body.latitude, body.longitude
-    visit.status_to = status
-    visit.justification_id = body.solution
-    visit.solution = body.descSolution
-    session.add(visit)
-    # Leaving the site: the task stays the technician's, no longer in service.
-    task.status = TaskStatus.open
-    session.add(task)
-    _track(call, session, body.latitude, body.longitude, now)
-    minutes = max(0, math.floor((now - visit.checkin_at).total_seconds() / 60))
+    departure = field_work.check_out(
+        session=session,
+        visit=visit,
+        task=task,
+        status=status,
+        justification=justification,
+        solution=body.descSolution,
+        latitude=body.latitude,
+        longitude=body.longitude,
+    )
     text = call.t(
         N_("Check-out de %(name)s após %(minutes)s min: %(status)s"),
         name=call.user.name,
-        minutes=minutes,
+        minutes=departure.minutes,
         status=status_of(call, status).name,
     )
     if justification is not None:
@@ -224,16 +204,15 @@ def checkout(call: Call, body: CheckoutIn, session: Session) -> VisitOut:
         text += f": {body.descSolution}"
     if body.comments:
         text += f" ({body.comments})"
-    occurrence = _note(
+    write_note(
         call,
         session,
         request,
         text,
         status=status,
         reason=justification.description if justification is not None else None,
-        at=now,
+        at=visit.checkout_at,
+        elapsed_minutes=departure.minutes,
     )
-    occurrence.elapsed_minutes = minutes
-    session.add(occurrence)
     assert visit.id is not None
     return VisitOut(number=request.id, id=visit.id)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from callhub.store import catalog, itsm, requests, tasks
+from callhub.store import field as field_work
+from callhub.store import itsm, tasks
 from callhub.store.models import (
-    Justification,
-    ServiceRequest,
     Status,
     Task,
     TaskKind,
@@ -21,18 +20,17 @@ from callhub.webservices.services.mobile.common import (
     N_,
     TASK_STATUS_LABELS,
     WHERE,
-    _answer,
-    _end_sla,
-    _filtered,
-    _note,
-    _service_name,
-    _site,
-    _task,
-    _time_left,
-    _track,
-    _visible_task,
     both_versions,
+    end_sla,
+    filtered_work,
     mobile,
+    notifications_of,
+    own_task,
+    service_label,
+    site_of,
+    time_left,
+    visible_task,
+    write_note,
 )
 from callhub.webservices.services.mobile.schemas import (
     CountedNotificationsOut,
@@ -68,11 +66,11 @@ from callhub.webservices.services.support import SESSION
     },
 )
 def feedback(call: Call, body: FeedbackIn, session: Session) -> Empty:
-    item = _task(call, session, body.taskId, kind=TaskKind.approval)
+    item = own_task(call, session, body.taskId, kind=TaskKind.approval)
     reason = None
     if body.reasonId is not None:
-        reason = session.get(Justification, body.reasonId)
-        if reason is None or not reason.approval or not reason.active:
+        reason = field_work.approval_reason(session=session, reason_id=body.reasonId)
+        if reason is None:
             raise ApiError(
                 "INVALID_VALUE",
                 N_("%(field)s %(value)s não é um motivo de aprovação (veja getReasons)."),
@@ -81,16 +79,15 @@ def feedback(call: Call, body: FeedbackIn, session: Session) -> Empty:
             )
     elif body.feedback == 0:
         raise ApiError("REQUIRED", N_("Campo obrigatório: %(field)s."), field="reasonId")
-    task, request = item.task, item.request
-    task.decision = "approved" if body.feedback else "rejected"
-    task.reason_id = body.reasonId
-    task.comment = body.comments
-    task.decided_by = call.user_id
-    task.user_id = call.user_id
-    task.status = TaskStatus.done
-    task.finished_at = utcnow()
-    session.add(task)
-    session.flush()
+    request = item.request
+    field_work.decide(
+        session=session,
+        task=item.task,
+        user_id=call.user_id,
+        approved=bool(body.feedback),
+        reason_id=body.reasonId,
+        comment=body.comments,
+    )
     assert call.user is not None
     text = (
         call.t(N_("Aprovada por %(name)s"), name=call.user.name)
@@ -102,11 +99,11 @@ def feedback(call: Call, body: FeedbackIn, session: Session) -> Empty:
     if body.comments:
         text += f" — {body.comments}"
     if body.feedback:
-        _note(call, session, request, text, reason=reason.description if reason else None)
+        write_note(call, session, request, text, reason=reason.description if reason else None)
         # Approved: the execution task now enters the executing team's list.
         tasks.follow(session=session, request=request)
     else:
-        _note(
+        write_note(
             call,
             session,
             request,
@@ -118,24 +115,24 @@ def feedback(call: Call, body: FeedbackIn, session: Session) -> Empty:
 
 
 def _detail(call: Call, session: Session, task: Task) -> TaskDetailOut:
-    request = session.get(ServiceRequest, task.request_id)
-    assert request is not None and request.id is not None and task.id is not None
+    request = field_work.request_of(session=session, task=task)
+    assert request.id is not None and task.id is not None
     service = None
     if request.service_id is not None:
         row = itsm.service_row(session=session, service_id=request.service_id)
         service = row.service.name if row is not None else None
-    minutes, _flag = _time_left(request.deadline, utcnow())
+    minutes, _flag = time_left(request.deadline, utcnow())
     return TaskDetailOut(
-        site=_site(session, request),
+        site=site_of(session, request),
         notification=TaskDetail(
             number=request.id,
             taskId=task.id,
             task=call.t(task_name(task.kind)),
-            service=_service_name(call, service),
+            service=service_label(call, service),
             description=request.description,
             status=status_of(call, request.status).name,
             taskStatus=call.t(TASK_STATUS_LABELS.get(TaskStatus(task.status), task.status)),
-            endSLA=_end_sla(call, request.deadline),
+            endSLA=end_sla(call, request.deadline),
             timeSLA=minutes,
             typeRequest=1 if task.kind == TaskKind.approval else 0,
         ),
@@ -150,7 +147,7 @@ def _detail(call: Call, session: Session, task: Task) -> TaskDetailOut:
     example={**SESSION, "taskId": 4},
 )
 def get_by_id(call: Call, body: TaskRef, session: Session) -> TaskDetailOut:
-    return _detail(call, session, _visible_task(call, session, body.taskId))
+    return _detail(call, session, visible_task(call, session, body.taskId))
 
 
 @both_versions(
@@ -161,8 +158,8 @@ def get_by_id(call: Call, body: TaskRef, session: Session) -> TaskDetailOut:
     example=LIST_EXAMPLE,
 )
 def get_by_user(call: Call, body: ListIn, session: Session) -> CountedNotificationsOut:
-    items = _filtered(call, session, body)
-    return CountedNotificationsOut(amount=len(items), notifications=_answer(call, items))
+    items = filtered_work(call, session, body)
+    return CountedNotificationsOut(amount=len(items), notifications=notifications_of(call, items))
 
 
 @mobile(
@@ -173,7 +170,7 @@ def get_by_user(call: Call, body: ListIn, session: Session) -> CountedNotificati
     example={**SESSION, "taskId": 7},
 )
 def get_reasons(call: Call, body: TaskRef, session: Session) -> TaskReasonsOut:
-    _visible_task(call, session, body.taskId)
+    visible_task(call, session, body.taskId)
     reasons = [
         ReasonDesc(id=j.id or 0, desc=j.description)
         for j in itsm.justifications(session=session, approval=True)
@@ -189,35 +186,15 @@ def get_reasons(call: Call, body: TaskRef, session: Session) -> TaskReasonsOut:
     example={**SESSION, "description": "Cabo de rede rompido na recepção", **WHERE},
 )
 def new(call: Call, body: NewIn, session: Session) -> NumberOut:
-    user = call.user
-    assert user is not None
-    requester = itsm.requester_by_login(session=session, login=user.username)
-    if requester is None:
-        requester = catalog.create_requester_without_document(
-            session=session, name=user.name, email=None, phones=[]
-        )
-        requester.login = user.username
-        session.add(requester)
-    assert requester.id is not None
-    created = requests.create_request(
+    assert call.user is not None
+    created = field_work.open_on_site(
         session=session,
-        requester_id=requester.id,
+        user=call.user,
         description=body.description,
-        service=None,
-        user_id=call.user_id,
+        latitude=body.latitude,
+        longitude=body.longitude,
         note=call.t(N_("Registrada no local pelo aplicativo de campo")),
     )
     assert created.id is not None
-    member = tasks.membership(session=session, user_id=call.user_id)
-    created.group_id = min(member.groups) if member.groups else None
-    created.latitude, created.longitude = body.latitude, body.longitude
-    session.add(created)
-    session.flush()
-    tasks.follow(session=session, request=created)
-    task = tasks.current_task(session=session, request_id=created.id)
-    assert task is not None
-    task.user_id = call.user_id
-    session.add(task)
-    _track(call, session, body.latitude, body.longitude, utcnow())
     call.changed_requests.add(created.id)
     return NumberOut(number=created.id)
