@@ -35,7 +35,7 @@ from callhub import metrics  # noqa: E402
 from callhub.app import create_app  # noqa: E402
 from callhub.appstate import state_of  # noqa: E402
 from callhub.settings import Settings  # noqa: E402
-from callhub.ws.hub import Tab  # noqa: E402
+from callhub.ws.tab import Tab  # noqa: E402
 from support import PBX55_TOKEN, PBX_TOKEN, SECRET, seed  # noqa: E402
 
 EXTENSIONS = 200

@@ -15,14 +15,16 @@ import pytest
 from sqlmodel import Session
 
 from callhub import pipeline as pipeline_module
+from callhub import units
 from callhub.broker import Broker, memory_broker
 from callhub.fragments import Fragments
-from callhub.pipeline import BATCH_SECONDS, Pipeline, Stored
+from callhub.pipeline import BATCH_SECONDS, Pipeline
 from callhub.protocol import Message, Pop, extension_channel
 from callhub.screenpop import CallContext, PopResult, new_request_pop
 from callhub.settings import Settings
 from callhub.store.engine import Store
 from callhub.templating import Renderer
+from callhub.units import Stored
 from callhub.ws.hub import Hub
 from support import PostgresServer, run_sync
 
@@ -198,7 +200,7 @@ async def test_on_postgresql_writers_commit_side_by_side_and_each_extension_keep
     store = Store(postgres_url)
     pipeline, broker = pipeline_on(store)
     batches = {"now": 0, "most": 0}
-    run_batch = pipeline_module._run_batch
+    run_batch = units.run_batch
 
     def counted(*args: Any) -> Any:  # the batches being written at once
         batches["now"] += 1
@@ -208,7 +210,7 @@ async def test_on_postgresql_writers_commit_side_by_side_and_each_extension_keep
         finally:
             batches["now"] -= 1
 
-    monkeypatch.setattr(pipeline_module, "_run_batch", counted)
+    monkeypatch.setattr(units, "run_batch", counted)
     ramals = shards(3)
     published: dict[str, list[tuple[int, str]]] = {r: [] for r in ramals}
 

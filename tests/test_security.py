@@ -185,9 +185,7 @@ async def test_logins_fired_together_are_limited_too(
             body = {"userName": username, "password": "wrong-password", "platform": "ERP"}
             return (await c.post("/services/login", json=body)).status_code
 
-    statuses = await asyncio.gather(
-        *(attempt((first, second)[n % 2], "agente") for n in range(60))
-    )
+    statuses = await asyncio.gather(*(attempt((first, second)[n % 2], "agente") for n in range(60)))
     assert statuses.count(401) <= 5 and statuses.count(401) >= 1, statuses
     assert statuses.count(429) == 60 - statuses.count(401), statuses
     # The right password is refused too, until the window ends.

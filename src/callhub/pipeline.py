@@ -21,14 +21,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
-from callhub import metrics
+from callhub import metrics, units
 from callhub.broker import Broker, BrokerUnavailable
 from callhub.fragments import Fragments
 from callhub.protocol import (
@@ -46,7 +45,9 @@ from callhub.settings import Settings
 from callhub.store import pops
 from callhub.store.engine import Store
 from callhub.store.models import ScreenPop
-from callhub.ws.hub import Hub, Tab
+from callhub.units import Failed, Job, Published, Stored, Work
+from callhub.ws.hub import Hub
+from callhub.ws.tab import Tab
 
 log = logging.getLogger("callhub.pipeline")
 
@@ -71,44 +72,11 @@ CONFLICT_RETRIES = 3
 
 
 @dataclass
-class Stored(Generic[T]):
-    """What a unit of work stored: its own answer, and what the tabs must be told."""
-
-    value: T
-    pops: list[ScreenPop] = field(default_factory=list)
-    messages: list[TabMessage] = field(default_factory=list)
-
-
-@dataclass
-class Published(Generic[T]):
-    value: T
-    pops: list[Pop]
-    # Tabs the pops reached when published (across processes, with Redis).
-    delivered: int
-
-
-Work = Callable[[Session], Stored[T]]
-
-
-@dataclass
-class _Job:
-    work: Work[Any]
-    at: float
-    done: asyncio.Future[Published[Any]]
-
-
-@dataclass
 class _Writer:
     """One writer's queue of units of work, and its task while it has any."""
 
-    waiting: list[_Job] = field(default_factory=list)
+    waiting: list[Job] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
-
-
-class _Failed(Exception):
-    def __init__(self, index: int, error: BaseException) -> None:
-        self.index = index
-        self.error = error
 
 
 class Pipeline:
@@ -144,7 +112,7 @@ class Pipeline:
         may store, when it is known before (its pops keep their order). Raises what `work`
         raised; a failing unit of work never fails the others of its batch."""
         at = metrics.RECEIVED_AT.get() or time.time()
-        job = _Job(work, at, asyncio.get_running_loop().create_future())
+        job = Job(work, at, asyncio.get_running_loop().create_future())
         writers = self._writers
         writer = writers[hash(ramal) % len(writers) if ramal and len(writers) > 1 else 0]
         writer.waiting.append(job)
@@ -171,19 +139,19 @@ class Pipeline:
         finally:
             writer.task = None
 
-    async def _commit_and_publish(self, batch: list[_Job], waiting: list[_Job]) -> None:
+    async def _commit_and_publish(self, batch: list[Job], waiting: list[Job]) -> None:
         """The one place that commits pops and then publishes them."""
         budget = BATCH_SECONDS if self.store.on_loop else None
         retries = 0
         while batch:
             try:
-                outcomes = await self.store.run(lambda s: _run_batch(s, batch, budget))
+                outcomes = await self.store.run(lambda s: units.run_batch(s, batch, budget))
                 break
-            except _Failed as failed:
-                if _conflict(failed.error) and retries < CONFLICT_RETRIES:
+            except Failed as failed:
+                if units.conflict(failed.error) and retries < CONFLICT_RETRIES:
                     retries += 1
                     continue  # two writers' batches crossed: this one runs again
-                if _database_down(failed.error):
+                if units.database_down(failed.error):
                     raise failed.error from None
                 # That job's own error: the others run again without it.
                 failing = batch.pop(failed.index).done
@@ -395,33 +363,3 @@ class Pipeline:
                 message = Pop(pop.seq, pop.ramal, pop.pop_id, pop.payload, time.time())
                 self.fragments.fill(message, self.hub.local_variants(ramal))
                 self.hub.on_message(channel_of(message), message)
-
-
-def _database_down(error: BaseException) -> bool:
-    if isinstance(error, OperationalError | InterfaceError | ConnectionError | OSError):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
-
-
-# PostgreSQL's "deadlock detected" and "could not serialize": the batch may run again.
-_RETRYABLE = frozenset({"40P01", "40001"})
-
-
-def _conflict(error: BaseException) -> bool:
-    return getattr(getattr(error, "orig", None), "sqlstate", None) in _RETRYABLE
-
-
-def _run_batch(session: Session, batch: list[_Job], budget: float | None) -> list[Stored[Any]]:
-    """The outcomes of the batch's first units of work, committed: all of them, or as many
-    as `budget` seconds allowed (at least one)."""
-    outcomes = []
-    deadline = time.perf_counter() + budget if budget is not None else None
-    for index, job in enumerate(batch):
-        try:
-            outcomes.append(job.work(session))
-        except Exception as exc:
-            raise _Failed(index, exc) from exc
-        if deadline is not None and time.perf_counter() > deadline:
-            break
-    session.commit()
-    return outcomes

@@ -72,12 +72,18 @@ async def test_the_request_counts_are_those_of_the_rows(database_url: str) -> No
             suspended=sum(r.status == Status.suspended for r in requests),
             overdue=sum(r.deadline is not None and r.deadline < utcnow() for r in open_),
             awaiting_approval=len(
-                {t.request_id for t in tasks
-                 if t.kind == TaskKind.approval and t.status in OPEN_TASK}
+                {
+                    t.request_id
+                    for t in tasks
+                    if t.kind == TaskKind.approval and t.status in OPEN_TASK
+                }
             ),  # fmt: skip
             solved_today=len(
-                {o.request_id for o in occurrences
-                 if o.status_to == Status.resolved and o.created_at >= since}
+                {
+                    o.request_id
+                    for o in occurrences
+                    if o.status_to == Status.resolved and o.created_at >= since
+                }
             ),  # fmt: skip
             in_field=len({v.user_id for v in visits if v.checkout_at is None}),
         )

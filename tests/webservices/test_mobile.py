@@ -490,9 +490,9 @@ async def test_denied_checkins_teams_and_bad_input(cluster: Cluster, server: Ser
         answer = await api_call(
             server, f"mobile/v2/notification/{name}", {"sessionID": tecnica, "taskId": tasks[4]}
         )
-        members = answer["equipe"]["colaboradores"] if "equipe" in answer else answer[
-            "colaboradores"
-        ]
+        members = (
+            answer["equipe"]["colaboradores"] if "equipe" in answer else answer["colaboradores"]
+        )
         peers = {p["login"]: p for p in members}
         assert peers["tecnico"]["latitude"] is None and peers["tecnico"]["posicaoEm"] is None
         assert "lider" in peers and peers["tecnica"]["login"] == "tecnica"

@@ -133,6 +133,7 @@ async def test_an_admin_lets_a_group_see_every_request_and_takes_it_back(
     await api_call(server, "request/getById", {"sessionID": sid, "number": field}, status=404)
     client = await admin(server)
     try:
+
         def n1(page: httpx.Response) -> str:
             return page.text.split('id="grupo-N1"')[1].split("<section")[0]
 

@@ -22,7 +22,8 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from callhub.app import create_app
 from callhub.appstate import state_of
 from callhub.settings import Settings
-from callhub.ws.hub import GC_THRESHOLDS, Hub, Tab, settle
+from callhub.ws.hub import GC_THRESHOLDS, Hub, settle
+from callhub.ws.tab import Tab
 from support import PBX55_TOKEN, PBX_TOKEN, SECRET, Agent, Server, free_port, pbx
 
 TABS = 40

@@ -7,7 +7,7 @@ import asyncio
 
 from starlette.websockets import WebSocketState
 
-from callhub.ws.hub import CLOSE_TRY_AGAIN, Tab
+from callhub.ws.tab import CLOSE_TRY_AGAIN, Tab
 
 
 class Socket:

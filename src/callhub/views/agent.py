@@ -13,12 +13,13 @@ from callhub import i18n
 from callhub.appstate import app_state
 from callhub.i18n import locale_of
 from callhub.identity import EXTENSION
-from callhub.pipeline import Pipeline, Stored
+from callhub.pipeline import Pipeline
 from callhub.protocol import Moved, Screen
 from callhub.store import pops, users
 from callhub.store.engine import Store
 from callhub.store.models import ScreenPop, User
 from callhub.templating import Renderer
+from callhub.units import Stored
 from callhub.views.agent_uscall import agent_panel
 from callhub.views.auth import AGENTS, login_required
 

@@ -16,13 +16,14 @@ from starlette.routing import Route
 from callhub.appstate import app_state
 from callhub.i18n import STATUS_LABELS, gettext_for, locale_of
 from callhub.identity import EXTENSION, DocKind, parse_document
-from callhub.pipeline import Pipeline, Stored
+from callhub.pipeline import Pipeline
 from callhub.screenpop import CallContext, NotFound, PopResult, new_request_pop, view_request_pop
 from callhub.store import requests as store_requests
 from callhub.store import users
 from callhub.store.engine import Store
 from callhub.store.params import TelephonyParams, telephony_params
 from callhub.templating import Renderer
+from callhub.units import Stored
 from callhub.webservices.common import (
     BadInput,
     client_allowed,

@@ -19,7 +19,8 @@ from callhub.broker import BrokerUnavailable
 from callhub.protocol import BOARD
 from callhub.store import users
 from callhub.store.models import Role, User
-from callhub.ws.hub import CLOSE_TRY_AGAIN, Hub, Tab
+from callhub.ws.hub import Hub
+from callhub.ws.tab import CLOSE_TRY_AGAIN, Tab
 
 if TYPE_CHECKING:
     from callhub.fragments import Fragments

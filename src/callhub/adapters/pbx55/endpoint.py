@@ -11,8 +11,9 @@ from callhub.adapters.pbx55.calls import Outcome, handle_push
 from callhub.adapters.pbx55.parse import Push, PushRejected, parse_push
 from callhub.appstate import app_state
 from callhub.i18n import gettext_for
-from callhub.pipeline import Pipeline, Stored
+from callhub.pipeline import Pipeline
 from callhub.store.params import TelephonyParams
+from callhub.units import Stored
 from callhub.webservices.common import (
     BadInput,
     client_allowed,

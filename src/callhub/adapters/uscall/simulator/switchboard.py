@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +59,12 @@ class Switchboard:
     @staticmethod
     def ok(message: str, **extra: Any) -> dict[str, Any]:
         return {"status": "ok", "mensagem": message, **extra}
+
+    def _dial_rule(self, categoria: str, number: str) -> None:
+        if categoria not in {"1", "2"}:
+            raise PbxError(f"Categoria {categoria} não encontrada")
+        if not re.fullmatch(r"\d{2,15}", number):
+            raise PbxError(f"Número {number} fora da regra de discagem da categoria {categoria}")
 
     def _agent(self, num: str) -> Agent:
         agent = self.agents.get(num)
