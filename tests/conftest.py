@@ -23,6 +23,7 @@ from callhub.adapters.uscall import USCallClient
 from support import (
     USCALL_TOKEN,
     Agent,
+    AppServer,
     Cluster,
     PostgresServer,
     RedisServer,
@@ -101,11 +102,20 @@ async def cluster(tmp_path: Path, database_url: str) -> AsyncIterator[Cluster]:
     try:
         yield c
     finally:
-        c.stop()
+        await c.aclose()
 
 
 @pytest.fixture
-async def server(cluster: Cluster) -> Server:
+async def server(cluster: Cluster) -> AppServer:
+    """callhub on the test's database, served in the test's loop (`cluster.server()` for
+    one in a process of its own)."""
+    return await cluster.app_server()
+
+
+@pytest.fixture
+def process_server(cluster: Cluster) -> Server:
+    """callhub serve in a process of its own: for a test whose client blocks (a plain
+    function, a subprocess), which would stop a server running in the test's loop."""
     return cluster.server()
 
 

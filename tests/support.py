@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 
 import asyncpg
 import httpx
@@ -180,6 +180,8 @@ class Server:
     app_dir: Path | None = None
     # Started as users start it, `callhub serve` (its own proxy and websocket settings).
     cli: bool = False
+    # The send buffer of each connection's socket (None: the kernel's, which grows to MBs).
+    sndbuf: int | None = None
 
     @property
     def url(self) -> str:
@@ -203,6 +205,8 @@ class Server:
         # Accepted connections inherit it (uvicorn, given a socket by --fd, cannot tell it
         # is TCP and would leave Nagle's algorithm on: 40 ms on every split write).
         listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.sndbuf is not None:
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.sndbuf)
         listening.listen(512)
         fd = listening.fileno()
         listening.set_inheritable(True)
@@ -247,6 +251,77 @@ class Server:
             self._log_file = None
 
 
+class Served(Protocol):
+    """A callhub server, in a process of its own or in the test's loop."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def ws_url(self) -> str: ...
+
+
+@dataclass
+class AppServer:
+    """callhub served by uvicorn in the test's own event loop: the same app and uvicorn
+    options as `callhub serve`, a real socket, without a process to start (about a second
+    each). For what needs a process of its own (a kill, a restart, several workers), use
+    `Server`. The test's client must not block the loop: the server runs on it."""
+
+    port: int
+    env: dict[str, str]
+    _server: Any = None
+    _socket: Any = None
+    _task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/atendimento"
+
+    async def start(self) -> None:
+        import uvicorn
+
+        from callhub.app import create_app
+        from callhub.cli.serve import options
+        from callhub.settings import Settings
+
+        listening = socket.socket()
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(("127.0.0.1", self.port))
+        listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        listening.listen(512)
+        settings = Settings.from_env(self.env)
+        config = uvicorn.Config(
+            create_app(settings, process_wide=False),
+            **{**options(settings), "log_level": "warning"},
+        )
+        self._server = uvicorn.Server(config)
+        self._socket = listening
+        self._task = asyncio.create_task(self._server.serve(sockets=[listening]))
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # startup failed: its error
+                raise RuntimeError("the in-process server stopped before it started")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the in-process server did not start in 15 s")
+            await asyncio.sleep(0.005)
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._server.should_exit = True
+        try:
+            await asyncio.wait_for(self._task, 15)
+        finally:
+            self._task = None
+            self._socket.close()
+
+
 @dataclass
 class Cluster:
     """One database (and, optionally, one Redis) shared by the servers started here."""
@@ -256,10 +331,20 @@ class Cluster:
     broker_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     servers: list[Server] = field(default_factory=list)
+    in_process: list[AppServer] = field(default_factory=list)
 
-    def server(self, port: int | None = None, *, cli: bool = True, **env: str) -> Server:
+    def server(
+        self, port: int | None = None, *, cli: bool = True, sndbuf: int | None = None, **env: str
+    ) -> Server:
         """A callhub server on this cluster's database (and Redis), started as users start
         it: `callhub serve` (`cli=False`: uvicorn on callhub.app:app directly)."""
+        log = self.tmp / f"server-{len(self.servers)}.log"
+        server = Server(port or free_port(), self._env(env), log, cli=cli, sndbuf=sndbuf)
+        server.start()
+        self.servers.append(server)
+        return server
+
+    def _env(self, env: dict[str, str]) -> dict[str, str]:
         full = {
             **os.environ,
             "CALLHUB_DATABASE_URL": self.database_url,
@@ -274,15 +359,23 @@ class Cluster:
         }
         if self.broker_url:
             full["CALLHUB_BROKER_URL"] = self.broker_url
-        log = self.tmp / f"server-{len(self.servers)}.log"
-        server = Server(port or free_port(), full, log, cli=cli)
-        server.start()
-        self.servers.append(server)
+        return full
+
+    async def app_server(self, **env: str) -> AppServer:
+        """callhub on this cluster's database (and Redis), served in the test's own loop."""
+        server = AppServer(free_port(), self._env(env))
+        await server.start()
+        self.in_process.append(server)
         return server
 
     def stop(self) -> None:
         for server in self.servers:
             server.stop()
+
+    async def aclose(self) -> None:
+        for app_server in self.in_process:
+            await app_server.stop()
+        self.stop()
 
     async def read(self, work: Callable[[Session], T]) -> T:
         """What the servers stored, read through a store of the test's own."""
@@ -509,7 +602,7 @@ class USCallSim:
 class Agent:
     """A logged-in agent: an httpx client holding the session cookie."""
 
-    def __init__(self, server: Server, username: str) -> None:
+    def __init__(self, server: Served, username: str) -> None:
         self.server = server
         self.username = username
         self.http = http_client(base_url=server.url, timeout=10)
@@ -527,9 +620,20 @@ class Agent:
     def cookie(self) -> str:
         return f"callhub_session={self.http.cookies.get('callhub_session')}"
 
-    async def tab(self, after: int | None = None, server: Server | None = None) -> Tab:
+    async def tab(
+        self, after: int | None = None, server: Served | None = None, rcvbuf: int | None = None
+    ) -> Tab:
+        """A tab of this agent; `rcvbuf`: its socket's receive buffer (a small one fills
+        after a few frames, once the tab stops reading)."""
         url = (server or self.server).ws_url + (f"?after={after}" if after is not None else "")
-        ws = await websockets.connect(url, additional_headers={"Cookie": self.cookie})
+        sock = None
+        if rcvbuf is not None:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)  # before the window
+            sock.setblocking(False)
+            port = int(url.split(":")[2].split("/")[0])
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+        ws = await websockets.connect(url, additional_headers={"Cookie": self.cookie}, sock=sock)
         first = await asyncio.wait_for(ws.recv(), 5)
         assert 'id="recent-pops"' in str(first)
         tab = Tab(ws, [str(first)])
@@ -575,7 +679,7 @@ class Tab:
 
 
 async def push55(
-    server: Server, body: dict[str, object] | str | bytes, method: str = "POST", **headers: str
+    server: Served, body: dict[str, object] | str | bytes, method: str = "POST", **headers: str
 ) -> httpx.Response:
     """A 55pbx push: a dict is sent as JSON, text and bytes as they are."""
     content = json.dumps(body).encode() if isinstance(body, dict) else body
@@ -590,7 +694,7 @@ async def push55(
         )
 
 
-async def pbx(server: Server, name: str, method: str = "GET", **params: str) -> httpx.Response:
+async def pbx(server: Served, name: str, method: str = "GET", **params: str) -> httpx.Response:
     async with http_client(base_url=server.url, timeout=10) as c:
         path = f"/webservices/telefonia/{name}"
         if method == "GET":
@@ -604,7 +708,7 @@ API_USER = "integracao"
 
 
 async def api_call(
-    server: Server, name: str, body: dict[str, Any], *, status: int = 200, **headers: str
+    server: Served, name: str, body: dict[str, Any], *, status: int = 200, **headers: str
 ) -> dict[str, Any]:
     async with http_client(base_url=server.url, timeout=10) as c:
         path = f"/{name}" if name.startswith("mobile/") else f"/services/{name}"
@@ -621,7 +725,7 @@ async def api_call(
 
 
 async def api_login(
-    server: Server, user: str = API_USER, platform: str = "ERP", **extra: Any
+    server: Served, user: str = API_USER, platform: str = "ERP", **extra: Any
 ) -> str:
     data = await api_call(
         server,

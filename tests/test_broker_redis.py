@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from callhub.broker import create_broker
 from callhub.protocol import Pop, extension_channel
-from support import Agent, RedisServer, Server, http_client, pbx
+from support import Agent, RedisServer, Served, Server, http_client, pbx
 
 
 async def test_pop_crosses_processes(pair: tuple[Server, Server], agents: list[Agent]):
@@ -24,27 +25,44 @@ async def test_pop_crosses_processes(pair: tuple[Server, Server], agents: list[A
     await tab_b.wait_for("Maria da Silva")
 
 
-async def test_redis_restart_loses_no_pop(
+async def test_redis_restart_loses_no_pop_on_either_tab_of_the_extension(
     pair: tuple[Server, Server], redis_server: RedisServer, agents: list[Agent]
 ):
+    """The agent has a tab on each process; Redis restarts between two pops. Each tab gets
+    every pop once: the one published while Redis was down, and the next."""
     a, b = pair
     agent = await Agent(a, "agente").login("3002")
     agents.append(agent)
-    tab = await agent.tab()
+    tabs = [await agent.tab(), await agent.tab(server=b)]
     await pbx(b, "novaSolicitacao", cpf="52998224725", ramal="3002")
-    await tab.wait_for("Maria da Silva")
+    for tab in tabs:
+        await tab.wait_for("Maria da Silva")
 
     redis_server.kill()
+    for server in pair:  # both processes know Redis is gone
+        await until_ready(server, False)
     # Published while Redis is down: stored, answered, and not lost.
     r = await pbx(b, "novaSolicitacao", cpf="11144477735", ramal="3002")
     assert r.status_code == 200 and r.json()["delivered"] == 0
-    await asyncio.sleep(0.3)
     redis_server.start()
 
-    await tab.wait_for("João Pereira", timeout=10)
+    for server in pair:
+        await until_ready(server, True)
     r = await pbx(b, "novaSolicitacao", cpf="39053344705", ramal="3002")
     assert r.status_code == 200
-    await tab.wait_for("Ana Souza", timeout=10)
+    for tab in tabs:
+        await tab.wait_for("Ana Souza", timeout=10)
+        screens = [f for f in tab.frames if 'id="pop-area"' in f]
+        assert ["Maria da Silva" in f for f in screens] == [True, False, False]
+        assert ["João Pereira" in f for f in screens] == [False, True, False]
+
+
+async def until_ready(server: Served, ready: bool, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    async with http_client(base_url=server.url, timeout=5) as c:
+        while ((await c.get("/readyz")).status_code == 200) != ready:
+            assert time.monotonic() < deadline, f"{server.url} ready is not {ready}"
+            await asyncio.sleep(0.05)
 
 
 async def test_the_storing_process_renders_for_the_other_processes_tabs(
@@ -66,7 +84,7 @@ async def test_the_storing_process_renders_for_the_other_processes_tabs(
     assert await rendered_on_arrival(a) == before
 
 
-async def rendered_on_arrival(server: Server) -> float:
+async def rendered_on_arrival(server: Served) -> float:
     async with http_client(base_url=server.url, timeout=5) as c:
         text = (await c.get("/metrics")).text
     for family in text_string_to_metric_families(text):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import signal
 import time
@@ -15,8 +16,10 @@ import pytest
 import websockets
 
 from support import (
+    PBX55_TOKEN,
     PBX_TOKEN,
     Agent,
+    AppServer,
     Cluster,
     PostgresServer,
     RedisServer,
@@ -151,7 +154,7 @@ def pg_cluster(
 async def test_postgresql_restart_fails_cleanly_then_recovers(
     pg_cluster: Cluster, postgres: PostgresServer, agents: list[Agent]
 ) -> None:
-    server: Server = pg_cluster.server()
+    server: AppServer = pg_cluster.server()
     agent = await Agent(server, "agente").login("3102")
     agents.append(agent)
     tab = await agent.tab()
@@ -189,3 +192,28 @@ async def test_postgresql_restart_fails_cleanly_then_recovers(
         "v2/login",
         {"userName": "tecnico", "password": "callhub-demo", "platform": "android"},
     )
+
+
+async def test_a_client_that_hangs_up_mid_body_costs_no_error(
+    server: AppServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A PBX (or anything) that drops the connection while sending its body: nothing is
+    stored, and the server logs no error for it."""
+    caplog.set_level(logging.INFO)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(
+        b"POST /integrations/55pbx HTTP/1.1\r\nHost: callhub\r\ntoken: "
+        + PBX55_TOKEN.encode()
+        + b"\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n"
+        + b'{"call_id": "cut-short", '
+    )
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    deadline = time.monotonic() + 5
+    while not any("went away" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, [r.getMessage() for r in caplog.records]
+        await asyncio.sleep(0.01)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    async with http_client(base_url=server.url, timeout=5) as c:  # and it still serves
+        assert (await c.get("/healthz")).text == "ok"

@@ -18,7 +18,7 @@ from support import (
     Agent,
     Cluster,
     RedisServer,
-    Server,
+    Served,
     http_client,
     pbx,
     terminate,
@@ -26,7 +26,7 @@ from support import (
 
 
 async def scrape(
-    server: Server, **headers: str
+    server: Served, **headers: str
 ) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     async with http_client(base_url=server.url, timeout=5) as c:
         r = await c.get("/metrics", headers=headers)

@@ -20,9 +20,10 @@ from support import (
     PASSWORD,
     PBX55_TOKEN,
     PBX_TOKEN,
+    AppServer,
     Cluster,
     RedisServer,
-    Server,
+    Served,
     api_call,
     csrf_token,
     http_client,
@@ -84,7 +85,7 @@ def test_every_form_route_is_known_to_the_csrf_test() -> None:
     assert form_routes() == FORMS
 
 
-async def test_every_form_refuses_a_missing_or_foreign_csrf_token(server: Server) -> None:
+async def test_every_form_refuses_a_missing_or_foreign_csrf_token(server: AppServer) -> None:
     async with (
         http_client(base_url=server.url, timeout=10) as admin,
         http_client(base_url=server.url, timeout=10) as other,
@@ -180,7 +181,7 @@ async def test_logins_fired_together_are_limited_too(
     per_user = {"CALLHUB_LOGIN_MAX_FAILURES": "5", "CALLHUB_LOGIN_WINDOW_SECONDS": "60"}
     first, second = cluster.server(**per_user), cluster.server(**per_user)
 
-    async def attempt(server: Server, username: str) -> int:
+    async def attempt(server: Served, username: str) -> int:
         async with http_client(base_url=server.url, timeout=30) as c:
             body = {"userName": username, "password": "wrong-password", "platform": "ERP"}
             return (await c.post("/services/login", json=body)).status_code
@@ -207,7 +208,7 @@ async def test_only_a_trusted_proxy_may_say_who_the_client_is(cluster: Cluster) 
     dodge the per-address login limit by naming another address at each attempt."""
     limits = {"CALLHUB_LOGIN_MAX_FAILURES_PER_ADDRESS": "3"}
 
-    async def attempts(server: Server) -> list[int]:
+    async def attempts(server: Served) -> list[int]:
         statuses = []
         async with http_client(base_url=server.url, timeout=10) as c:
             for n in range(5):
@@ -322,7 +323,7 @@ async def test_every_endpoint_limits_its_body(cluster: Cluster) -> None:
             assert streamed.status_code == 413, (path, streamed.status_code)
 
 
-async def test_security_headers_and_a_csp_of_our_own_assets(server: Server) -> None:
+async def test_security_headers_and_a_csp_of_our_own_assets(server: AppServer) -> None:
     async with http_client(base_url=server.url, timeout=10) as c:
         for path in ("/login", "/static/callhub.css", "/services/docs", "/healthz"):
             r = await c.get(path)
@@ -347,3 +348,25 @@ def test_login_limit_settings_are_checked() -> None:
         Settings.from_env({"CALLHUB_DEMO": "1", "CALLHUB_LOGIN_WINDOW_SECONDS": "0"}).check()
     with pytest.raises(ConfigError, match="CALLHUB_LOGIN_MAX_FAILURES"):
         Settings.from_env({"CALLHUB_DEMO": "1", "CALLHUB_LOGIN_MAX_FAILURES": "0"}).check()
+
+
+async def test_login_goes_back_only_to_a_page_of_this_site(server: AppServer):
+    """`next` takes the user back where the login interrupted them: a path here. Anything
+    that would leave the site (another host, a scheme, a path the browser reads as a host)
+    goes to the user's home instead."""
+    elsewhere = [
+        "https://evil.example/",
+        "//evil.example/login",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+    ]
+    for target in [*elsewhere, "/chamadas?de=2026-11-01"]:
+        async with http_client(base_url=server.url, timeout=10) as c:
+            page = await c.get("/login", params={"next": target})
+            shown = 'name="next" value="' in page.text
+            assert shown == (target == "/chamadas?de=2026-11-01"), target
+            r = await web_login(c, "agente", next=target)
+            assert r.status_code == 303
+            expected = "/atendimento" if target in elsewhere else target
+            assert r.headers["location"] == expected, target

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -174,6 +174,13 @@ async def readyz(request: Request) -> Response:
     return PlainTextResponse("ready")
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up before its body arrived: nobody reads the answer, and nothing
+    was done (a 499, as proxies log it, instead of an error's traceback)."""
+    log.info("client went away before its body arrived: %s", request.url.path)
+    return Response(status_code=499)
+
+
 async def database_unavailable(request: Request, exc: Exception) -> Response:
     """The database went away (restart, failover, network): a clean 503, and the pool
     reconnects on its own once it is back (store.engine: a dead connection is replaced),
@@ -186,6 +193,14 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     locale = i18n.negotiate(request.headers.get("accept-language"))
     message = i18n.gettext(locale, i18n.N_("Banco de dados indisponível; tente novamente."))
     return PlainTextResponse(message, 503, headers={"Retry-After": "2"})
+
+
+# What the app (and the PBX's lean path beside it) answers for these errors.
+EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+    ClientDisconnect: client_gone,
+    DBAPIError: database_unavailable,
+    ConnectionError: database_unavailable,
+}
 
 
 def _wants_html(scope: Scope) -> bool:
@@ -219,8 +234,7 @@ class Shortcuts:
     ) -> None:
         self.app = app
         routes = Router(routes=[*telefonia.routes, *pbx55_endpoint.routes])
-        handlers = {DBAPIError: database_unavailable, ConnectionError: database_unavailable}
-        lean: ASGIApp = ExceptionMiddleware(routes, handlers=handlers)
+        lean: ASGIApp = ExceptionMiddleware(routes, handlers=dict(EXCEPTION_HANDLERS))
         self.pbx = metrics.Instrument(
             SecurityHeaders(BodyLimit(lean, limit=max_body_bytes), hsts=session["https_only"])
         )
@@ -238,7 +252,9 @@ class Shortcuts:
             await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, process_wide: bool = True) -> Starlette:
+    """The app. `process_wide=False` when it shares its process with others (the tests'
+    in-process servers): startup then leaves the process's garbage collector as it is."""
     settings = settings or Settings.from_env()
     renderer = Renderer(settings.zone)
     renderer.set_global("uscall", settings.uscall)
@@ -295,7 +311,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # What startup built (modules, mappers, templates, the catalogue) lives as long
             # as the process: kept out of the cyclic collector's full passes, which stop
             # the event loop for a time that grows with every object they scan.
-            settle()
+            if process_wide:
+                settle()
             try:
                 yield
             finally:
@@ -360,10 +377,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(csrf.CsrfProtect),
         ],
         lifespan=lifespan,
-        exception_handlers={
-            DBAPIError: database_unavailable,
-            ConnectionError: database_unavailable,
-        },
+        exception_handlers=dict(EXCEPTION_HANDLERS),
     )
     return app
 

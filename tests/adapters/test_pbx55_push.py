@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from callhub.store.models import Call, ScreenPop
 from callhub.store.params import get_setting
-from support import PBX55_TOKEN, Agent, Cluster, Server, push55
+from support import PBX55_TOKEN, Agent, AppServer, Cluster, Server, push55
 
 SEED_EXAMPLE = (Path(__file__).parent / "55pbx_seed_example.txt").read_bytes()
 
@@ -58,7 +58,7 @@ async def calls_in(cluster: Cluster) -> list[Call]:
     return await cluster.read(lambda s: list(s.exec(select(Call).order_by(Call.id)).all()))
 
 
-async def test_seed_example_verbatim_is_stored(server: Server, cluster: Cluster) -> None:
+async def test_seed_example_verbatim_is_stored(server: AppServer, cluster: Cluster) -> None:
     r = await push55(server, SEED_EXAMPLE)
     assert r.status_code == 200, r.text
     assert r.json()["ok"] is True and r.json()["callId"] == "1479477009.5199"
@@ -75,7 +75,7 @@ async def test_seed_example_verbatim_is_stored(server: Server, cluster: Cluster)
     assert by_id["1479477009.5198"].transferred_from_id == call.id
 
 
-async def test_start_pops_and_end_shows_on_the_tab(server: Server, agents: list[Agent]) -> None:
+async def test_start_pops_and_end_shows_on_the_tab(server: AppServer, agents: list[Agent]) -> None:
     agent = await Agent(server, "agente").login("5001")
     agents.append(agent)
     tab = await agent.tab()
@@ -95,7 +95,7 @@ async def test_start_pops_and_end_shows_on_the_tab(server: Server, agents: list[
 
 
 async def test_document_typed_and_order_pick_the_screen(
-    server: Server, agents: list[Agent]
+    server: AppServer, agents: list[Agent]
 ) -> None:
     agent = await Agent(server, "agente").login("5002")
     agents.append(agent)
@@ -115,7 +115,7 @@ async def test_document_typed_and_order_pick_the_screen(
 
 
 async def test_transfer_shows_the_request_the_first_agent_opened(
-    server: Server, agents: list[Agent]
+    server: AppServer, agents: list[Agent]
 ) -> None:
     first = await Agent(server, "agente").login("5003")
     second = await Agent(server, "agente3").login("5004")
@@ -155,7 +155,7 @@ async def test_transfer_shows_the_request_the_first_agent_opened(
 
 
 async def test_end_before_start_and_concurrent_duplicates(
-    server: Server, cluster: Cluster, agents: list[Agent]
+    server: AppServer, cluster: Cluster, agents: list[Agent]
 ) -> None:
     agent = await Agent(server, "agente").login("5005")
     agents.append(agent)
@@ -176,7 +176,40 @@ async def test_end_before_start_and_concurrent_duplicates(
     assert late.duration_seconds == 220 and late.status == "atendida"  # end data kept
 
 
-async def test_sms_and_outbound_are_recorded_never_popped(server: Server, cluster: Cluster) -> None:
+async def test_duplicate_pushes_to_two_processes_at_once_make_one_call_one_pop_one_frame(
+    pair: tuple[Server, Server], cluster: Cluster, agents: list[Agent]
+) -> None:
+    """The PBX retries a push, and the retries reach both processes at once: their
+    transactions overlap on the shared database, and one claim wins."""
+    a, b = pair
+    agent = await Agent(a, "agente").login("5006")
+    agents.append(agent)
+    tabs = [await agent.tab(server=a), await agent.tab(server=b)]
+    answers = await asyncio.gather(
+        *(push55(a if n % 2 else b, start("dup-2", "5006")) for n in range(16))
+    )
+    assert [r.status_code for r in answers] == [200] * 16
+    assert sum(r.json()["popped"] for r in answers) == 1
+    stored = await cluster.read(
+        lambda s: (
+            list(s.exec(select(Call).where(Call.external_id == "dup-2")).all()),
+            list(s.exec(select(ScreenPop).where(ScreenPop.ramal == "5006")).all()),
+        )
+    )
+    assert (len(stored[0]), len(stored[1])) == (1, 1)
+    # Pops reach a tab in seq order: a second call's pop after the first, with no second
+    # frame of the duplicate between them.
+    await push55(b, start("after-dup", "5006", call_number="912345678"))
+    for tab in tabs:
+        first = await tab.wait_for("Maria da Silva")
+        assert "4321" in first
+        second = await tab.next()
+        assert "5678" in second and "4321" not in second
+
+
+async def test_sms_and_outbound_are_recorded_never_popped(
+    server: AppServer, cluster: Cluster
+) -> None:
     r = await push55(server, start("sms-1", "5006", call_type="sms"))
     assert r.status_code == 200 and r.json()["popped"] == 0
     r = await push55(server, start("out-1", "5006", call_type="ativo", call_order="3"))
@@ -186,7 +219,7 @@ async def test_sms_and_outbound_are_recorded_never_popped(server: Server, cluste
     assert calls["out-1"].direction == "active" and calls["out-1"].request_id == 3
 
 
-async def test_no_tab_is_stored_and_answered(server: Server, cluster: Cluster) -> None:
+async def test_no_tab_is_stored_and_answered(server: AppServer, cluster: Cluster) -> None:
     r = await push55(server, start("nobody", "5999"))
     assert r.status_code == 200 and r.json() == {
         "ok": True,
@@ -201,7 +234,7 @@ async def test_no_tab_is_stored_and_answered(server: Server, cluster: Cluster) -
     assert len(pops) == 1 and pops[0].delivered == 0
 
 
-async def test_bad_pushes(server: Server, cluster: Cluster) -> None:
+async def test_bad_pushes(server: AppServer, cluster: Cluster) -> None:
     r = await push55(server, start("x", "5007"), token="wrong")
     assert r.status_code == 401 and r.json()["field"] == "token"
     r = await push55(server, b'{"call_id": "x", "call_time": "onze"}')
@@ -213,7 +246,7 @@ async def test_bad_pushes(server: Server, cluster: Cluster) -> None:
     assert not [c for c in await calls_in(cluster) if c.external_id in ("x", "big")]
 
 
-async def test_history_filters_and_recordings(server: Server, agents: list[Agent]) -> None:
+async def test_history_filters_and_recordings(server: AppServer, agents: list[Agent]) -> None:
     await push55(server, end("hist-1", "5010", call_number="912345678"))
     await push55(server, start("hist-2", "5011", call_type="sms"))
     agent = await Agent(server, "agente").login()
@@ -232,7 +265,7 @@ async def test_history_filters_and_recordings(server: Server, agents: list[Agent
 
 
 async def test_admin_generates_a_token_shown_once_and_stored_as_a_hash(
-    server: Server, cluster: Cluster, agents: list[Agent]
+    server: AppServer, cluster: Cluster, agents: list[Agent]
 ) -> None:
     admin = await Agent(server, "admin").login()
     agents.append(admin)
@@ -284,12 +317,12 @@ PUSH_FIELDS = st.sampled_from(
     noise=st.sampled_from(["", "}", ",}", "garbage"]),
 )
 def test_fuzzed_pushes_get_a_clean_answer_never_a_500(
-    server: Server, fields: dict[str, object], call_id: object, noise: str
+    process_server: Server, fields: dict[str, object], call_id: object, noise: str
 ) -> None:
     raw = json.dumps({"call_id": call_id, **fields})
     if noise:
         raw = raw[:-1] + noise if noise != "garbage" else raw + noise
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    with httpx.Client(base_url=process_server.url, timeout=10) as client:
         r = client.post("/integrations/55pbx", content=raw, headers={"token": PBX55_TOKEN})
     assert r.status_code in (200, 400), r.text
     if r.status_code == 400:

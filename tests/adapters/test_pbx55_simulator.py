@@ -8,11 +8,11 @@ import sys
 from sqlmodel import select
 
 from callhub.store.models import Call
-from support import PBX55_TOKEN, Agent, Cluster, Server
+from support import PBX55_TOKEN, Agent, AppServer, Cluster
 
 
 async def test_simulated_calls_are_recorded_and_pop(
-    server: Server, cluster: Cluster, agents: list[Agent]
+    server: AppServer, cluster: Cluster, agents: list[Agent]
 ) -> None:
     agent = await Agent(server, "agente").login("6001")
     agents.append(agent)

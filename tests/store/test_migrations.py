@@ -20,7 +20,7 @@ async def test_migrated_schema_matches_the_models(empty_database_url: str) -> No
     async with engine.connect() as conn:
         diff = await conn.run_sync(
             lambda sync: compare_metadata(
-                MigrationContext.configure(sync, opts={"compare_type": False}),
+                MigrationContext.configure(sync, opts={"compare_type": True}),
                 SQLModel.metadata,
             )
         )

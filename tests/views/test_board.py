@@ -15,9 +15,9 @@ from callhub.adapters.uscall import USCallClient
 from support import (
     USCALL_TOKEN,
     Agent,
+    AppServer,
     Cluster,
     RedisServer,
-    Server,
     Tab,
     USCallSim,
     board_tab,
@@ -206,7 +206,7 @@ async def test_a_wrong_token_is_surfaced_on_the_board(
 
 
 async def test_a_55pbx_only_site_has_a_board_too(cluster: Cluster, agents: list[Agent]) -> None:
-    server: Server = cluster.server(CALLHUB_BOARD_POLL_SECONDS="0.3")
+    server: AppServer = cluster.server(CALLHUB_BOARD_POLL_SECONDS="0.3")
     agent = await Agent(server, "agente").login("2001")
     agents.append(agent)
     await agent.tab()

@@ -13,8 +13,8 @@ from callhub.adapters.uscall import USCallClient
 from support import (
     PASSWORD,
     USCALL_TOKEN,
+    AppServer,
     Cluster,
-    Server,
     USCallSim,
     http_client,
     pbx,
@@ -59,7 +59,7 @@ async def logged_in(context: BrowserContext, url: str, username: str) -> tuple[P
 
 
 async def test_pop_appears_and_its_form_creates_a_request(
-    server: Server, browser: Browser, tmp_path: Path
+    server: AppServer, browser: Browser, tmp_path: Path
 ):
     context = await browser.new_context(locale="pt-BR")
     page, errors = await logged_in(context, server.url + "/atendimento", "agente")
@@ -96,7 +96,7 @@ async def test_pop_appears_and_its_form_creates_a_request(
     await context.close()
 
 
-async def test_execute_actions_are_refused_server_side(server: Server):
+async def test_execute_actions_are_refused_server_side(server: AppServer):
 
     async with http_client(base_url=server.url) as c:
         await web_login(c, "agente2")

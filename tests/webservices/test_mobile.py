@@ -21,7 +21,7 @@ from callhub.store.models import (
     ServiceRequest,
     Task,
 )
-from support import PASSWORD, Agent, Cluster, Server, Tab, api_call, board_tab, pbx
+from support import PASSWORD, Agent, AppServer, Cluster, Served, Tab, api_call, board_tab, pbx
 
 AURORA_CNPJ = "45723914000119"
 SEDE = (-23.5614, -46.6559)
@@ -34,7 +34,7 @@ RIBEIRAO = (-21.1775, -47.8103)
 BOTAFOGO = (-22.9519, -43.1840)
 
 
-async def field_login(server: Server, user: str) -> str:
+async def field_login(server: Served, user: str) -> str:
     answer = await api_call(
         server,
         "v2/login",
@@ -44,7 +44,7 @@ async def field_login(server: Server, user: str) -> str:
     return str(answer["sessionID"])
 
 
-async def work(server: Server, sid: str, **filters: Any) -> dict[int, dict[str, Any]]:
+async def work(server: Served, sid: str, **filters: Any) -> dict[int, dict[str, Any]]:
     """The user's work list, by task."""
     answer = await api_call(
         server, "mobile/v2/notification/getByUser", {"sessionID": sid, **filters}
@@ -197,7 +197,7 @@ async def test_a_field_day_through_the_api_shows_in_the_office(
     assert notes[-1].elapsed_minutes is not None and notes[-1].origin == "PERSONALLY"
 
 
-async def test_work_list_by_distance_in_pages(server: Server) -> None:
+async def test_work_list_by_distance_in_pages(server: AppServer) -> None:
     sid = await field_login(server, "tecnica")
     made = {}
     for name, (lat, lon) in (("Santos", SANTOS), ("Campinas", CAMPINAS), ("Ribeirão", RIBEIRAO)):
@@ -257,7 +257,7 @@ async def test_work_list_by_distance_in_pages(server: Server) -> None:
     assert [n["number"] for n in found["notifications"]] == [made["Ribeirão"]]
 
 
-async def test_newest_and_oldest_page_at_the_boundaries(server: Server) -> None:
+async def test_newest_and_oldest_page_at_the_boundaries(server: AppServer) -> None:
     sid = await field_login(server, "tecnica")
     made = []
     for n in range(22):
@@ -294,7 +294,7 @@ async def test_newest_and_oldest_page_at_the_boundaries(server: Server) -> None:
 
 
 async def test_approvals_keep_the_decision_the_reason_and_the_comment(
-    cluster: Cluster, server: Server
+    cluster: Cluster, server: AppServer
 ) -> None:
     approver = await field_login(server, "lider")
     pending = await work(server, approver, onlyApproval=1)
@@ -410,7 +410,7 @@ async def test_approvals_keep_the_decision_the_reason_and_the_comment(
     assert note.reason == "Fora do orçamento do contrato"
 
 
-async def test_denied_checkins_teams_and_bad_input(cluster: Cluster, server: Server) -> None:
+async def test_denied_checkins_teams_and_bad_input(cluster: Cluster, server: AppServer) -> None:
     tecnico = await field_login(server, "tecnico")
     lider = await field_login(server, "lider")
     tecnica = await field_login(server, "tecnica")

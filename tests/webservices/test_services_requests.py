@@ -13,8 +13,8 @@ from support import (
     API_USER,
     PASSWORD,
     Agent,
+    AppServer,
     Cluster,
-    Server,
     api_call,
     api_login,
     http_client,
@@ -47,7 +47,7 @@ CREATE = {
 }
 
 
-async def test_login_answers_a_session_and_refuses_a_wrong_password(server: Server) -> None:
+async def test_login_answers_a_session_and_refuses_a_wrong_password(server: AppServer) -> None:
     data = await api_call(
         server,
         "login",
@@ -73,7 +73,7 @@ async def test_login_answers_a_session_and_refuses_a_wrong_password(server: Serv
 
 
 async def test_create_with_synchronize_then_get_by_either_number(
-    cluster: Cluster, server: Server
+    cluster: Cluster, server: AppServer
 ) -> None:
     sid = await api_login(server)
     created = await api_call(server, "request/create", {"sessionID": sid, **CREATE})
@@ -129,7 +129,7 @@ async def test_create_with_synchronize_then_get_by_either_number(
     assert stored.output["number"] == number
 
 
-async def test_deadline_and_end_sla_come_from_the_service(server: Server) -> None:
+async def test_deadline_and_end_sla_come_from_the_service(server: AppServer) -> None:
     sid = await api_login(server)
     body = {
         "sessionID": sid,
@@ -154,7 +154,7 @@ async def test_deadline_and_end_sla_come_from_the_service(server: Server) -> Non
 
 
 async def test_without_synchronize_unknown_requester_and_service_are_refused(
-    cluster: Cluster, server: Server
+    cluster: Cluster, server: AppServer
 ) -> None:
     sid = await api_login(server)
     before = await cluster.read(lambda s: len(s.exec(select(ServiceRequest)).all()))
@@ -188,7 +188,7 @@ BAD_FIELDS: list[tuple[dict[str, Any], str, str]] = [
 
 
 async def test_bad_fields_are_named_and_nothing_is_written(
-    cluster: Cluster, server: Server
+    cluster: Cluster, server: AppServer
 ) -> None:
     sid = await api_login(server)
     before = await cluster.read(lambda s: len(s.exec(select(ServiceRequest)).all()))
@@ -220,7 +220,7 @@ async def test_bad_fields_are_named_and_nothing_is_written(
 
 
 async def test_a_request_made_by_the_api_is_counted_by_the_telephony_webservice(
-    server: Server,
+    server: AppServer,
 ) -> None:
     sid = await api_login(server)
     before = (await pbx(server, "obterQtdeSolicitacoes", cpf="52998224725")).text
@@ -240,7 +240,7 @@ async def test_a_request_made_by_the_api_is_counted_by_the_telephony_webservice(
 
 
 async def test_update_status_writes_an_occurrence_and_follows_the_workflow(
-    cluster: Cluster, server: Server
+    cluster: Cluster, server: AppServer
 ) -> None:
     sid = await api_login(server)
     created = await api_call(server, "request/create", {"sessionID": sid, **CREATE})
@@ -288,7 +288,7 @@ async def test_update_status_writes_an_occurrence_and_follows_the_workflow(
     assert unknown["error"]["field"] == "number"
 
 
-async def test_update_changes_only_what_is_sent(server: Server) -> None:
+async def test_update_changes_only_what_is_sent(server: AppServer) -> None:
     sid = await api_login(server)
     await api_call(server, "request/create", {"sessionID": sid, **CREATE})
     updated = await api_call(
@@ -312,7 +312,7 @@ async def test_update_changes_only_what_is_sent(server: Server) -> None:
     assert missing["error"]["field"] == "request.number"
 
 
-async def test_occurrences_create_list_and_not_synchronized(server: Server) -> None:
+async def test_occurrences_create_list_and_not_synchronized(server: AppServer) -> None:
     sid = await api_login(server)
     created = await api_call(server, "request/create", {"sessionID": sid, **CREATE})
     occurrence = await api_call(
@@ -375,7 +375,7 @@ async def test_occurrences_create_list_and_not_synchronized(server: Server) -> N
     assert second["amount"] == 0
 
 
-async def test_get_by_user_filters_and_not_synchronized(server: Server) -> None:
+async def test_get_by_user_filters_and_not_synchronized(server: AppServer) -> None:
     sid = await api_login(server)
     everything = await api_call(
         server, "request/getByUser", {"sessionID": sid, "userID": "joao.pereira"}
@@ -432,7 +432,7 @@ async def test_get_by_user_filters_and_not_synchronized(server: Server) -> None:
     assert [r["number"] for r in changed["requests"]] == [number]
 
 
-async def test_add_service_request_json_and_xml(server: Server) -> None:
+async def test_add_service_request_json_and_xml(server: AppServer) -> None:
     sid = await api_login(server)
     simple = await api_call(
         server,
@@ -477,7 +477,7 @@ async def test_add_service_request_json_and_xml(server: Server) -> None:
 
 
 async def test_an_api_user_reads_and_changes_only_their_groups_requests(
-    server: Server, cluster: Cluster
+    server: AppServer, cluster: Cluster
 ) -> None:
     """tecnico's only group is CAMPO: the service desk's requests (N1's) do not exist for
     it, by number, in lists, for occurrences or synchronisation; the field's do. The
@@ -559,7 +559,7 @@ async def test_an_api_user_reads_and_changes_only_their_groups_requests(
 
 
 async def test_an_occurrence_over_4000_characters_is_refused_everywhere_and_nothing_written(
-    cluster: Cluster, server: Server
+    cluster: Cluster, server: AppServer
 ) -> None:
     """An occurrence's size is bounded: the API says 400 naming the field; the agent's
     form says so beside it (422); neither writes anything."""
@@ -587,7 +587,7 @@ async def test_an_occurrence_over_4000_characters_is_refused_everywhere_and_noth
 
 
 async def test_the_workflow_refuses_the_same_changes_on_the_agents_form_and_the_api(
-    cluster: Cluster, server: Server
+    cluster: Cluster, server: AppServer
 ) -> None:
     """One rule, kept by the store: a status the request has already, or one its status
     cannot go to, is refused by the agent's form (422, beside the field) and by the API

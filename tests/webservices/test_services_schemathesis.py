@@ -13,7 +13,8 @@ from support import Server, api_login
 HERE = Path(__file__).parent
 
 
-async def test_schemathesis_finds_no_server_error(server: Server, tmp_path: Path) -> None:
+async def test_schemathesis_finds_no_server_error(process_server: Server, tmp_path: Path) -> None:
+    server = process_server
     session = await api_login(server)
     env = {
         **os.environ,

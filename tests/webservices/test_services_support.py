@@ -17,8 +17,9 @@ from support import (
     PASSWORD,
     PBX_TOKEN,
     Agent,
+    AppServer,
     Cluster,
-    Server,
+    Served,
     api_call,
     api_login,
     http_client,
@@ -27,14 +28,14 @@ from support import (
 )
 
 
-async def post_xml(server: Server, name: str, xml: str) -> httpx.Response:
+async def post_xml(server: Served, name: str, xml: str) -> httpx.Response:
     async with http_client(base_url=server.url, timeout=10) as c:
         return await c.post(
             f"/services/{name}", content=xml.encode(), headers={"content-type": "text/xml"}
         )
 
 
-async def admin(server: Server) -> httpx.AsyncClient:
+async def admin(server: Served) -> httpx.AsyncClient:
     client = http_client(base_url=server.url, timeout=10)
     r = await web_login(client, "admin")
     assert r.status_code == 303
@@ -85,7 +86,7 @@ async def test_a_session_ends_at_logout_and_at_its_absolute_lifetime(cluster: Cl
 
 
 async def test_operations_follow_the_groups_permissions_as_the_admin_edits_them(
-    server: Server,
+    server: AppServer,
 ) -> None:
     sid = await api_login(server, "agente2", "SUPORTE")  # in N1: requests, no reference lists
     refused = await api_call(server, "v2/contracts", {"sessionID": sid}, status=403)
@@ -122,7 +123,7 @@ async def test_operations_follow_the_groups_permissions_as_the_admin_edits_them(
 
 
 async def test_an_admin_lets_a_group_see_every_request_and_takes_it_back(
-    cluster: Cluster, server: Server
+    cluster: Cluster, server: AppServer
 ) -> None:
     field = await cluster.read(
         lambda s: s.exec(select(ServiceRequest.id).where(col(ServiceRequest.requester_id).in_(
@@ -162,7 +163,7 @@ async def test_an_admin_lets_a_group_see_every_request_and_takes_it_back(
         await client.aclose()
 
 
-async def test_xml_login_and_create_and_hostile_xml(cluster: Cluster, server: Server) -> None:
+async def test_xml_login_and_create_and_hostile_xml(cluster: Cluster, server: AppServer) -> None:
     r = await post_xml(
         server,
         "xml/login",
@@ -218,7 +219,7 @@ async def test_xml_login_and_create_and_hostile_xml(cluster: Cluster, server: Se
         assert r.status_code == 413
 
 
-async def test_synchronize_find_and_delete_keys(server: Server) -> None:
+async def test_synchronize_find_and_delete_keys(server: AppServer) -> None:
     sid = await api_login(server)
     await api_call(
         server,
@@ -255,7 +256,7 @@ async def test_synchronize_find_and_delete_keys(server: Server) -> None:
     await api_call(server, "synchronize/delete", {"sessionID": sid, "Object": "unit"}, status=400)
 
 
-async def test_named_queries_read_only_with_bound_parameters(server: Server) -> None:
+async def test_named_queries_read_only_with_bound_parameters(server: AppServer) -> None:
     sid = await api_login(server)
     result = await api_call(
         server,
@@ -358,7 +359,7 @@ async def test_named_queries_read_only_with_bound_parameters(server: Server) -> 
     assert done["RowCount"] == 0 and done["Result"] == []
 
 
-async def test_error_get_list_finds_failed_executions(server: Server) -> None:
+async def test_error_get_list_finds_failed_executions(server: AppServer) -> None:
     sid = await api_login(server)
     failed = await api_call(
         server,
@@ -388,7 +389,7 @@ async def test_error_get_list_finds_failed_executions(server: Server) -> None:
     assert none["Amount"] == 0
 
 
-async def test_v2_reference_lists_and_workflow(cluster: Cluster, server: Server) -> None:
+async def test_v2_reference_lists_and_workflow(cluster: Cluster, server: AppServer) -> None:
     sid = await api_login(server, platform="ANDROID", token="push-abc")
     contracts = await api_call(server, "v2/contracts", {"sessionID": sid})
     assert [c["id"] for c in contracts["contracts"]] == [1, 2]
@@ -446,7 +447,7 @@ async def test_v2_reference_lists_and_workflow(cluster: Cluster, server: Server)
     assert {s["code"]: s["name"] for s in english["states"]}["Suspended"] == "Suspended"
 
 
-async def test_openapi_document_and_docs_page(server: Server) -> None:
+async def test_openapi_document_and_docs_page(server: AppServer) -> None:
     async with http_client(base_url=server.url) as c:
         doc = (await c.get("/openapi.json")).json()
         page = await c.get("/services/docs")
@@ -471,7 +472,7 @@ async def test_openapi_document_and_docs_page(server: Server) -> None:
 
 
 async def test_an_api_change_updates_the_agents_tab_live(
-    server: Server, agents: list[Agent]
+    server: AppServer, agents: list[Agent]
 ) -> None:
     agent = await Agent(server, "agente").login("2010")
     agents.append(agent)
@@ -513,7 +514,7 @@ async def test_an_api_change_updates_the_agents_tab_live(
     assert len(frames) < len(notes) / 2, len(frames)
 
 
-async def test_every_documented_example_body_works(server: Server) -> None:
+async def test_every_documented_example_body_works(server: AppServer) -> None:
     """The examples /openapi.json and /services/docs show, posted as they are (with a real
     sessionID and password), in the order an integrator would try them."""
     from callhub.webservices.services import REGISTRY
@@ -536,7 +537,7 @@ async def test_every_documented_example_body_works(server: Server) -> None:
 
 
 async def test_deeply_nested_bodies_are_a_logged_400_never_a_500(
-    cluster: Cluster, server: Server
+    cluster: Cluster, server: AppServer
 ) -> None:
     deep = 8_000  # within the body limit, far past Python's recursion limit
     json_body = ('{"userName": ' + "[" * deep + "]" * deep + "}").encode()
@@ -562,7 +563,7 @@ async def test_deeply_nested_bodies_are_a_logged_400_never_a_500(
 
 
 async def test_a_named_query_that_runs_too_long_is_stopped_and_holds_nothing_up(
-    cluster: Cluster, server: Server
+    cluster: Cluster, server: AppServer
 ) -> None:
     """The issue's recursive query: stopped with a 503 that names it, and while it runs
     the server answers everyone else (on SQLite it runs beside the event loop)."""

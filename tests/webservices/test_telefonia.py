@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from callhub.app import create_app
 from callhub.settings import Settings
 from callhub.webservices.telefonia import answer_count
-from support import PBX_TOKEN, Agent, Server, http_client, pbx
+from support import PBX_TOKEN, Agent, AppServer, http_client, pbx
 
 
 def test_answer_count_forms():
@@ -30,7 +30,7 @@ def test_answer_count_property(count: int, number: int):
         assert text == str(count) and "?" not in text
 
 
-async def test_token_is_required(server: Server):
+async def test_token_is_required(server: AppServer):
     async with http_client(base_url=server.url) as c:
         path = "/webservices/telefonia/novaSolicitacao?ramal=2001&cpf=52998224725"
         assert (await c.get(path)).status_code == 401
@@ -40,7 +40,7 @@ async def test_token_is_required(server: Server):
         assert r.status_code == 200
 
 
-async def test_bad_parameters_are_named(server: Server):
+async def test_bad_parameters_are_named(server: AppServer):
     r = await pbx(server, "novaSolicitacao", cpf="52998224725")
     assert r.status_code == 400 and r.json()["field"] == "ramal"
     r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="20a1")
@@ -57,7 +57,7 @@ async def test_bad_parameters_are_named(server: Server):
     assert r.status_code == 404
 
 
-async def test_nothing_half_written_on_bad_input(server: Server, agents: list[Agent]):
+async def test_nothing_half_written_on_bad_input(server: AppServer, agents: list[Agent]):
     agent = await Agent(server, "agente").login("2001")
     agents.append(agent)
     r = await pbx(server, "visualizarSolicitacao", idSolicitacao="424242", ramal="2001")
@@ -67,7 +67,7 @@ async def test_nothing_half_written_on_bad_input(server: Server, agents: list[Ag
     await tab.close()
 
 
-async def test_oversized_body_is_413(server: Server):
+async def test_oversized_body_is_413(server: AppServer):
     async with http_client(base_url=server.url) as c:
         r = await c.post(
             "/webservices/telefonia/novaSolicitacao",
@@ -77,7 +77,7 @@ async def test_oversized_body_is_413(server: Server):
         assert r.status_code == 413
 
 
-async def test_json_with_a_lone_surrogate_is_400_not_500(server: Server):
+async def test_json_with_a_lone_surrogate_is_400_not_500(server: AppServer):
     async with http_client(base_url=server.url) as c:
         r = await c.post(
             "/webservices/telefonia/novaSolicitacao",
@@ -87,7 +87,7 @@ async def test_json_with_a_lone_surrogate_is_400_not_500(server: Server):
     assert r.status_code == 400 and "JSON" in r.json()["error"]
 
 
-async def test_post_form_and_json_and_get_agree(server: Server):
+async def test_post_form_and_json_and_get_agree(server: AppServer):
     r1 = await pbx(server, "obterQtdeSolicitacoes", cpf="111.444.777-35")
     r2 = await pbx(server, "obterQtdeSolicitacoes", method="POST", cpf="11144477735")
     async with http_client(base_url=server.url) as c:
@@ -100,14 +100,14 @@ async def test_post_form_and_json_and_get_agree(server: Server):
     assert r1.headers["content-type"].startswith("text/plain")
 
 
-async def test_count_forms(server: Server):
+async def test_count_forms(server: AppServer):
     assert (await pbx(server, "obterQtdeSolicitacoes", cpf="39053344705")).text.startswith("1?")
     assert (await pbx(server, "obterQtdeSolicitacoes", cpf="52998224725")).text == ""
     r = await pbx(server, "obterQtdeSolicitacoes", cpf="39053344706")
     assert r.status_code == 400
 
 
-async def test_request_data_json_and_text(server: Server):
+async def test_request_data_json_and_text(server: AppServer):
     r = await pbx(server, "obterDadosSolicitacao", idSolicitacao="1")
     data = r.json()
     assert set(data) >= {"id", "dataAbertura", "prazo", "situacao", "noPrazo"}
@@ -123,7 +123,7 @@ async def test_request_data_json_and_text(server: Server):
 
 
 async def test_parameter_281_disables_and_admin_page_edits_at_once(
-    server: Server, agents: list[Agent]
+    server: AppServer, agents: list[Agent]
 ):
     """The admin's change applies to the next PBX request, though the parameters are
     cached: saving them empties the cache of the process that saved them."""
@@ -150,7 +150,7 @@ async def test_parameter_281_disables_and_admin_page_edits_at_once(
     assert (await agent.http.get("/admin/parametros")).status_code == 403
 
 
-async def test_english_when_asked(server: Server):
+async def test_english_when_asked(server: AppServer):
     async with http_client(base_url=server.url) as c:
         r = await c.get(
             "/webservices/telefonia/novaSolicitacao?cpf=1",
@@ -164,7 +164,7 @@ async def test_english_when_asked(server: Server):
 
 
 async def test_a_browser_opening_the_url_logs_in_then_sees_the_screen_as_a_page(
-    server: Server, agents: list[Agent]
+    server: AppServer, agents: list[Agent]
 ):
     """PBX requests skip the browser's layers (session, CSRF); a browser asking for HTML
     still goes through them: the login first, then the pop as a full page."""
@@ -187,7 +187,7 @@ async def test_a_browser_opening_the_url_logs_in_then_sees_the_screen_as_a_page(
     assert r.status_code == 200 and r.json()["identified"] is True
 
 
-async def test_a_token_in_the_query_string_is_never_echoed_nor_logged(server: Server):
+async def test_a_token_in_the_query_string_is_never_echoed_nor_logged(server: AppServer):
     path = f"/webservices/telefonia/novaSolicitacao?ramal=2001&token={PBX_TOKEN}&cpf=1"
     async with http_client(base_url=server.url) as c:
         r = await c.get(path, headers={"accept": "text/html"})
@@ -210,7 +210,7 @@ async def test_a_token_in_the_query_string_is_never_echoed_nor_logged(server: Se
 
 
 async def test_an_admin_rotates_the_pbx_token_and_only_the_new_one_works(
-    server: Server, agents: list[Agent]
+    server: AppServer, agents: list[Agent]
 ):
     admin = await Agent(server, "admin").login()
     agents.append(admin)

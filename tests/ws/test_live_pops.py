@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import Any
 
 import pytest
@@ -11,10 +12,10 @@ import websockets
 
 from callhub.store import requests
 from callhub.store.models import ServiceRequest
-from support import PBX_TOKEN, Agent, Cluster, Server, http_client, pbx
+from support import PBX_TOKEN, Agent, AppServer, Cluster, Served, Tab, http_client, pbx
 
 
-async def test_pop_reaches_the_tab(server: Server, agents: list[Agent]):
+async def test_pop_reaches_the_tab(server: AppServer, agents: list[Agent]):
     agent = await Agent(server, "agente").login("2001")
     agents.append(agent)
     tab = await agent.tab()
@@ -37,7 +38,7 @@ async def test_pop_reaches_the_tab(server: Server, agents: list[Agent]):
     await tab.close()
 
 
-async def test_invalid_cpf_still_pops_unidentified(server: Server, agents: list[Agent]):
+async def test_invalid_cpf_still_pops_unidentified(server: AppServer, agents: list[Agent]):
     agent = await Agent(server, "agente").login("2002")
     agents.append(agent)
     tab = await agent.tab()
@@ -50,7 +51,7 @@ async def test_invalid_cpf_still_pops_unidentified(server: Server, agents: list[
     assert "123.456.789-00" in frame and "(11) 3333-4444" in frame
 
 
-async def test_caller_identified_by_phone(server: Server, agents: list[Agent]):
+async def test_caller_identified_by_phone(server: AppServer, agents: list[Agent]):
     agent = await Agent(server, "agente").login("2003")
     agents.append(agent)
     tab = await agent.tab()
@@ -59,7 +60,7 @@ async def test_caller_identified_by_phone(server: Server, agents: list[Agent]):
     await tab.wait_for("João Pereira")
 
 
-async def test_no_tab_then_register_within_window(server: Server, agents: list[Agent]):
+async def test_no_tab_then_register_within_window(server: AppServer, agents: list[Agent]):
     r = await pbx(server, "novaSolicitacao", cpf="39053344705", ramal="2004")
     assert r.json()["delivered"] == 0
     agent = await Agent(server, "agente").login("2004")
@@ -70,7 +71,7 @@ async def test_no_tab_then_register_within_window(server: Server, agents: list[A
     assert "Ana Souza" in frame and 'id="pop-area"' in frame
 
 
-async def test_missed_pop_arrives_on_reconnect(server: Server, agents: list[Agent]):
+async def test_missed_pop_arrives_on_reconnect(server: AppServer, agents: list[Agent]):
     agent = await Agent(server, "agente").login("2005")
     agents.append(agent)
     tab = await agent.tab()
@@ -89,7 +90,7 @@ async def test_missed_pop_arrives_on_reconnect(server: Server, agents: list[Agen
         await third.next(timeout=0.5)
 
 
-async def test_all_tabs_of_the_agent_get_the_pop(server: Server, agents: list[Agent]):
+async def test_all_tabs_of_the_agent_get_the_pop(server: AppServer, agents: list[Agent]):
     agent = await Agent(server, "agente").login("2006")
     agents.append(agent)
     tabs = [await agent.tab() for _ in range(3)]
@@ -99,7 +100,7 @@ async def test_all_tabs_of_the_agent_get_the_pop(server: Server, agents: list[Ag
         await tab.wait_for("Maria da Silva")
 
 
-async def test_registering_a_held_extension_moves_it(server: Server, agents: list[Agent]):
+async def test_registering_a_held_extension_moves_it(server: AppServer, agents: list[Agent]):
     first = await Agent(server, "agente").login("2007")
     second = await Agent(server, "agente2").login()
     agents.extend([first, second])
@@ -118,7 +119,7 @@ async def test_registering_a_held_extension_moves_it(server: Server, agents: lis
 
 
 async def test_taking_an_extension_over_does_not_take_its_callers(
-    server: Server, agents: list[Agent]
+    server: AppServer, agents: list[Agent]
 ):
     """agente2 takes 2011 while agente holds it: the caller agente had is in none of
     agente2's frames (the list, the replay) and their pop's number answers 404."""
@@ -147,7 +148,7 @@ async def test_taking_an_extension_over_does_not_take_its_callers(
     assert "João Pereira" in again.frames[0] and "Maria da Silva" not in again.frames[0]
 
 
-async def test_view_pop_and_child_request(server: Server, agents: list[Agent]):
+async def test_view_pop_and_child_request(server: AppServer, agents: list[Agent]):
     admin = await Agent(server, "admin").login()
     agents.append(admin)
     r = await admin.http.post("/admin/parametros", data={"p281": "S", "p282": "S", "p283": "4"})
@@ -167,7 +168,7 @@ async def test_view_pop_and_child_request(server: Server, agents: list[Agent]):
 
 
 async def test_a_long_history_reaches_the_tab_bounded_with_a_link_to_the_rest(
-    server: Server, cluster: Cluster, agents: list[Agent]
+    server: AppServer, cluster: Cluster, agents: list[Agent]
 ):
     """Request 2 with 40 occurrences of 4,000 characters: its screen carries the latest 20
     and says how many there are; the link shows them all."""
@@ -193,12 +194,12 @@ async def test_a_long_history_reaches_the_tab_bounded_with_a_link_to_the_rest(
     assert "mais recentes" not in page.text
 
 
-async def test_unauthenticated_socket_is_refused(server: Server):
+async def test_unauthenticated_socket_is_refused(server: AppServer):
     with pytest.raises(websockets.InvalidStatus):
         await websockets.connect(server.ws_url)
 
 
-async def test_foreign_origin_is_refused(server: Server, agents: list[Agent]):
+async def test_foreign_origin_is_refused(server: AppServer, agents: list[Agent]):
     agent = await Agent(server, "agente").login("2009")
     agents.append(agent)
     with pytest.raises(websockets.InvalidStatus):
@@ -210,7 +211,7 @@ async def test_foreign_origin_is_refused(server: Server, agents: list[Agent]):
 
 
 async def test_a_tab_that_sends_a_large_message_is_closed_with_1009(
-    server: Server, agents: list[Agent]
+    server: AppServer, agents: list[Agent]
 ):
     """Tabs only listen: a message of a few KiB is the most they have reason to send."""
     agent = await Agent(server, "agente").login("2010")
@@ -228,21 +229,15 @@ async def test_a_tab_that_sends_a_large_message_is_closed_with_1009(
     await small.wait_for("Maria da Silva")
 
 
-async def test_stalled_tab_does_not_delay_another(cluster: Cluster, agents: list[Agent]):
-    server = cluster.server(CALLHUB_TAB_QUEUE_SIZE="4")
-    agent = await Agent(server, "agente").login("2010")
-    agents.append(agent)
-    stalled = await agent.tab()
-    healthy = await agent.tab()
-    # The stalled tab stops reading: its socket buffers fill, then its queue, and it is dropped.
-    stalled.ws.transport.pause_reading()
+async def flood(server: Served, ramal: str, count: int, healthy: Tab) -> None:
+    """`count` pops to `ramal`, each seen by the `healthy` tab before the next is sent."""
     async with http_client(base_url=server.url, headers={"token": PBX_TOKEN}) as http:
-        for i in range(300):
+        for i in range(count):
             r = await http.get(
                 "/webservices/telefonia/novaSolicitacao",
                 params={
                     "cpf": "123.456.789-00",
-                    "ramal": "2010",
+                    "ramal": ramal,
                     "numero": f"11{i:08d}",
                     "fila": "x" * 60,
                 },
@@ -250,7 +245,58 @@ async def test_stalled_tab_does_not_delay_another(cluster: Cluster, agents: list
             assert r.status_code == 200
             frame = await healthy.next(timeout=2)
             assert f"{i:08d}"[-4:] in frame
+
+
+SEQ = re.compile(r'data-seq="(\d+)"')
+
+
+async def test_a_stalled_tab_is_closed_with_1013_and_catches_up_while_another_keeps_up(
+    cluster: Cluster, agents: list[Agent]
+):
+    # Small socket buffers: a tab that stops reading backs its socket up after a few frames.
+    server = cluster.server(sndbuf=4096, CALLHUB_TAB_QUEUE_SIZE="4", CALLHUB_TAB_SEND_TIMEOUT="10")
+    agent = await Agent(server, "agente").login("2010")
+    agents.append(agent)
+    stalled = await agent.tab(rcvbuf=4096)
+    healthy = await agent.tab()
+    stalled.ws.transport.pause_reading()
+    await flood(server, "2010", 120, healthy)
+    # It reads again: what the server had sent, then the close, 1013 (try again).
     stalled.ws.transport.resume_reading()
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            await stalled.next(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+    seen = [int(m) for frame in stalled.frames for m in SEQ.findall(frame)]
+    assert seen and len(seen) < 120  # dropped on the way, not sent everything
+    # Reconnected from the last pop it saw (as callhub.js does), it gets the newest.
+    again = await agent.tab(after=max(seen))
+    newest = await again.next()
+    assert f"{119:08d}"[-4:] in newest and 'id="pop-area"' in newest
+
+
+async def test_a_tab_that_never_reads_again_is_dropped(cluster: Cluster, agents: list[Agent]):
+    server = cluster.server(sndbuf=4096, CALLHUB_TAB_QUEUE_SIZE="4", CALLHUB_TAB_SEND_TIMEOUT="1")
+    agent = await Agent(server, "agente").login("2012")
+    agents.append(agent)
+    stalled = await agent.tab(rcvbuf=4096)
+    healthy = await agent.tab()
+    stalled.ws.transport.pause_reading()
+    await flood(server, "2012", 120, healthy)
+    # Not even the close frame can leave: the server ends the connection, and the tab no
+    # longer counts as one the pops reach.
+    deadline = time.monotonic() + 10
+    while True:
+        r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2012")
+        await healthy.next()
+        if r.json()["delivered"] == 1:
+            break
+        assert time.monotonic() < deadline, "the stalled tab is still attached"
+        await asyncio.sleep(0.2)
+    stalled.ws.transport.resume_reading()
+    with pytest.raises(websockets.ConnectionClosed):
+        while True:
+            await stalled.next(timeout=10)
 
 
 async def test_shutdown_closes_with_a_reconnect_code(cluster: Cluster, agents: list[Agent]):
@@ -266,7 +312,7 @@ async def test_shutdown_closes_with_a_reconnect_code(cluster: Cluster, agents: l
 
 
 async def test_an_unknown_caller_is_registered_from_the_pop_then_identified_by_cnpj(
-    server: Server, agents: list[Agent]
+    server: AppServer, agents: list[Agent]
 ):
     agent = await Agent(server, "agente").login("2015")
     agents.append(agent)
@@ -297,7 +343,7 @@ async def test_an_unknown_caller_is_registered_from_the_pop_then_identified_by_c
 
 
 async def test_an_agent_who_releases_the_extension_gets_no_more_pops_on_it(
-    server: Server, agents: list[Agent]
+    server: AppServer, agents: list[Agent]
 ):
     agent = await Agent(server, "agente").login("2016")
     agents.append(agent)

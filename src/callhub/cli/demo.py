@@ -9,7 +9,7 @@ import os
 from sqlmodel import Session
 
 from callhub.cli.common import with_store
-from callhub.cli.serve import WS_MAX_BYTES, serve
+from callhub.cli.serve import options, serve
 from callhub.identity import normalise_phone, parse_document
 from callhub.settings import Settings
 from callhub.store import catalog, requests, users
@@ -179,20 +179,11 @@ def _serve_with_uscall_sim(host: str, port: int, pbx_token: str) -> int:
     )
 
     async def both() -> None:
-        log_level = os.environ.get("CALLHUB_LOG_LEVEL", "info")
         sim_server = uvicorn.Server(
             uvicorn.Config(sim.app(), host=host, port=sim_port, access_log=False)
         )
         app_server = uvicorn.Server(
-            uvicorn.Config(
-                "callhub.app:app",
-                host=host,
-                port=port,
-                ws_per_message_deflate=False,
-                ws_max_size=WS_MAX_BYTES,
-                log_level=log_level,
-                timeout_graceful_shutdown=5,
-            )
+            uvicorn.Config("callhub.app:app", host=host, port=port, **options(Settings.from_env()))
         )
         sim_task = asyncio.create_task(sim_server.serve())
         try:

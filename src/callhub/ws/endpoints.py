@@ -20,7 +20,7 @@ from callhub.protocol import BOARD
 from callhub.store import users
 from callhub.store.models import Role, User
 from callhub.ws.hub import Hub
-from callhub.ws.tab import CLOSE_TRY_AGAIN, Tab
+from callhub.ws.tab import CLOSE_TRY_AGAIN, DROPPED, Tab
 
 if TYPE_CHECKING:
     from callhub.fragments import Fragments
@@ -75,6 +75,7 @@ async def _serve(
 ) -> None:
     """Send the first frames, then read until the tab goes; the hub writes to it meanwhile
     (what arrives before the first frames are out waits in the tab's backlog)."""
+    tab.reader = asyncio.current_task()
     try:
         frames, upto = await first_frames()
         for frame in frames:
@@ -91,7 +92,16 @@ async def _serve(
         log.debug("tab on %r gone: %r", tab.ramal, exc)
         if isinstance(exc, TimeoutError):
             await _close(ws, CLOSE_TRY_AGAIN)
+    except asyncio.CancelledError as exc:
+        if exc.args != (DROPPED,):
+            raise
+        # The tab dropped its socket (Tab._close): this handler ends, and the server with
+        # it ends the connection.
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
     finally:
+        tab.reader = None
         await detach(tab)
 
 

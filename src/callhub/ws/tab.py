@@ -9,7 +9,6 @@ timeout, closes the tab with 1013, and it reconnects and catches up from the sto
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -25,6 +24,8 @@ log = logging.getLogger("callhub.hub")
 CLOSE_NORMAL = 1000
 CLOSE_SERVICE_RESTART = 1012  # htmx's ws extension reconnects on 1006, 1011, 1012, 1013
 CLOSE_TRY_AGAIN = 1013
+# Why a tab's reader was cancelled: its socket took nothing, not even the close frame.
+DROPPED = "callhub: tab dropped"
 
 
 class _Resume:
@@ -69,6 +70,7 @@ class Tab:
         "catching_up",
         "limit",
         "timeout",
+        "reader",
         "_sender",
     )
 
@@ -101,6 +103,8 @@ class Tab:
         self.catching_up = True
         self.limit = limit
         self.timeout = timeout
+        # The task that reads the tab's socket (and detaches the tab when it ends).
+        self.reader: asyncio.Task[Any] | None = None
         self._sender: asyncio.Task[None] | None = None
 
     # -- writing -------------------------------------------------------------------------
@@ -186,11 +190,19 @@ class Tab:
         ws = self.ws
         if ws.application_state != WebSocketState.CONNECTED:
             return
-        with contextlib.suppress(Exception):
+        try:
             async with asyncio.timeout(self.timeout):
                 if last_frame is not None:
                     await ws.send_text(last_frame)
                 await ws.close(code=code)
+        except Exception as exc:
+            # A socket that takes nothing takes no close frame either (the server waits
+            # for it to drain first), and its reader waits for a message that never
+            # comes: stop the reader, and the server ends the connection. The browser
+            # gets what was buffered, then the end, and reconnects and catches up.
+            log.debug("tab on %r not closed in time: %r", self.ramal, exc)
+            if self.reader is not None and not self.reader.done():
+                self.reader.cancel(DROPPED)
 
 
 # Tabs' senders and closings: referenced until they end (the loop keeps only weak ones).
