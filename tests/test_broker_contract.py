@@ -126,6 +126,10 @@ async def test_a_lease_has_one_holder_at_a_time(pair: Pair):
     await asyncio.sleep(0.4)  # the holder stopped renewing it
     assert await b.lead("poller", 0.3)
     assert not await a.lead("poller", 0.3)
+    await a.resign("poller")  # not a's: b keeps it
+    assert not await a.lead("poller", 30)
+    await b.resign("poller")  # given up: free at once, long before it would run out
+    assert await a.lead("poller", 30)
 
 
 async def test_after_redis_restarts_the_listener_resubscribes_and_presence_returns(

@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from redis.asyncio import Redis
 
 from callhub.adapters.uscall import USCallClient
 from support import (
@@ -18,6 +19,7 @@ from support import (
     AppServer,
     Cluster,
     RedisServer,
+    Server,
     Tab,
     USCallSim,
     board_tab,
@@ -251,7 +253,8 @@ async def test_one_poller_across_processes_and_another_takes_over(
     cluster.broker_url = redis_server.url
     first = cluster.server(**uscall_env(uscall_sim))
     second = cluster.server(**uscall_env(uscall_sim))
-    supervisor = await Agent(second, "supervisor").login()
+    leader, survivor = await poller_of(redis_server, first, second)
+    supervisor = await Agent(survivor, "supervisor").login()
     agents.append(supervisor)
     tab = await board_tab(supervisor)
     await wait_row(tab, "a-104", "Disponível")
@@ -262,23 +265,39 @@ async def test_one_poller_across_processes_and_another_takes_over(
         return int(requests.get("agentStatus", 0))
 
     before, started = await polls(), time.monotonic()
-    await asyncio.sleep(3)
+    await asyncio.sleep(3)  # a measurement: how often the PBX is asked
     rate = (await polls() - before) / (time.monotonic() - started)
     assert rate < 1.5 / 0.3, f"{rate:.1f} agentStatus/s: more than one process polls"
+    assert await poller_of(redis_server, first, second) == (leader, survivor)
 
-    # Whichever process held the lease, stopping it hands the board to the other.
-    first.stop()
-    await asyncio.sleep(0.5)
-    await wait_row(tab, "a-104", "Disponível")  # still shown
-    before = await polls()
-    await asyncio.sleep(8)  # the lease (5 s) runs out; the survivor polls
-    assert await polls() > before
+    # The leader stops: it gives the lease up, and the other process takes the board over
+    # on its next round, long before the lease (5 s) would have run out.
+    leader.stop()
+    before, deadline = await polls(), time.monotonic() + 2.5
+    while await polls() == before:
+        assert time.monotonic() < deadline, "nobody took the board over"
+        await asyncio.sleep(0.05)
     pbx = await USCallClient.connect(uscall_sim.wsdl, USCALL_TOKEN)
     try:
         await pbx.start_pause("104", "2")
     finally:
         await pbx.aclose()
     await wait_row(tab, "a-104", "Em pausa", timeout=8)
+
+
+async def poller_of(redis_server: RedisServer, *servers: Server) -> tuple[Server, Server]:
+    """(the process that holds the wall board's lease, the other), once one holds it."""
+    redis = Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        deadline = time.monotonic() + 10
+        while (holder := await redis.get("callhub:lead:board-poller")) is None:
+            assert time.monotonic() < deadline, "no process polls the board"
+            await asyncio.sleep(0.05)
+    finally:
+        await redis.aclose()
+    leaders = [s for s in servers if s.proc is not None and holder.startswith(f"{s.proc.pid}-")]
+    assert len(leaders) == 1, holder
+    return leaders[0], next(s for s in servers if s is not leaders[0])
 
 
 @pytest.mark.sqlite

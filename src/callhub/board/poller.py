@@ -16,6 +16,7 @@ the day's counts per queue come from those records.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -98,6 +99,12 @@ class BoardPoller:
                 await self._task
             except (asyncio.CancelledError, Exception):
                 pass
+        if self.leading:
+            # Stopping: another process takes the board over on its next round, not
+            # when the lease runs out (the wall board would stand still meanwhile).
+            self.leading = False
+            with contextlib.suppress(BrokerUnavailable):
+                await self.broker.coordination.resign(LEASE)
 
     async def watched(self) -> bool:
         """Whether anyone needs the board now: a wall board open in any process, or, with

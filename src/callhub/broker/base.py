@@ -89,6 +89,11 @@ class Coordination(ABC):
         """Take or keep the lease `name` for this process; False while another holds it."""
 
     @abstractmethod
+    async def resign(self, name: str) -> None:
+        """Give up the lease `name` if this process holds it: another takes it on its next
+        try, not when the lease would have run out."""
+
+    @abstractmethod
     async def put(self, key: str, value: str, ttl_seconds: float) -> None:
         """Keep a value every process can read (the wall board's latest state)."""
 

@@ -35,6 +35,9 @@ class MemoryCoordination(Coordination):
     async def lead(self, name: str, ttl_seconds: float) -> bool:
         return True  # one process: it always leads
 
+    async def resign(self, name: str) -> None:
+        return None  # nobody else to hand it to
+
     async def put(self, key: str, value: str, ttl_seconds: float) -> None:
         self._values[key] = value
 

@@ -1,5 +1,5 @@
 """Many processes, on one or many hosts (`redis://`): Redis carries the messages and keeps
-what they coordinate.
+what they coordinate (redis_coordination.py; what both share, redis_link.py).
 
 Each process has one connection for commands (publishes, presence, leases, values,
 counters) and one that only listens (SUBSCRIBE), with one listener task.
@@ -10,18 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from callhub import metrics
-from callhub.broker.base import (
-    Broker,
-    BrokerUnavailable,
-    Coordination,
-    Messaging,
-    new_process_id,
-)
+from callhub.broker.base import Broker, BrokerUnavailable, Messaging
+from callhub.broker.redis_coordination import RedisCoordination
+from callhub.broker.redis_link import RedisLink
 from callhub.protocol import Message, channel_of, decode, encode
 
 if TYPE_CHECKING:
@@ -29,16 +23,6 @@ if TYPE_CHECKING:
     from redis.asyncio.client import PubSub
 
 log = logging.getLogger("callhub.broker")
-
-# Take the lease when free, renew it when ours: one round trip, no race between the two.
-_LEAD = """
-local holder = redis.call('GET', KEYS[1])
-if holder == false or holder == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-"""
 
 # PUBLISH, then add up the tab counts of the live processes serving the channel: one round trip.
 _PUBLISH_AND_COUNT = """
@@ -53,179 +37,6 @@ for i = 1, #fields, 2 do
 end
 return total
 """
-
-
-class RedisLink:
-    """What both sides share: the URL, this process's id, the key names, the command
-    connection."""
-
-    # A process whose heartbeat is older than this is gone: its tabs no longer count.
-    process_ttl_seconds = 15.0
-
-    def __init__(self, url: str, *, prefix: str = "callhub") -> None:
-        self.url = url
-        self.prefix = prefix
-        self.process_id = new_process_id()
-        self.redis: Redis | None = None
-
-    @property
-    def procs_key(self) -> str:
-        return f"{self.prefix}:procs"
-
-    def tabs_key(self, channel: str) -> str:
-        return f"{self.prefix}:tabs:{channel}"
-
-    def wire(self, channel: str) -> str:
-        return f"{self.prefix}:{channel}"
-
-    def live_since(self) -> float:
-        return time.time() - self.process_ttl_seconds
-
-    def client(self, **options: Any) -> Redis:
-        from redis.asyncio import Redis  # lazy: the embedded default never needs it
-
-        return Redis.from_url(self.url, decode_responses=True, socket_connect_timeout=2, **options)
-
-    async def connect(self) -> Redis:
-        if self.redis is None:
-            self.redis = self.client(socket_timeout=5)
-            try:
-                await self.redis.ping()
-            except Exception as exc:
-                self.redis = None
-                raise BrokerUnavailable(f"Redis at {self.url} is not reachable: {exc}") from exc
-        return self.redis
-
-    async def aclose(self) -> None:
-        if self.redis is not None:
-            with contextlib.suppress(Exception):
-                await self.redis.aclose()
-            self.redis = None
-
-
-@contextlib.contextmanager
-def _unavailable() -> Iterator[None]:
-    """Any failure to reach Redis, said as the broker's BrokerUnavailable."""
-    try:
-        yield
-    except BrokerUnavailable:
-        raise
-    except Exception as exc:
-        raise BrokerUnavailable(str(exc)) from exc
-
-
-class RedisCoordination(Coordination):
-    heartbeat_seconds = 5.0
-
-    def __init__(self, link: RedisLink) -> None:
-        self.link = link
-        self._tabs: dict[str, int] = {}
-        self._heartbeat: asyncio.Task[None] | None = None
-        self._lead_script: Any = None
-
-    def _redis(self) -> Redis:
-        if self.link.redis is None:
-            raise BrokerUnavailable("Redis not connected")
-        return self.link.redis
-
-    async def connect(self) -> None:
-        redis = await self.link.connect()
-        self._lead_script = redis.register_script(_LEAD)
-        await self.beat()
-        self._heartbeat = asyncio.create_task(self._beat_forever(), name="callhub-broker-beat")
-
-    async def disconnect(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._heartbeat
-        if self.link.redis is not None:
-            with contextlib.suppress(Exception):
-                pipe = self.link.redis.pipeline(transaction=False)
-                for channel in self._tabs:
-                    pipe.hdel(self.link.tabs_key(channel), self.link.process_id)
-                pipe.zrem(self.link.procs_key, self.link.process_id)
-                await pipe.execute()
-        self._tabs.clear()
-        await self.link.aclose()
-
-    async def beat(self) -> None:
-        """This process is alive, with these tabs (after a Redis restart too)."""
-        link = self.link
-        pipe = self._redis().pipeline(transaction=False)
-        pipe.zadd(link.procs_key, {link.process_id: time.time()})
-        pipe.zremrangebyscore(link.procs_key, 0, time.time() - 10 * link.process_ttl_seconds)
-        for channel, count in self._tabs.items():
-            pipe.hset(link.tabs_key(channel), link.process_id, count)
-        await pipe.execute()
-
-    async def _beat_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.heartbeat_seconds)
-            try:
-                await self.beat()
-            except Exception as exc:  # the listener handles reconnection
-                log.debug("heartbeat failed: %s", exc)
-
-    async def set_tabs(self, channel: str, count: int) -> None:
-        if count > 0:
-            self._tabs[channel] = count
-        else:
-            self._tabs.pop(channel, None)
-        if self.link.redis is None:
-            return
-        key = self.link.tabs_key(channel)
-        with contextlib.suppress(Exception):  # rewritten by the next heartbeat
-            if count > 0:
-                await self.link.redis.hset(key, self.link.process_id, count)
-            else:
-                await self.link.redis.hdel(key, self.link.process_id)
-
-    async def tab_counts(self, channels: list[str]) -> dict[str, int]:
-        with _unavailable():
-            pipe = self._redis().pipeline(transaction=False)
-            pipe.zrangebyscore(self.link.procs_key, self.link.live_since(), "+inf")
-            for channel in channels:
-                pipe.hgetall(self.link.tabs_key(channel))
-            alive, *counts = await pipe.execute()
-        live = set(alive)
-        return {
-            channel: sum(int(n) for proc, n in per_proc.items() if proc in live)
-            for channel, per_proc in zip(channels, counts, strict=True)
-        }
-
-    async def lead(self, name: str, ttl_seconds: float) -> bool:
-        if self._lead_script is None:
-            raise BrokerUnavailable("Redis not connected")
-        with _unavailable():
-            key = f"{self.link.prefix}:lead:{name}"
-            args = [self.link.process_id, int(ttl_seconds * 1000)]
-            return bool(await self._lead_script(keys=[key], args=args))
-
-    async def put(self, key: str, value: str, ttl_seconds: float) -> None:
-        name = f"{self.link.prefix}:value:{key}"
-        with _unavailable():
-            await self._redis().set(name, value, px=int(ttl_seconds * 1000))
-
-    async def get(self, key: str) -> str | None:
-        with _unavailable():
-            value = await self._redis().get(f"{self.link.prefix}:value:{key}")
-        return None if value is None else str(value)
-
-    async def count(self, key: str, ttl_seconds: float, add: int = 1) -> int:
-        name = f"{self.link.prefix}:count:{key}"
-        with _unavailable():
-            redis = self._redis()
-            if not add:
-                return int(await redis.get(name) or 0)
-            pipe = redis.pipeline(transaction=True)
-            pipe.set(name, 0, nx=True, px=int(ttl_seconds * 1000))
-            pipe.incrby(name, add)
-            return int((await pipe.execute())[1])
-
-    async def forget(self, key: str) -> None:
-        with _unavailable():
-            await self._redis().delete(f"{self.link.prefix}:count:{key}")
 
 
 class RedisMessaging(Messaging):
