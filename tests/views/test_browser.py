@@ -86,10 +86,18 @@ async def test_pop_appears_and_its_form_creates_a_request(
     data = (await pbx(server, "obterDadosSolicitacao", idSolicitacao=number.strip())).json()
     assert data["situacao"] == "Em andamento"
 
-    # A reload keeps the list and does not replay the pop as new.
+    # A reload keeps the list and does not replay the pop as new: the reloaded tab's
+    # socket gets the list, then the next call's pop, and nothing between them.
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
     await page.reload()
     await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)
     await expect(page.locator("#recent-pops li")).to_have_count(1)
+    r = await pbx(server, "novaSolicitacao", cpf="11144477735", ramal="4001")
+    assert r.json()["delivered"] == 1
+    await expect(card).to_have_text("João Pereira", timeout=5_000)
+    assert len(frames) == 2 and 'id="recent-pops"' in frames[0], frames
+    assert "João Pereira" in frames[1] and "Maria da Silva" not in frames[1]
 
     await page.screenshot(path=str(tmp_path / "atendimento.png"), full_page=True)
     assert not errors, errors
