@@ -169,8 +169,40 @@ def terminate(proc: subprocess.Popen[bytes] | None) -> None:
 
 
 @dataclass
-class Server:
+class Address:
+    """Where a callhub server answers on loopback."""
+
     port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/atendimento"
+
+
+def listening_socket(port: int, sndbuf: int | None = None) -> socket.socket:
+    """A socket listening on `port`, for a server to take over; its connections inherit
+    TCP_NODELAY (uvicorn, given a socket by descriptor, cannot tell it is TCP and would
+    leave Nagle's algorithm on: 40 ms on every split write) and `sndbuf`."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(f"port {port} is taken by something else: {exc}") from exc
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if sndbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+    sock.listen(512)
+    return sock
+
+
+@dataclass
+class Server(Address):
     env: dict[str, str]
     log: Path
     proc: subprocess.Popen[bytes] | None = None
@@ -183,31 +215,11 @@ class Server:
     # The send buffer of each connection's socket (None: the kernel's, which grows to MBs).
     sndbuf: int | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/atendimento"
-
     def start(self) -> None:
         """Start the server on a socket bound here and handed over (`--fd`): the port is
         ours from the first moment, so whatever answers on it is this server, never
         another test's; ready once it answers HTTP."""
-        listening = socket.socket()
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            listening.bind(("127.0.0.1", self.port))
-        except OSError as exc:
-            listening.close()
-            raise RuntimeError(f"port {self.port} is taken by something else: {exc}") from exc
-        # Accepted connections inherit it (uvicorn, given a socket by --fd, cannot tell it
-        # is TCP and would leave Nagle's algorithm on: 40 ms on every split write).
-        listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.sndbuf is not None:
-            listening.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.sndbuf)
-        listening.listen(512)
+        listening = listening_socket(self.port, self.sndbuf)
         fd = listening.fileno()
         listening.set_inheritable(True)
         if self.cli:
@@ -262,25 +274,16 @@ class Served(Protocol):
 
 
 @dataclass
-class AppServer:
+class AppServer(Address):
     """callhub served by uvicorn in the test's own event loop: the same app and uvicorn
     options as `callhub serve`, a real socket, without a process to start (about a second
     each). For what needs a process of its own (a kill, a restart, several workers), use
     `Server`. The test's client must not block the loop: the server runs on it."""
 
-    port: int
     env: dict[str, str]
     _server: Any = None
     _socket: Any = None
     _task: asyncio.Task[None] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/atendimento"
 
     async def start(self) -> None:
         import uvicorn
@@ -289,11 +292,7 @@ class AppServer:
         from callhub.cli.serve import options
         from callhub.settings import Settings
 
-        listening = socket.socket()
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listening.bind(("127.0.0.1", self.port))
-        listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        listening.listen(512)
+        listening = listening_socket(self.port)
         settings = Settings.from_env(self.env)
         config = uvicorn.Config(
             create_app(settings, process_wide=False),

@@ -194,6 +194,7 @@ async def test_postgresql_restart_fails_cleanly_then_recovers(
     )
 
 
+@pytest.mark.above_the_store
 async def test_a_client_that_hangs_up_mid_body_costs_no_error(
     server: AppServer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -95,7 +95,7 @@ async def test_health_readiness_and_metrics(cluster: Cluster, agents: list[Agent
 
 
 async def test_metrics_token(cluster: Cluster) -> None:
-    server = cluster.server(CALLHUB_METRICS_TOKEN="scrape-me-0123")
+    server = await cluster.app_server(CALLHUB_METRICS_TOKEN="scrape-me-0123")
     async with http_client(base_url=server.url, timeout=5) as c:
         assert (await c.get("/metrics")).status_code == 401
         wrong = await c.get("/metrics", headers={"Authorization": "Bearer nope"})

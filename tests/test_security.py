@@ -85,6 +85,7 @@ def test_every_form_route_is_known_to_the_csrf_test() -> None:
     assert form_routes() == FORMS
 
 
+@pytest.mark.above_the_store
 async def test_every_form_refuses_a_missing_or_foreign_csrf_token(server: AppServer) -> None:
     async with (
         http_client(base_url=server.url, timeout=10) as admin,
@@ -130,6 +131,7 @@ async def test_every_form_refuses_a_missing_or_foreign_csrf_token(server: AppSer
         assert f'hx-headers=\'{{"X-CSRF-Token": "{token}"}}\'' in page.text
 
 
+@pytest.mark.above_the_store
 @pytest.mark.redis
 async def test_failed_logins_are_limited_across_processes(
     cluster: Cluster, redis_server: RedisServer
@@ -170,6 +172,7 @@ async def test_failed_logins_are_limited_across_processes(
     )
 
 
+@pytest.mark.above_the_store
 @pytest.mark.redis
 async def test_logins_fired_together_are_limited_too(
     cluster: Cluster, redis_server: RedisServer
@@ -202,6 +205,7 @@ async def test_logins_fired_together_are_limited_too(
     assert 1 <= statuses.count(401) <= 10 and statuses.count(429) >= 50, statuses
 
 
+@pytest.mark.above_the_store
 async def test_only_a_trusted_proxy_may_say_who_the_client_is(cluster: Cluster) -> None:
     """Started as users start it (callhub serve): X-Forwarded-For counts only from the
     proxies in CALLHUB_TRUSTED_PROXIES; from anyone else it is ignored, so a client cannot
@@ -224,10 +228,11 @@ async def test_only_a_trusted_proxy_may_say_who_the_client_is(cluster: Cluster) 
     assert await attempts(behind_a_proxy) == [401] * 5  # five clients, one attempt each
 
 
+@pytest.mark.above_the_store
 async def test_session_cookie_flags(cluster: Cluster) -> None:
     # Secure (with HSTS) unless turned off: "" is the variable unset, the default.
     for env, secure in (({"CALLHUB_HTTPS_ONLY": ""}, True), ({"CALLHUB_HTTPS_ONLY": "0"}, False)):
-        server = cluster.server(**env)
+        server = await cluster.app_server(**env)
         async with http_client(base_url=server.url, timeout=10) as c:
             token = await csrf_token(c)
             r = await c.post(
@@ -274,13 +279,14 @@ async def test_logout_and_a_new_password_revoke_every_copy_of_the_cookie(
             assert (await browser.get("/atendimento")).status_code == 303, command
 
 
+@pytest.mark.above_the_store
 async def test_pbx_tokens_and_source_allow_list(cluster: Cluster) -> None:
     # compare_digest underneath: any length, any text, never an exception.
     assert token_matches(PBX_TOKEN, PBX_TOKEN)
     for given in ("", "x", PBX_TOKEN[:-1], PBX_TOKEN + "x", "ç" * 30, None):
         assert not token_matches(given, PBX_TOKEN)
-    closed = cluster.server(CALLHUB_PBX_ALLOWLIST="10.0.0.0/8, 192.168.1.10")
-    opened = cluster.server(CALLHUB_PBX_ALLOWLIST="10.0.0.0/8,127.0.0.1/32")
+    closed = await cluster.app_server(CALLHUB_PBX_ALLOWLIST="10.0.0.0/8, 192.168.1.10")
+    opened = await cluster.app_server(CALLHUB_PBX_ALLOWLIST="10.0.0.0/8,127.0.0.1/32")
     for server, status in ((closed, 403), (opened, 200)):
         async with http_client(base_url=server.url, timeout=10) as c:
             r = await c.get(
@@ -296,8 +302,9 @@ async def test_pbx_tokens_and_source_allow_list(cluster: Cluster) -> None:
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
+@pytest.mark.above_the_store
 async def test_every_endpoint_limits_its_body(cluster: Cluster) -> None:
-    server = cluster.server(CALLHUB_MAX_BODY_BYTES="2048")
+    server = await cluster.app_server(CALLHUB_MAX_BODY_BYTES="2048")
     big = b"a=" + b"x" * 4096
 
     async def chunks():
@@ -323,6 +330,7 @@ async def test_every_endpoint_limits_its_body(cluster: Cluster) -> None:
             assert streamed.status_code == 413, (path, streamed.status_code)
 
 
+@pytest.mark.above_the_store
 async def test_security_headers_and_a_csp_of_our_own_assets(server: AppServer) -> None:
     async with http_client(base_url=server.url, timeout=10) as c:
         for path in ("/login", "/static/callhub.css", "/services/docs", "/healthz"):
@@ -350,6 +358,7 @@ def test_login_limit_settings_are_checked() -> None:
         Settings.from_env({"CALLHUB_DEMO": "1", "CALLHUB_LOGIN_MAX_FAILURES": "0"}).check()
 
 
+@pytest.mark.above_the_store
 async def test_login_goes_back_only_to_a_page_of_this_site(server: AppServer):
     """`next` takes the user back where the login interrupted them: a path here. Anything
     that would leave the site (another host, a scheme, a path the browser reads as a host)

@@ -27,7 +27,7 @@ def test_numbers_are_dialled_as_the_pbx_expects() -> None:
 async def test_an_agents_day_through_uscall(
     cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
 ) -> None:
-    server = cluster.server(**env(uscall_sim))
+    server = await cluster.app_server(**env(uscall_sim))
     agent = await Agent(server, "agente").login("2001")
     agents.append(agent)
     tab = await agent.tab()
@@ -101,7 +101,7 @@ async def test_an_agents_day_through_uscall(
 async def test_without_uscall_the_agent_has_no_call_controls(
     cluster: Cluster, agents: list[Agent]
 ) -> None:
-    server = cluster.server()
+    server = await cluster.app_server()
     agent = await Agent(server, "agente").login("2001")
     agents.append(agent)
     assert 'id="uscall-box"' not in (await agent.http.get("/atendimento")).text
@@ -137,7 +137,7 @@ async def test_a_queued_call_rings_callhub_and_pops_the_agents_screen(
 async def test_uscall_reports_for_admins(
     cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
 ) -> None:
-    server = cluster.server(**env(uscall_sim))
+    server = await cluster.app_server(**env(uscall_sim))
     await pbx.agent_login("101", "2001", hashlib.md5(b"senha101").hexdigest())
     done = await pbx.start_call("outbound", "2001", "11987654321", "1")
     await pbx.start_call_ura("1", "11987654321", "1", idcti="77", cti_info=["Maria"])

@@ -103,7 +103,7 @@ async def wait_frame(tab: Tab, check: object, timeout: float = 10.0) -> str:
 async def test_the_board_follows_the_pbx(
     cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
 ) -> None:
-    server = cluster.server(**uscall_env(uscall_sim))
+    server = await cluster.app_server(**uscall_env(uscall_sim))
     supervisor = await Agent(server, "supervisor").login()
     agents.append(supervisor)
     page = await supervisor.http.get("/painel")
@@ -142,7 +142,7 @@ async def test_the_board_follows_the_pbx(
 async def test_monitor_and_hang_up_from_the_board(
     cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
 ) -> None:
-    server = cluster.server(**uscall_env(uscall_sim))
+    server = await cluster.app_server(**uscall_env(uscall_sim))
     supervisor = await Agent(server, "supervisor").login()
     agents.append(supervisor)
     await pbx.agent_login("101", "2001", hashlib.md5(b"senha101").hexdigest())
@@ -178,10 +178,11 @@ async def test_monitor_and_hang_up_from_the_board(
     assert (await agent.http.post("/painel/desligar", data={"agente": "101"})).status_code == 403
 
 
+@pytest.mark.above_the_store
 async def test_the_board_warns_while_uscall_is_unreachable_and_recovers(
     cluster: Cluster, uscall_sim: USCallSim, agents: list[Agent]
 ) -> None:
-    server = cluster.server(**uscall_env(uscall_sim))
+    server = await cluster.app_server(**uscall_env(uscall_sim))
     supervisor = await Agent(server, "supervisor").login()
     agents.append(supervisor)
     tab = await board_tab(supervisor)
@@ -197,10 +198,11 @@ async def test_the_board_warns_while_uscall_is_unreachable_and_recovers(
     await wait_frame(tab, lambda f: 'id="board-meta"' in f and "USCall não responde" not in f)
 
 
+@pytest.mark.above_the_store
 async def test_a_wrong_token_is_surfaced_on_the_board(
     cluster: Cluster, uscall_sim: USCallSim, agents: list[Agent]
 ) -> None:
-    server = cluster.server(**uscall_env(uscall_sim, token="not-the-token"))
+    server = await cluster.app_server(**uscall_env(uscall_sim, token="not-the-token"))
     supervisor = await Agent(server, "supervisor").login()
     agents.append(supervisor)
     tab = await board_tab(supervisor)
@@ -208,7 +210,7 @@ async def test_a_wrong_token_is_surfaced_on_the_board(
 
 
 async def test_a_55pbx_only_site_has_a_board_too(cluster: Cluster, agents: list[Agent]) -> None:
-    server = cluster.server(CALLHUB_BOARD_POLL_SECONDS="0.3")
+    server = await cluster.app_server(CALLHUB_BOARD_POLL_SECONDS="0.3")
     agent = await Agent(server, "agente").login("2001")
     agents.append(agent)
     await agent.tab()
@@ -246,6 +248,7 @@ async def test_a_55pbx_only_site_has_a_board_too(cluster: Cluster, agents: list[
     )
 
 
+@pytest.mark.above_the_store
 @pytest.mark.redis
 async def test_one_poller_across_processes_and_another_takes_over(
     cluster: Cluster, redis_server: RedisServer, uscall_sim: USCallSim, agents: list[Agent]

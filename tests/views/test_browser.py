@@ -129,7 +129,7 @@ async def test_execute_actions_are_refused_server_side(server: AppServer):
 async def test_the_wall_board_updates_rows_in_place(
     cluster: Cluster, uscall_sim: USCallSim, browser: Browser
 ) -> None:
-    server = cluster.server(
+    server = await cluster.app_server(
         CALLHUB_USCALL_WSDL=uscall_sim.wsdl,
         CALLHUB_USCALL_TOKEN=USCALL_TOKEN,
         CALLHUB_BOARD_POLL_SECONDS="0.3",

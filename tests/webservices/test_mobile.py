@@ -83,7 +83,7 @@ async def test_a_field_day_through_the_api_shows_in_the_office(
     cluster: Cluster, agents: list[Agent]
 ) -> None:
     # The board polls every 60 s here: what it shows sooner came from the technician.
-    server = cluster.server(CALLHUB_BOARD_POLL_SECONDS="60")
+    server = await cluster.app_server(CALLHUB_BOARD_POLL_SECONDS="60")
     agent = await Agent(server, "agente").login("2010")
     agents.append(agent)
     tab = await agent.tab()

@@ -43,7 +43,7 @@ async def admin(server: Served) -> httpx.AsyncClient:
 
 
 async def test_sessions_expire_when_idle_and_unknown_ones_are_refused(cluster: Cluster) -> None:
-    server = cluster.server(CALLHUB_API_SESSION_IDLE_SECONDS="2")
+    server = await cluster.app_server(CALLHUB_API_SESSION_IDLE_SECONDS="2")
     sid = await api_login(server)
     for _ in range(3):  # in use, the session stays alive past the idle time
         await api_call(server, "v2/contracts", {"sessionID": sid})
@@ -68,7 +68,7 @@ async def test_sessions_expire_when_idle_and_unknown_ones_are_refused(cluster: C
 
 
 async def test_a_session_ends_at_logout_and_at_its_absolute_lifetime(cluster: Cluster) -> None:
-    server = cluster.server(CALLHUB_API_SESSION_MAX_SECONDS="2")
+    server = await cluster.app_server(CALLHUB_API_SESSION_MAX_SECONDS="2")
     sid = await api_login(server, "agente2", "SUPORTE")  # logout needs no permission
     assert (await api_call(server, "logout", {"sessionID": sid}))["success"] is True
     gone = await api_call(server, "request/getById", {"sessionID": sid, "number": 1}, status=401)

@@ -250,6 +250,7 @@ async def flood(server: Served, ramal: str, count: int, healthy: Tab) -> None:
 SEQ = re.compile(r'data-seq="(\d+)"')
 
 
+@pytest.mark.above_the_store
 async def test_a_stalled_tab_is_closed_with_1013_and_catches_up_while_another_keeps_up(
     cluster: Cluster, agents: list[Agent]
 ):
@@ -275,6 +276,7 @@ async def test_a_stalled_tab_is_closed_with_1013_and_catches_up_while_another_ke
     assert f"{119:08d}"[-4:] in newest and 'id="pop-area"' in newest
 
 
+@pytest.mark.above_the_store
 async def test_a_tab_that_never_reads_again_is_dropped(cluster: Cluster, agents: list[Agent]):
     server = cluster.server(sndbuf=4096, CALLHUB_TAB_QUEUE_SIZE="4", CALLHUB_TAB_SEND_TIMEOUT="1")
     agent = await Agent(server, "agente").login("2012")
@@ -299,6 +301,7 @@ async def test_a_tab_that_never_reads_again_is_dropped(cluster: Cluster, agents:
             await stalled.next(timeout=10)
 
 
+@pytest.mark.above_the_store
 async def test_shutdown_closes_with_a_reconnect_code(cluster: Cluster, agents: list[Agent]):
     server = cluster.server()
     agent = await Agent(server, "agente").login("2011")
@@ -363,7 +366,7 @@ async def test_an_agent_who_releases_the_extension_gets_no_more_pops_on_it(
 async def test_a_pop_older_than_the_pop_window_is_not_replayed(
     cluster: Cluster, agents: list[Agent]
 ):
-    server = cluster.server(CALLHUB_POP_WINDOW_SECONDS="1")
+    server = await cluster.app_server(CALLHUB_POP_WINDOW_SECONDS="1")
     agent = await Agent(server, "agente").login("2017")
     agents.append(agent)
     r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2017", ura="antigo")
