@@ -359,6 +359,31 @@ async def test_named_queries_read_only_with_bound_parameters(server: AppServer) 
     assert done["RowCount"] == 0 and done["Result"] == []
 
 
+async def test_an_admin_deletes_a_named_query_and_integrators_can_no_longer_run_it(
+    server: AppServer, agents: list[Agent]
+) -> None:
+    sid = await api_login(server)
+    query = "solicitacoesPorSituacao"
+    body = {"sessionID": sid, "QueryName": query, "Parameters": {"desde": "2000-01-01"}}
+    await api_call(server, "data/query", body)
+    agent = await Agent(server, "agente").login()  # not an admin: may not delete
+    agents.append(agent)
+    r = await agent.http.post(f"/admin/api/consultas/{query}/apagar")
+    assert r.status_code == 403
+    await api_call(server, "data/query", body)
+    client = await admin(server)
+    try:
+        r = await client.post(f"/admin/api/consultas/{query}/apagar")
+        assert r.status_code == 303
+        page = await client.get("/admin/api")
+        assert query not in page.text
+        again = await client.post(f"/admin/api/consultas/{query}/apagar")
+        assert again.status_code == 404
+    finally:
+        await client.aclose()
+    await api_call(server, "data/query", body, status=404)
+
+
 async def test_error_get_list_finds_failed_executions(server: AppServer) -> None:
     sid = await api_login(server)
     failed = await api_call(
