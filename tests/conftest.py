@@ -41,7 +41,8 @@ settings.load_profile("repeatable")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test marked above_the_store runs once, on SQLite: PostgreSQL would show the same."""
+    """A test marked above_the_store runs once, on SQLite: PostgreSQL would show the same.
+    Tests marked long start first."""
     dropped = [
         item
         for item in items
@@ -50,6 +51,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
+    # The long ones first: a worker that takes one last would run alone at the end.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 DATABASES = [

@@ -105,6 +105,7 @@ def test_the_broker_url_under_its_old_name_still_works_with_a_warning(
     assert not Settings.from_env({}).shared_broker
 
 
+@pytest.mark.long
 async def test_an_operator_provisions_an_integrator_from_the_command_line(tmp_path: Path):
     """A fresh install has no groups: `callhub group` gives an integrator its operations,
     its platform (no one else may log in as it) and every request, idempotently, and

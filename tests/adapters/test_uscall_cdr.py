@@ -10,6 +10,7 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
 from callhub.adapters.uscall import USCallClient
@@ -54,6 +55,7 @@ async def make_calls(pbx: USCallClient, sim: USCallSim) -> tuple[str, str]:
     return out.idcall, inbound
 
 
+@pytest.mark.long
 async def test_import_is_idempotent_links_requests_and_plays_recordings(
     cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
 ) -> None:

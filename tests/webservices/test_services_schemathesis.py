@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from support import Server, api_login
 
 HERE = Path(__file__).parent
@@ -18,6 +20,7 @@ HERE = Path(__file__).parent
 EXAMPLES = {"sqlite": 20, "postgresql": 8}
 
 
+@pytest.mark.long
 async def test_schemathesis_finds_no_server_error(process_server: Server, tmp_path: Path) -> None:
     server = process_server
     url = server.env["CALLHUB_DATABASE_URL"]
