@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.client
+import io
 import json
 import os
 import pwd
@@ -21,6 +22,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar
+from unittest import mock
 
 import asyncpg
 import httpx
@@ -135,6 +137,26 @@ def run_sync(work: Coroutine[Any, Any, T]) -> T:
         return loop.run_until_complete(work)
     finally:
         loop.close()
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """A `callhub` command run in this process (`callhub.cli.main`), with `env` added to
+    the environment: for what the command does, not how the interpreter starts (about a
+    second a run). From a test's event loop, through asyncio.to_thread: commands run
+    their own loop."""
+    from callhub.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.dict(os.environ, env),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = main(list(args))
+        except SystemExit as exit:  # argparse's refusals
+            code = int(exit.code or 0)
+    return subprocess.CompletedProcess(["callhub", *args], code, out.getvalue(), err.getvalue())
 
 
 async def seed(database_url: str) -> None:

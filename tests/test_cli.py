@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from callhub.settings import ConfigError, Settings
-from support import PASSWORD, Cluster, api_call, api_login
+from support import PASSWORD, Cluster, api_call, api_login, run_cli
 
 
 def callhub(
@@ -29,6 +30,10 @@ def callhub(
     )
 
 
+def cli_here(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli({"CALLHUB_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'cli.db'}"}, *args)
+
+
 def test_import_requesters_reports_and_is_idempotent(tmp_path: Path):
     csv = tmp_path / "requesters.csv"
     csv.write_text(
@@ -40,21 +45,21 @@ def test_import_requesters_reports_and_is_idempotent(tmp_path: Path):
         "52998224725,Maria Repetida,,\n",
         encoding="utf-8",
     )
-    first = callhub(tmp_path, "import-requesters", str(csv))
+    first = cli_here(tmp_path, "import-requesters", str(csv))
     assert first.returncode == 1, first.stderr
     assert "line 3: rejected: cpf '123.456.789-00' fails its check digits" in first.stdout
     assert "line 4: rejected: name is empty" in first.stdout
     assert "line 5: rejected: phone 'abc' is not a phone number" in first.stdout
     assert "line 6: rejected: cpf repeats line 2" in first.stdout
     assert "1 created, 0 updated, 4 rejected" in first.stdout
-    again = callhub(tmp_path, "import-requesters", str(csv))
+    again = cli_here(tmp_path, "import-requesters", str(csv))
     assert "0 created, 1 updated, 4 rejected" in again.stdout
 
 
 def test_import_requesters_needs_the_columns(tmp_path: Path):
     csv = tmp_path / "bad.csv"
     csv.write_text("cpf,nome\n52998224725,Maria\n", encoding="utf-8")
-    result = callhub(tmp_path, "import-requesters", str(csv))
+    result = cli_here(tmp_path, "import-requesters", str(csv))
     assert result.returncode == 2 and "missing columns" in result.stderr
 
 
@@ -110,31 +115,35 @@ async def test_an_operator_provisions_an_integrator_from_the_command_line(tmp_pa
     """A fresh install has no groups: `callhub group` gives an integrator its operations,
     its platform (no one else may log in as it) and every request, idempotently, and
     refuses unknown names before writing anything."""
-    assert callhub(tmp_path, "createuser", "erp", "--password", PASSWORD).returncode == 0
-    assert callhub(tmp_path, "createuser", "outro", "--password", PASSWORD).returncode == 0
+
+    async def command(*args: str) -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(cli_here, tmp_path, *args)
+
+    assert (await command("createuser", "erp", "--password", PASSWORD)).returncode == 0
+    assert (await command("createuser", "outro", "--password", PASSWORD)).returncode == 0
     provision = ("group", "ERP", "--name", "Integração ERP", "--grant", "all",
                  "--member", "erp", "--platform", "ERP", "--all-requests")  # fmt: skip
-    first = callhub(tmp_path, *provision)
+    first = await command(*provision)
     assert first.returncode == 0, first.stderr
     assert "ERP  Integração ERP" in first.stdout and "requests:   all" in first.stdout
     assert "platforms:  ERP" in first.stdout and "members:    erp" in first.stdout
-    again = callhub(tmp_path, *provision)
+    again = await command(*provision)
     assert again.returncode == 0 and again.stdout == first.stdout
 
-    refused = callhub(tmp_path, "group", "ERP", "--revoke", "v2/contracts", "nope/nada",
-                      "--member", "fantasma")  # fmt: skip
+    refused = await command("group", "ERP", "--revoke", "v2/contracts", "nope/nada",
+                            "--member", "fantasma")  # fmt: skip
     assert refused.returncode == 2 and "nope/nada" in refused.stderr
-    refused = callhub(tmp_path, "group", "ERP", "--revoke", "v2/contracts", "--member", "fantasma")
+    refused = await command("group", "ERP", "--revoke", "v2/contracts", "--member", "fantasma")
     assert refused.returncode == 2 and "fantasma" in refused.stderr
-    assert callhub(tmp_path, "group", "--list").stdout.strip() == first.stdout.strip()
+    assert (await command("group", "--list")).stdout.strip() == first.stdout.strip()
 
-    revoked = callhub(tmp_path, "group", "ERP", "--revoke", "v2/contracts")
+    revoked = await command("group", "ERP", "--revoke", "v2/contracts")
     assert revoked.returncode == 0 and " v2/contracts" not in revoked.stdout
-    assert callhub(tmp_path, "group", "ERP", "--grant", "v2/contracts").stdout == first.stdout
+    assert (await command("group", "ERP", "--grant", "v2/contracts")).stdout == first.stdout
 
     cluster = Cluster(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     try:
-        server = cluster.server()
+        server = await cluster.app_server()
         sid = await api_login(server, "erp", "ERP")
         await api_call(server, "v2/contracts", {"sessionID": sid})
         taken = await api_call(
@@ -145,7 +154,7 @@ async def test_an_operator_provisions_an_integrator_from_the_command_line(tmp_pa
         assert taken["error"]["field"] == "platform"
         await api_login(server, "outro", "OUTRA")  # a platform nobody reserved is open
     finally:
-        cluster.stop()
+        await cluster.aclose()
 
 
 def test_serve_on_a_given_socket_turns_nagles_algorithm_off_for_its_connections():

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import subprocess
-import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -15,25 +13,19 @@ from sqlmodel import select
 
 from callhub.adapters.uscall import USCallClient
 from callhub.store.models import Call
-from support import SECRET, USCALL_TOKEN, Agent, Cluster, USCallSim
+from support import SECRET, USCALL_TOKEN, Agent, Cluster, USCallSim, run_cli
 
 
-def import_cdr(cluster: Cluster, sim: USCallSim, *args: str) -> subprocess.CompletedProcess[str]:
+async def import_cdr(
+    cluster: Cluster, sim: USCallSim, *args: str
+) -> subprocess.CompletedProcess[str]:
     env = {
-        **os.environ,
         "CALLHUB_DATABASE_URL": cluster.database_url,
         "CALLHUB_SECRET_KEY": SECRET,
         "CALLHUB_USCALL_WSDL": sim.wsdl,
         "CALLHUB_USCALL_TOKEN": USCALL_TOKEN,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "callhub.cli", "uscall", "import-cdr", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    return await asyncio.to_thread(run_cli, env, "uscall", "import-cdr", *args)
 
 
 async def make_calls(pbx: USCallClient, sim: USCallSim) -> tuple[str, str]:
@@ -62,11 +54,11 @@ async def test_import_is_idempotent_links_requests_and_plays_recordings(
     outbound, inbound = await make_calls(pbx, uscall_sim)
     today = datetime.now(ZoneInfo("America/Sao_Paulo")).date().isoformat()
 
-    done = import_cdr(cluster, uscall_sim, "--from", today, "--to", today)
+    done = await import_cdr(cluster, uscall_sim, "--from", today, "--to", today)
     assert done.returncode == 0, done.stderr
     assert "2 call records" in done.stdout and "2 new, 1 linked" in done.stdout
     assert "1/1 days" in done.stderr  # the progress bar
-    again = import_cdr(cluster, uscall_sim, "--from", today)
+    again = await import_cdr(cluster, uscall_sim, "--from", today)
     assert again.returncode == 0 and "0 new" in again.stdout
 
     rows = await cluster.read(
@@ -85,10 +77,12 @@ async def test_import_is_idempotent_links_requests_and_plays_recordings(
     into = by_id[inbound]
     assert (into.direction, into.ramal, into.number) == ("receptive", "2004", "+5511987654321")
 
-    bad = import_cdr(cluster, uscall_sim, "--from", "yesterday")
+    bad = await import_cdr(cluster, uscall_sim, "--from", "yesterday")
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
 
-    server = cluster.server(CALLHUB_USCALL_WSDL=uscall_sim.wsdl, CALLHUB_USCALL_TOKEN=USCALL_TOKEN)
+    server = await cluster.app_server(
+        CALLHUB_USCALL_WSDL=uscall_sim.wsdl, CALLHUB_USCALL_TOKEN=USCALL_TOKEN
+    )
     agent = await Agent(server, "agente").login("2001")
     agents.append(agent)
     view = (await agent.http.get("/atendimento/solicitacoes/1")).text
