@@ -19,7 +19,8 @@ from callhub.store.models import Role, User
 from callhub.templating import Renderer
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-HOME = {Role.agent: "/atendimento", Role.supervisor: "/atendimento", Role.admin: "/admin"}
+# Where each role lands after login: the agent at the screen, the supervisor at the board.
+HOME = {Role.agent: "/atendimento", Role.supervisor: "/painel", Role.admin: "/admin"}
 
 
 async def current_user(request: Request) -> User | None:
