@@ -303,6 +303,10 @@ class AppServer(Address):
     `Server`. The test's client must not block the loop: the server runs on it."""
 
     env: dict[str, str]
+    # What the app's startup does to the whole process (gc.freeze): off, as other apps
+    # share the process; on for a test of that startup.
+    process_wide: bool = False
+    app: Any = None
     _server: Any = None
     _socket: Any = None
     _task: asyncio.Task[None] | None = None
@@ -316,10 +320,8 @@ class AppServer(Address):
 
         listening = listening_socket(self.port)
         settings = Settings.from_env(self.env)
-        config = uvicorn.Config(
-            create_app(settings, process_wide=False),
-            **{**options(settings), "log_level": "warning"},
-        )
+        self.app = create_app(settings, process_wide=self.process_wide)
+        config = uvicorn.Config(self.app, **{**options(settings), "log_level": "warning"})
         self._server = uvicorn.Server(config)
         self._socket = listening
         self._task = asyncio.create_task(self._server.serve(sockets=[listening]))
@@ -665,6 +667,15 @@ class Agent:
         for tab in self.tabs:
             await tab.close()
         await self.http.aclose()
+
+
+async def until_ready(server: Served, ready: bool = True, timeout: float = 10) -> None:
+    """Until the server's /readyz says it is ready (200), or not (`ready=False`)."""
+    deadline = time.monotonic() + timeout
+    async with http_client(base_url=server.url, timeout=5) as c:
+        while ((await c.get("/readyz")).status_code == 200) != ready:
+            assert time.monotonic() < deadline, f"{server.url} ready is not {ready}"
+            await asyncio.sleep(0.05)
 
 
 async def board_tab(supervisor: Agent) -> Tab:

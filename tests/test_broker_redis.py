@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from callhub.broker import create_broker
 from callhub.protocol import Pop, extension_channel
-from support import Agent, RedisServer, Served, Server, http_client, pbx
+from support import Agent, RedisServer, Served, Server, http_client, pbx, until_ready
 
 
 async def test_pop_crosses_processes(pair: tuple[Server, Server], agents: list[Agent]):
@@ -55,14 +54,6 @@ async def test_redis_restart_loses_no_pop_on_either_tab_of_the_extension(
         screens = [f for f in tab.frames if 'id="pop-area"' in f]
         assert ["Maria da Silva" in f for f in screens] == [True, False, False]
         assert ["João Pereira" in f for f in screens] == [False, True, False]
-
-
-async def until_ready(server: Served, ready: bool, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    async with http_client(base_url=server.url, timeout=5) as c:
-        while ((await c.get("/readyz")).status_code == 200) != ready:
-            assert time.monotonic() < deadline, f"{server.url} ready is not {ready}"
-            await asyncio.sleep(0.05)
 
 
 async def test_the_storing_process_renders_for_the_other_processes_tabs(

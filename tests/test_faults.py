@@ -29,6 +29,7 @@ from support import (
     http_client,
     pbx,
     run_sync,
+    until_ready,
 )
 
 MARK = re.compile(r"Fila <strong>(L\d+)<")
@@ -177,12 +178,7 @@ async def test_postgresql_restart_fails_cleanly_then_recovers(
         assert (await c.get("/healthz")).status_code == 200
 
     postgres.start()  # back, on the same address; callhub is not restarted
-    async with http_client(base_url=server.url, timeout=10) as c:
-        for _ in range(100):
-            if (await c.get("/readyz")).status_code == 200:
-                break
-            await asyncio.sleep(0.1)
-        assert (await c.get("/readyz")).status_code == 200
+    await until_ready(server)
     r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="3102", fila="L0003")
     assert r.status_code == 200 and r.json()["delivered"] == 1
     await tab.wait_for("L0003")  # the tab stayed open through it all

@@ -22,6 +22,7 @@ from support import (
     http_client,
     pbx,
     terminate,
+    until_ready,
 )
 
 
@@ -117,11 +118,7 @@ async def test_readiness_follows_redis_and_a_poller_process_runs(
         assert r.headers["retry-after"] == "2"
         assert (await c.get("/healthz")).status_code == 200  # alive, only not ready
         redis_server.start()
-        for _ in range(100):
-            if (await c.get("/readyz")).status_code == 200:
-                break
-            await asyncio.sleep(0.1)
-        assert (await c.get("/readyz")).status_code == 200
+        await until_ready(server)
         m = await scrape(server)
         assert m[("callhub_broker_reconnects_total", ())] >= 1
 

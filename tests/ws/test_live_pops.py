@@ -250,18 +250,28 @@ async def flood(server: Served, ramal: str, count: int, healthy: Tab) -> None:
 SEQ = re.compile(r'data-seq="(\d+)"')
 
 
-@pytest.mark.above_the_store
-async def test_a_stalled_tab_is_closed_with_1013_and_catches_up_while_another_keeps_up(
-    cluster: Cluster, agents: list[Agent]
-):
-    # Small socket buffers: a tab that stops reading backs its socket up after a few frames.
-    server = cluster.server(sndbuf=4096, CALLHUB_TAB_QUEUE_SIZE="4", CALLHUB_TAB_SEND_TIMEOUT="10")
-    agent = await Agent(server, "agente").login("2010")
+async def stall(
+    cluster: Cluster, agents: list[Agent], ramal: str, send_timeout: str
+) -> tuple[Agent, Tab, Tab]:
+    """An agent with two tabs: one stops reading, the other sees 120 pops go by. Small
+    socket buffers: the stalled tab's socket backs up after a few frames."""
+    server = cluster.server(
+        sndbuf=4096, CALLHUB_TAB_QUEUE_SIZE="4", CALLHUB_TAB_SEND_TIMEOUT=send_timeout
+    )
+    agent = await Agent(server, "agente").login(ramal)
     agents.append(agent)
     stalled = await agent.tab(rcvbuf=4096)
     healthy = await agent.tab()
     stalled.ws.transport.pause_reading()
-    await flood(server, "2010", 120, healthy)
+    await flood(server, ramal, 120, healthy)
+    return agent, stalled, healthy
+
+
+@pytest.mark.above_the_store
+async def test_a_stalled_tab_is_closed_with_1013_and_catches_up_while_another_keeps_up(
+    cluster: Cluster, agents: list[Agent]
+):
+    agent, stalled, healthy = await stall(cluster, agents, "2010", send_timeout="10")
     # It reads again: what the server had sent, then the close, 1013 (try again).
     stalled.ws.transport.resume_reading()
     with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -278,13 +288,8 @@ async def test_a_stalled_tab_is_closed_with_1013_and_catches_up_while_another_ke
 
 @pytest.mark.above_the_store
 async def test_a_tab_that_never_reads_again_is_dropped(cluster: Cluster, agents: list[Agent]):
-    server = cluster.server(sndbuf=4096, CALLHUB_TAB_QUEUE_SIZE="4", CALLHUB_TAB_SEND_TIMEOUT="1")
-    agent = await Agent(server, "agente").login("2012")
-    agents.append(agent)
-    stalled = await agent.tab(rcvbuf=4096)
-    healthy = await agent.tab()
-    stalled.ws.transport.pause_reading()
-    await flood(server, "2012", 120, healthy)
+    agent, stalled, healthy = await stall(cluster, agents, "2012", send_timeout="1")
+    server = agent.server
     # Not even the close frame can leave: the server ends the connection, and the tab no
     # longer counts as one the pops reach.
     deadline = time.monotonic() + 10

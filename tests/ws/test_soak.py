@@ -15,16 +15,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from callhub.app import create_app
 from callhub.appstate import state_of
-from callhub.settings import Settings
 from callhub.ws.hub import GC_THRESHOLDS, Hub, settle
 from callhub.ws.tab import Tab
-from support import PBX55_TOKEN, PBX_TOKEN, SECRET, Agent, Server, free_port, pbx
+from support import PBX55_TOKEN, PBX_TOKEN, SECRET, Agent, AppServer, free_port, pbx
 
 TABS = 40
 TAB_TYPES = (Tab, WebSocket, WebSocketsSansIOProtocol)
@@ -34,36 +31,29 @@ TAB_TYPES = (Tab, WebSocket, WebSocketsSansIOProtocol)
 async def test_closed_tabs_leave_no_cyclic_garbage(sqlite_template: Path, tmp_path: Path):
     database = tmp_path / "callhub.db"
     shutil.copyfile(sqlite_template, database)
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{database}",
-        secret_key=SECRET,
-        pbx_token=PBX_TOKEN,
-        pbx55_token=PBX55_TOKEN,
-    )
-    app = create_app(settings)
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, ws_per_message_deflate=False, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
+    env = {
+        "CALLHUB_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "CALLHUB_SECRET_KEY": SECRET,
+        "CALLHUB_PBX_TOKEN": PBX_TOKEN,
+        "CALLHUB_PBX55_TOKEN": PBX55_TOKEN,
+        "CALLHUB_HTTPS_ONLY": "0",  # plain HTTP here: Secure cookies would never come back
+    }
+    # The app's own startup, gc.freeze included: what this test is about.
+    server = AppServer(free_port(), env, process_wide=True)
     agent = None
     thresholds = gc.get_threshold()
     try:
-        while not server.started:
-            assert not serving.done(), "the server did not start"
-            await asyncio.sleep(0.01)
-        address = Server(port, {}, tmp_path / "unused.log")
-        agent = await Agent(address, "agente").login("2001")
+        await server.start()
+        agent = await Agent(server, "agente").login("2001")
         tabs = [await agent.tab() for _ in range(TABS)]
-        hub: Hub = state_of(app).hub
+        hub: Hub = state_of(server.app).hub
         assert len(hub.tabs["2001"]) == TABS
         settle()  # as the hub does once tabs stop arriving: their objects are frozen now
         assert gc.get_freeze_count() > 0
         # Young objects are collected less often than by default (700), and still collected.
         assert gc.get_threshold() == GC_THRESHOLDS
 
-        r = await pbx(address, "novaSolicitacao", cpf="52998224725", ramal="2001")
+        r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2001")
         assert r.json()["delivered"] == TABS
         for tab in tabs:
             await tab.wait_for("Maria da Silva")
@@ -87,6 +77,5 @@ async def test_closed_tabs_leave_no_cyclic_garbage(sqlite_template: Path, tmp_pa
     finally:
         if agent is not None:
             await agent.aclose()
-        server.should_exit = True
-        await asyncio.wait_for(serving, 10)
+        await server.stop()
         gc.set_threshold(*thresholds)

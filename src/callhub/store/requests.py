@@ -130,10 +130,6 @@ def get_request(*, session: Session, number: int) -> ServiceRequest | None:
     return session.get(ServiceRequest, number)
 
 
-def exists(*, session: Session, number: int) -> bool:
-    return session.get(ServiceRequest, number) is not None
-
-
 def _checked(description: str) -> str:
     text = description.strip()
     if not text:

@@ -69,7 +69,9 @@ def _create(
         group_id = group_for(session, src.groupId, prefix + "groupId")
         if src.linkedNumber is not None:
             # Linked only to a request the caller may see (store/access.py).
-            if not requests.exists(session=session, number=src.linkedNumber) or not access.may_see(
+            if requests.get_request(
+                session=session, number=src.linkedNumber
+            ) is None or not access.may_see(
                 session=session, scope=call.requests_scope(session), request_id=src.linkedNumber
             ):
                 raise unknown_reference(prefix + "linkedNumber", src.linkedNumber)

@@ -52,8 +52,9 @@ SESSION = {"sessionID": "…"}
 )
 def synchronize(call: Call, body: SyncIn, session: Session) -> Empty:
     if body.Object == "request":
-        if not body.ToKey.isdigit() or not requests.exists(
-            session=session, number=int(body.ToKey[:12])
+        if (
+            not body.ToKey.isdigit()
+            or requests.get_request(session=session, number=int(body.ToKey[:12])) is None
         ):
             raise ApiError(
                 "UNKNOWN_REFERENCE",
