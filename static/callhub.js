@@ -53,7 +53,17 @@
     var els = document.querySelectorAll('[data-since]');
     for (var i = 0; i < els.length; i++) {
       var since = parseFloat(els[i].getAttribute('data-since'));
-      if (since) { els[i].textContent = duration(now - since); }
+      if (!since) { continue; }
+      els[i].textContent = duration(now - since);
+      // A wait the supervisor gave thresholds to turns amber, then red (on its cell).
+      var warn = parseFloat(els[i].getAttribute('data-warn') || '0');
+      var bad = parseFloat(els[i].getAttribute('data-bad') || '0');
+      if (warn || bad) {
+        var cell = els[i].parentNode, waited = now - since;
+        var lvl = bad && waited >= bad ? 'bad' : warn && waited >= warn ? 'warn' : 'ok';
+        cell.classList.remove('lvl-ok', 'lvl-warn', 'lvl-bad');
+        cell.classList.add('lvl-' + lvl);
+      }
     }
     var meta = document.getElementById('board-meta');
     if (meta) {

@@ -59,6 +59,7 @@ FORMS = [
     "/atendimento/uscall/sair",
     "/login",
     "/logout",
+    "/painel/ajustes",
     "/painel/desligar",
     "/painel/monitorar",
 ]

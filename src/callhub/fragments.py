@@ -121,8 +121,9 @@ class Fragments:
             notice=notice,
         )
 
-    def board(self, changes: dict[str, Any], locale: str) -> str:
-        """The wall board's rows that changed (or, for a tab that opens, all of them)."""
+    def board(self, changes: dict[str, Any], locale: str, *, tv: bool = False) -> str:
+        """The wall board's rows that changed (or, for a tab that opens, all of them), as
+        the supervisor's board or the TV view (`tv`) lays them out."""
         return self.renderer.render(
             "fragments/board_update.html",
             locale,
@@ -131,8 +132,9 @@ class Fragments:
             agents=changes["agents"],
             requests=changes.get("requests"),
             meta=changes["meta"],
-            actions=self.board_actions,
+            actions=self.board_actions and not tv,
             interval=self.board_interval,
+            tv=tv,
         )
 
     # -- any message, for the variants tabs need -----------------------------------------

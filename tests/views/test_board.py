@@ -22,6 +22,7 @@ from support import (
     Tab,
     USCallSim,
     board_tab,
+    pbx,
     push55,
 )
 
@@ -65,9 +66,10 @@ QUEUE_COLUMNS = (
     "available",
     "busy",
     "paused",
-    "offered",
+    "received",
     "answered",
     "abandoned",
+    "in_progress",
     "service_level",
     "abandon_rate",
 )
@@ -126,9 +128,9 @@ async def test_the_board_follows_the_pbx(
     busy = await wait_row(tab, "a-104", "Em ligação")
     assert "(11) 98765-4321" in busy
     await wait_queue(tab, "q-901", waiting="0")
-    # Answered, and recorded: offered 1, answered 1, within the 20 s target.
+    # Answered, and recorded: received 1, answered 1, within the 20 s target.
     await wait_queue(
-        tab, "q-901", offered="1", answered="1", abandoned="0", service_level="100%", timeout=10
+        tab, "q-901", received="1", answered="1", abandoned="0", service_level="100%", timeout=10
     )
     await wait_row(tab, "a-104", "Disponível", timeout=10)
 
@@ -209,6 +211,22 @@ async def test_a_wrong_token_is_surfaced_on_the_board(
     await wait_frame(tab, lambda f: "Token inválido" in f)
 
 
+async def configure_board(supervisor: Agent, queues: str, **thresholds: str) -> None:
+    """The supervisor's board settings (/painel/ajustes), the defaults for what is not given."""
+    form = {
+        "filas": queues,
+        "sl_warn": "80",
+        "sl_bad": "60",
+        "wait_warn": "30",
+        "wait_bad": "60",
+        "abandon_warn": "5",
+        "abandon_bad": "10",
+        **thresholds,
+    }
+    r = await supervisor.http.post("/painel/ajustes", data=form)
+    assert r.status_code == 303, r.text
+
+
 async def test_a_55pbx_only_site_has_a_board_too(cluster: Cluster, agents: list[Agent]) -> None:
     server = await cluster.app_server(CALLHUB_BOARD_POLL_SECONDS="0.3")
     agent = await Agent(server, "agente").login("2001")
@@ -216,8 +234,16 @@ async def test_a_55pbx_only_site_has_a_board_too(cluster: Cluster, agents: list[
     await agent.tab()
     supervisor = await Agent(server, "supervisor").login()
     agents.append(supervisor)
+    # A threshold out of range is refused with its field named, and nothing is saved.
+    r = await supervisor.http.post("/painel/ajustes", data={"filas": "X", "sl_warn": "120"})
+    assert r.status_code == 422 and 'id="sl_warn-error"' in r.text, r.text
+    form = (await supervisor.http.get("/painel/ajustes")).text
+    assert re.search(r'<textarea id="filas" name="filas"[^>]*>([^<]*)<', form)[1] != "X"  # type: ignore[index]
+    await configure_board(supervisor, "Suporte N1\nFinanceiro")
     tab = await board_tab(supervisor)
     await wait_row(tab, "a-r2001", "Disponível", "Ana Agente")
+    # Configured queues are rows from the start, before any call.
+    await wait_queue(tab, "q-Financeiro", received="0", service_level="—")
 
     base = {
         "call_id": "b-1",
@@ -232,20 +258,42 @@ async def test_a_55pbx_only_site_has_a_board_too(cluster: Cluster, agents: list[
     assert (await push55(server, {**base, "call_date": now})).status_code == 200
     busy = await wait_row(tab, "a-r2001", "Em ligação")
     assert "(11) 98765-4321" in busy
+    # Ringing or talking, not yet answered nor abandoned: in progress, and received.
+    await wait_queue(tab, "q-Suporte N1", received="1", answered="0", in_progress="1")
     end = {**base, "call_status": "atendida", "call_time": 30, "call_duration": 38}
     await push55(server, end)
-    # No PBX says who waits; the call is offered, answered within the target.
-    await wait_queue(
-        tab, "q-Suporte N1", waiting="—", offered="1", answered="1", service_level="100%"
+    # No PBX says who waits; the call is answered within the target.
+    queue = await wait_queue(
+        tab,
+        "q-Suporte N1",
+        waiting="—",
+        received="1",
+        answered="1",
+        in_progress="0",
+        service_level="100%",
     )
+    assert "lvl-ok" in queue and "lvl-bad" not in queue
     await wait_row(tab, "a-r2001", "Disponível")
 
     abandoned = {**base, "call_id": "b-2", "call_status": "abandonada", "call_time": 0}
     await push55(server, abandoned)
-    # The figures add up: 2 offered, 1 answered, 1 abandoned.
-    await wait_queue(
-        tab, "q-Suporte N1", offered="2", answered="1", abandoned="1", abandon_rate="50%"
+    # The figures add up: 2 received, 1 answered, 1 abandoned; 50% abandon is red (> 10%).
+    queue = await wait_queue(
+        tab, "q-Suporte N1", received="2", answered="1", abandoned="1", abandon_rate="50%"
     )
+    assert re.search(r'<td class="num lvl-bad">50%</td>', queue), queue
+
+    # A webservice pop reached the agent: answered. A queue named only in a pop is no row.
+    await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2001", fila="Suporte N1")
+    await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2001", fila="Teste")
+    await wait_queue(tab, "q-Suporte N1", received="3", answered="2", abandoned="1")
+    page = await supervisor.http.get("/painel")
+    assert 'id="q-Suporte N1"' in page.text and 'id="q-Teste"' not in page.text
+
+    # A supervisor's new threshold recolours the figure on the next round.
+    await configure_board(supervisor, "Suporte N1", abandon_warn="30", abandon_bad="60")
+    queue = await wait_queue(tab, "q-Suporte N1", abandon_rate="33%")
+    await wait_frame(tab, lambda f: '<td class="num lvl-warn">33%</td>' in f)
 
 
 @pytest.mark.above_the_store

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from callhub.store.board import RequestCounts
+from callhub.store.board import BoardSettings, RequestCounts
 
 # USCall's agent states (agentStatus) and extension states (extenStatus), as codes.
 AGENT_STATES = {
@@ -50,10 +50,21 @@ class QueueRow:
     available: int = 0
     busy: int = 0
     paused: int = 0
+    # Today's calls from the records, each counted once: offered = answered + abandoned
+    # + in_progress. Who waits now (USCall's queue) is not recorded until they leave.
     offered: int = 0
     answered: int = 0
     abandoned: int = 0
+    in_progress: int = 0
     within_target: int = 0
+    # offered + waiting, and the colours by the supervisor's thresholds (set by `settle`).
+    received: int = 0
+    # "ok", "warn", "bad", or "" when there is no figure yet.
+    sl_level: str = ""
+    abandon_level: str = ""
+    # Where the longest wait turns amber and red (seconds): the page counts it up.
+    wait_warn: int = 0
+    wait_bad: int = 0
 
     @property
     def service_level(self) -> float | None:
@@ -61,7 +72,28 @@ class QueueRow:
 
     @property
     def abandon_rate(self) -> float | None:
-        return self.abandoned / self.offered if self.offered else None
+        return self.abandoned / self.received if self.received else None
+
+    def settle(self, settings: BoardSettings) -> None:
+        """The figures derived from the others: received (answered + abandoned + in
+        progress + waiting: they add up) and the colours the thresholds give them."""
+        self.received = self.offered + (self.waiting or 0)
+        self.sl_level = level(self.service_level, settings.sl_warn, settings.sl_bad, lower=True)
+        self.abandon_level = level(
+            self.abandon_rate, settings.abandon_warn, settings.abandon_bad, lower=False
+        )
+        self.wait_warn, self.wait_bad = settings.wait_warn, settings.wait_bad
+
+
+def level(fraction: float | None, warn: int, bad: int, *, lower: bool) -> str:
+    """ "ok", "warn" or "bad" for a fraction against percent thresholds; `lower` when a
+    lower figure is worse (service level), else a higher one is (abandon rate)."""
+    if fraction is None:
+        return ""
+    percent = fraction * 100
+    if lower:
+        return "bad" if percent < bad else "warn" if percent < warn else "ok"
+    return "bad" if percent >= bad else "warn" if percent >= warn else "ok"
 
 
 @dataclass

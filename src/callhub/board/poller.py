@@ -231,24 +231,33 @@ class BoardPoller:
             else:
                 self.link.error = None
         midnight = self._midnight(now)
-        days, extensions, board.requests = await self.store.read(
+        days, extensions, board.requests, chosen = await self.store.read(
             lambda s: (
                 board_store.queue_day(session=s, since=midnight, target_seconds=self.target),
                 board_store.extension_day(session=s, since=midnight),
                 board_store.request_counts(session=s, since=midnight),
+                board_store.board_settings(session=s),
             )
         )
-        # USCall keys queues by number and names them; the store knows them by name.
+        # The rows are the configured queues: USCall's, and those the supervisor listed.
+        # A queue named only in a call (a test pop's fila) is not a row. The rows are
+        # copies: a board kept from the last round (USCall down) shares its rows with it.
+        board.queues = {key: replace(row) for key, row in board.queues.items()}
         key_of = {q.name: k for k, q in board.queues.items()}
+        for name in chosen.queues:
+            if name not in key_of and name not in board.queues:
+                board.queues[name] = QueueRow(key=name, name=name)
+                key_of[name] = name
         for name, day in days.items():
             key = key_of.get(name, name)
             row = board.queues.get(key)
             if row is None:
-                row = board.queues[key] = QueueRow(key=key, name=name)
-            else:
-                row = board.queues[key] = replace(row)
+                continue
             row.offered, row.answered = day.offered, day.answered
-            row.abandoned, row.within_target = day.abandoned, day.within_target
+            row.abandoned, row.in_progress = day.abandoned, day.in_progress
+            row.within_target = day.within_target
+        for row in board.queues.values():
+            row.settle(chosen)
         if board.source != "uscall" and not board.agents:
             await self._from_callhub(board, extensions, now)
         else:

@@ -8,11 +8,13 @@ import os
 
 from sqlmodel import Session
 
+from callhub.adapters.pbx55.simulator import QUEUES as PBX55_QUEUES
 from callhub.cli.common import with_store
 from callhub.cli.serve import options, serve
 from callhub.identity import normalise_phone, parse_document
 from callhub.settings import Settings
-from callhub.store import catalog, requests, users
+from callhub.store import board, catalog, requests, users
+from callhub.store.board import BoardSettings
 from callhub.store.engine import Store
 from callhub.store.models import Role, Urgency
 from callhub.store.params import CHILD_SERVICE, set_parameter
@@ -95,6 +97,8 @@ def seed_demo(session: Session) -> None:
                 service=item,
                 note="Solicitação de demonstração",
             )
+    # The 55pbx simulator's queues are the wall board's rows (with USCall, its own too).
+    board.save_board_settings(session=session, settings=BoardSettings(queues=list(PBX55_QUEUES)))
     from callhub.demo_itsm import seed_itsm
 
     seed_itsm(session, password=DEMO_PASSWORD)

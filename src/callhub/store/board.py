@@ -4,7 +4,8 @@ extension, who holds each extension, and the requests' counts (the field's too).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from callhub.store.models import (
     UTCDateTime,
     utcnow,
 )
+from callhub.store.params import get_setting, set_setting
 
 # How PBXs spell an answered or an abandoned call (compared case-insensitively).
 ANSWERED = {"atendida", "atendido", "completada", "answered", "completed"}
@@ -52,10 +54,56 @@ class RequestCounts:
 
 @dataclass
 class QueueDay:
-    offered: int = 0
+    """A queue's receptive calls since midnight, each counted once: answered, abandoned
+    (ended, or given up, without an answer) or still in progress (ringing, waiting in
+    the PBX). `offered` is their sum: the wall board's figures add up."""
+
     answered: int = 0
     abandoned: int = 0
+    in_progress: int = 0
     within_target: int = 0
+
+    @property
+    def offered(self) -> int:
+        return self.answered + self.abandoned + self.in_progress
+
+
+@dataclass
+class BoardSettings:
+    """What a supervisor sets for the wall board: which queues are rows (with USCall, its
+    queues are rows too) and where each figure turns amber and red."""
+
+    queues: list[str] = field(default_factory=list)
+    # Service level (%, higher is better): amber below `sl_warn`, red below `sl_bad`.
+    sl_warn: int = 80
+    sl_bad: int = 60
+    # Longest wait (seconds): amber from `wait_warn`, red from `wait_bad`.
+    wait_warn: int = 30
+    wait_bad: int = 60
+    # Abandon rate (%): amber from `abandon_warn`, red from `abandon_bad`.
+    abandon_warn: int = 5
+    abandon_bad: int = 10
+
+    def to_json(self) -> str:
+        return json.dumps(vars(self), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> BoardSettings:
+        if not text:
+            return cls()
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in json.loads(text).items() if k in known})
+
+
+BOARD_SETTINGS = "board.settings"
+
+
+def board_settings(*, session: Session) -> BoardSettings:
+    return BoardSettings.from_json(get_setting(session=session, key=BOARD_SETTINGS))
+
+
+def save_board_settings(*, session: Session, settings: BoardSettings) -> None:
+    set_setting(session=session, key=BOARD_SETTINGS, value=settings.to_json())
 
 
 @dataclass
@@ -69,19 +117,28 @@ class ExtensionDay:
 
 
 def queue_day(*, session: Session, since: datetime, target_seconds: int) -> dict[str, QueueDay]:
-    """Receptive calls per queue since `since`: offered, answered, abandoned, and answered
-    within `target_seconds` of waiting."""
-    rows = session.execute(_queue_day(), {"since": since, "target": target_seconds})
+    """Receptive calls per queue since `since`, each in one of answered, abandoned and in
+    progress; and those answered within `target_seconds` of waiting.
+
+    A call is answered when it talked, when its PBX says so, or when it was delivered to
+    an extension by a PBX that reports no end (a webservice pop: the call reached the
+    agent). It is abandoned when its PBX says so, or when it ended, or was left open for
+    hours, without an answer. Any other call is still in progress."""
+    open_since = utcnow() - timedelta(hours=OPEN_CALL_HOURS)
+    rows = session.execute(
+        _queue_day(), {"since": since, "target": target_seconds, "open_since": open_since}
+    )
     out: dict[str, QueueDay] = {}
-    for queue, status, talk, ok, count in rows:
+    for queue, status, talk, ok, ended, delivered, stale, count in rows:
         day = out.setdefault(str(queue), QueueDay())
-        day.offered += count
         said = (status or "").strip().casefold()
-        if talk or said in ANSWERED:
+        if talk or said in ANSWERED or (not said and delivered):
             day.answered += count
             day.within_target += count if ok else 0
-        elif said in ABANDONED or said.startswith("abandon"):
+        elif said in ABANDONED or said.startswith("abandon") or said or ended or stale:
             day.abandoned += count
+        else:
+            day.in_progress += count
     return out
 
 
@@ -130,20 +187,20 @@ def _at(name: str) -> Any:
 def _queue_day() -> Select[Any]:
     talked = col(Call.talk_seconds) > 0
     within = func.coalesce(col(Call.wait_seconds), 0) <= bindparam("target", type_=Integer())
+    ended = col(Call.ended_at).is_not(None) | col(Call.end_seen_at).is_not(None)
+    # Delivered to an extension by a PBX that never reports the end: the pop's call.
+    delivered = col(Call.ramal).is_not(None) & col(Call.source).not_in(ENDS_REPORTED)
+    stale = col(Call.started_at) < _at("open_since")
+    conditions = (talked, within, ended, delivered, stale)
+    flags = [case((c, 1), else_=0) for c in conditions]
     return (
-        sa_select(
-            col(Call.queue),
-            col(Call.status),
-            case((talked, 1), else_=0),
-            case((within, 1), else_=0),
-            func.count(),
-        )
+        sa_select(col(Call.queue), col(Call.status), *flags, func.count())
         .where(
             col(Call.started_at) >= _at("since"),
             col(Call.queue).is_not(None),
             or_(col(Call.direction).is_(None), Call.direction == CallDirection.receptive),
         )
-        .group_by(col(Call.queue), col(Call.status), talked, within)
+        .group_by(col(Call.queue), col(Call.status), *conditions)
     )
 
 

@@ -153,6 +153,7 @@ async def board_socket(ws: WebSocket) -> None:
     if tab is None:
         await ws.close(code=CLOSE_POLICY)
         return
+    tab.view = "tv" if ws.query_params.get("tv") else ""
     await ws.accept()
     await hub.attach_board(tab)
 
@@ -161,7 +162,8 @@ async def board_socket(ws: WebSocket) -> None:
         if raw is None:
             return [], 0
         fragments: Fragments = state.pipeline.fragments
-        return [fragments.board(changes(None, Board.from_json(raw)), tab.locale)], 0
+        whole = changes(None, Board.from_json(raw))
+        return [fragments.board(whole, tab.locale, tv=tab.view == "tv")], 0
 
     await _serve(ws, tab, first_frames, hub.detach_board)
 

@@ -41,7 +41,7 @@ class Renders(Protocol):
 
     def fragment(self, message: TabMessage, locale: str, can_execute: bool) -> str: ...
 
-    def board(self, changes: dict[str, Any], locale: str) -> str: ...
+    def board(self, changes: dict[str, Any], locale: str, *, tv: bool = False) -> str: ...
 
 
 # After the last tab arrived, how long before its objects leave the cyclic collector.
@@ -209,11 +209,14 @@ class Hub:
         return reached
 
     def _fan_out_board(self, message: BoardChanges) -> int:
-        rendered: dict[str, str] = {}
+        rendered: dict[tuple[str, str], str] = {}
         for tab in list(self.board_tabs):
-            html = rendered.get(tab.locale)
+            variant = (tab.locale, tab.view)
+            html = rendered.get(variant)
             if html is None:
-                html = rendered[tab.locale] = self.renders.board(message.changes, tab.locale)
+                html = rendered[variant] = self.renders.board(
+                    message.changes, tab.locale, tv=tab.view == "tv"
+                )
             tab.write(html)
         return len(self.board_tabs)
 

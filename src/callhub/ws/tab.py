@@ -64,6 +64,7 @@ class Tab:
         "can_execute",
         "locale",
         "ramal",
+        "view",
         "seen",
         "backlog",
         "closing",
@@ -92,6 +93,8 @@ class Tab:
         self.can_execute = can_execute
         self.locale = locale
         self.ramal = ramal
+        # A wall board tab's layout: "" for the supervisor's board, "tv" for the TV view.
+        self.view = ""
         # The highest pop seq this tab has been sent: pops at or below it are not sent again.
         self.seen = 0
         # Frames waiting for the socket: (pop seq or 0, frame, arrival time or None).
