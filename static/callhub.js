@@ -78,3 +78,218 @@
     document.body.addEventListener('htmx:wsAfterMessage', tick);
   });
 })();
+
+// The agent's screen never loses work to a call, and a call is never missed.
+// - Drafts: what the agent types in a call's screen is kept per pop (sessionStorage) and
+//   comes back when the agent returns to that call, or reloads the page.
+// - A pop that arrives while the screen holds unsaved input does not replace it: it waits
+//   in a banner ("Nova chamada: Maria da Silva — abrir"). Otherwise it takes the screen,
+//   and focus moves to its first field.
+// - A pop in a background tab raises a desktop notification (when the agent allowed them),
+//   puts the caller in the title until the agent looks, and rings if the agent chose to.
+(function () {
+  'use strict';
+  var body = document.body;
+  var ramal = body.dataset.ramal;
+  if (!ramal || !window.htmx) { return; }
+  // The banner's words, translated by the page (data-new-call, data-open).
+  var text = (document.getElementById('call-banner') || { dataset: {} }).dataset;
+  var draftKey = function (seq) { return 'callhub.draft.' + ramal + '.' + seq; };
+  var currentKey = 'callhub.current.' + ramal;
+  var fromSocket = false;
+  var pending = [];
+  var unseen = [];
+  var baseTitle = document.title;
+
+  function get(key) { try { return sessionStorage.getItem(key); } catch (e) { return null; } }
+  function put(key, value) {
+    try {
+      if (value === null) { sessionStorage.removeItem(key); } else { sessionStorage.setItem(key, value); }
+    } catch (e) { /* private mode: drafts live as long as the screen */ }
+  }
+  function area() { return document.getElementById('pop-area'); }
+  function shownSeq() { var a = area(); return a ? parseInt(a.getAttribute('data-seq') || '0', 10) || 0 : 0; }
+  function fields(root) {
+    return Array.prototype.filter.call(
+      root.querySelectorAll('form input, form textarea, form select'),
+      function (f) { return f.name && ['hidden', 'submit', 'button', 'password'].indexOf(f.type) < 0; });
+  }
+  function keyOf(f) { return (f.form.getAttribute('hx-post') || f.form.className) + '|' + f.name; }
+  function changed(f) {
+    if (f.tagName === 'SELECT') {
+      return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+    }
+    if (f.type === 'checkbox' || f.type === 'radio') { return f.checked !== f.defaultChecked; }
+    return f.value !== f.defaultValue;
+  }
+  function dirty() { var a = area(); return !!a && fields(a).some(changed); }
+
+  function saveDraft() {
+    var a = area(), seq = shownSeq();
+    if (!a || !seq) { return; }
+    var draft = {};
+    fields(a).forEach(function (f) {
+      if (changed(f)) { draft[keyOf(f)] = (f.type === 'checkbox' || f.type === 'radio') ? f.checked : f.value; }
+    });
+    put(draftKey(seq), Object.keys(draft).length ? JSON.stringify(draft) : null);
+  }
+  function restoreDraft() {
+    var a = area(), seq = shownSeq(), raw = get(draftKey(seq));
+    if (!a || !raw) { return; }
+    var draft = {};
+    try { draft = JSON.parse(raw); } catch (e) { return; }
+    fields(a).forEach(function (f) {
+      var k = keyOf(f);
+      if (!(k in draft)) { return; }
+      if (f.type === 'checkbox' || f.type === 'radio') { f.checked = !!draft[k]; } else { f.value = draft[k]; }
+    });
+  }
+  function focusFirst(root) {
+    // After an error, the field it names; else the screen's first field.
+    var target = root.querySelector('[aria-invalid="true"]');
+    if (!target) {
+      var errorNote = root.querySelector('p.error');
+      if (errorNote) {
+        var label = errorNote.previousElementSibling;
+        target = label && label.querySelector('input, select, textarea');
+      }
+    }
+    if (!target) { target = fields(root).filter(function (f) { return !f.disabled && f.offsetParent !== null; })[0]; }
+    if (target) { target.focus(); }
+  }
+
+  // -- the banner ---------------------------------------------------------------------
+  function renderBanner() {
+    var banner = document.getElementById('call-banner');
+    if (!banner) { return; }
+    banner.textContent = '';
+    pending.forEach(function (seq) {
+      var who = document.querySelector('#pop-item-' + seq + ' .who');
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'call-banner-open';
+      button.setAttribute('data-seq', String(seq));
+      button.textContent = (text.newCall || 'Nova chamada') + ': ' + (who ? who.textContent.trim() : '') +
+        ' — ' + (text.open || 'abrir');
+      banner.appendChild(button);
+    });
+    banner.hidden = pending.length === 0;
+  }
+  function openPop(seq) {
+    saveDraft();
+    pending = pending.filter(function (s) { return s !== seq; });
+    renderBanner();
+    htmx.ajax('GET', '/atendimento/pops/' + seq, { target: '#pop-area', swap: 'none' });
+  }
+  document.addEventListener('click', function (e) {
+    var button = e.target.closest && e.target.closest('.call-banner-open');
+    if (button) { openPop(parseInt(button.getAttribute('data-seq'), 10)); }
+    var item = e.target.closest && e.target.closest('#recent-pops a');
+    if (item) { saveDraft(); }
+  });
+
+  // -- pops arriving ------------------------------------------------------------------
+  body.addEventListener('htmx:wsBeforeMessage', function () { fromSocket = true; });
+  body.addEventListener('htmx:wsAfterMessage', function () {
+    fromSocket = false;
+    renderBanner();
+    if (unseen.length) { alertAgent(); }
+  });
+  body.addEventListener('htmx:oobBeforeSwap', function (e) {
+    var incoming = e.detail.fragment && e.detail.fragment.firstElementChild;
+    if (!incoming || incoming.id !== 'pop-area') { return; }
+    var seq = parseInt(incoming.getAttribute('data-seq') || '0', 10) || 0;
+    if (seq === shownSeq()) { return; }
+    if (fromSocket && seq > shownSeq()) { unseen.push(seq); }
+    if (fromSocket && seq > shownSeq() && dirty()) {
+      // Unsaved input on screen: the call waits in the banner, the work stays.
+      saveDraft();
+      e.detail.shouldSwap = false;
+      if (pending.indexOf(seq) < 0) { pending.unshift(seq); }
+      return;
+    }
+    saveDraft();
+  });
+  body.addEventListener('htmx:oobAfterSwap', function (e) {
+    var a = area();
+    if (!a || !(e.detail.target === a || a.contains(e.detail.target) || e.detail.target.id === 'pop-area')) { return; }
+    var seq = shownSeq();
+    if (seq) { put(currentKey, String(seq)); }
+    pending = pending.filter(function (s) { return s !== seq; });
+    renderBanner();
+    restoreDraft();
+    focusFirst(area());
+  });
+  body.addEventListener('input', function (e) { if (area() && area().contains(e.target)) { saveDraft(); } });
+  var ringBox = document.getElementById('ring');
+  if (ringBox) {
+    ringBox.addEventListener('change', function () { body.setAttribute('data-ring', ringBox.checked ? '1' : '0'); });
+  }
+  body.addEventListener('change', function (e) { if (area() && area().contains(e.target)) { saveDraft(); } });
+  // A form of the screen saved: its draft is done with.
+  body.addEventListener('htmx:afterRequest', function (e) {
+    var form = e.detail.elt;
+    if (!e.detail.successful || !form || form.tagName !== 'FORM' || !area() || !area().contains(form)) { return; }
+    put(draftKey(shownSeq()), null);
+  });
+  // A reload: the call that was on screen comes back, drafts included.
+  document.addEventListener('DOMContentLoaded', function () {
+    var current = parseInt(get(currentKey) || '0', 10) || 0;
+    if (current && !shownSeq()) { htmx.ajax('GET', '/atendimento/pops/' + current, { target: '#pop-area', swap: 'none' }); }
+  });
+
+  // -- a background tab ---------------------------------------------------------------
+  function alertAgent() {
+    var seqs = unseen;
+    unseen = [];
+    if (!document.hidden) { return; }
+    var seq = seqs[seqs.length - 1];
+    var who = document.querySelector('#pop-item-' + seq + ' .who');
+    var name = who ? who.textContent.trim() : '';
+    waiting += seqs.length;
+    document.title = '(' + waiting + ') ' + (name || text.newCall || '') + ' · callhub';
+    if (window.Notification && Notification.permission === 'granted') {
+      var note = new Notification(text.newCall || 'Nova chamada', { body: name, tag: 'callhub-' + ramal });
+      note.onclick = function () {
+        window.focus();
+        if (pending.indexOf(seq) >= 0) { openPop(seq); }
+        note.close();
+      };
+    }
+    if (body.getAttribute('data-ring') === '1') { ring(); }
+  }
+  var waiting = 0;
+  document.addEventListener('visibilitychange', function () {
+    if (!document.hidden) { waiting = 0; document.title = baseTitle; }
+  });
+  var audio = null;
+  function ring() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      [0, 0.35].forEach(function (at) {
+        var osc = audio.createOscillator(), gain = audio.createGain();
+        osc.frequency.value = 880;
+        gain.gain.setValueAtTime(0.2, audio.currentTime + at);
+        gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + at + 0.3);
+        osc.connect(gain); gain.connect(audio.destination);
+        osc.start(audio.currentTime + at); osc.stop(audio.currentTime + at + 0.3);
+      });
+    } catch (e) { /* no audio here */ }
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    var offer = document.getElementById('notify-enable');
+    if (offer && window.Notification && Notification.permission === 'default') {
+      offer.hidden = false;
+      offer.addEventListener('click', function () {
+        Notification.requestPermission().then(function () { offer.hidden = true; });
+      });
+    }
+    // Sound needs a gesture first: the agent's first click on the page allows it.
+    document.addEventListener('click', function unlock() {
+      if (body.getAttribute('data-ring') === '1' && !audio) {
+        try { audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { /* none */ }
+      }
+      document.removeEventListener('click', unlock);
+    });
+  });
+})();

@@ -363,8 +363,8 @@ class Cluster:
         it: `callhub serve` (`cli=False`: uvicorn on callhub.app:app directly)."""
         log = self.tmp / f"server-{len(self.servers)}.log"
         server = Server(port or free_port(), self._env(env), log, cli=cli, sndbuf=sndbuf)
+        self.servers.append(server)  # stopped (its log closed) even if it does not start
         server.start()
-        self.servers.append(server)
         return server
 
     def _env(self, env: dict[str, str]) -> dict[str, str]:

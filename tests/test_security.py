@@ -46,6 +46,7 @@ FORMS = [
     "/admin/telefonia/token",
     "/atendimento/avisar",
     "/atendimento/ligar",
+    "/atendimento/preferencias",
     "/atendimento/ramal",
     "/atendimento/ramal/liberar",
     "/atendimento/solicitacoes",

@@ -100,6 +100,12 @@ STATUS_LABELS = {
     "Reopened": N_("Reaberta"),
     "Closed": N_("Fechada"),
 }
+# What became of a call (store.board.outcome), in words.
+OUTCOME_LABELS = {
+    "answered": N_("Atendida"),
+    "abandoned": N_("Abandonada"),
+    "in_progress": N_("Em andamento"),
+}
 URGENCY_LABELS = {"H": N_("Alta"), "M": N_("Média"), "L": N_("Baixa")}
 TYPE_LABELS = {"I": N_("Incidente"), "R": N_("Requisição")}
 DIRECTION_LABELS = {

@@ -8,14 +8,14 @@ and the replay to a tab that reconnects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from sqlmodel import Session
 
 from callhub.identity import DocKind, Document, format_phone, normalise_phone, parse_document
 from callhub.store import calls, catalog, hotpath, requests
-from callhub.store.models import Call, PopKind, ScreenPop, ServiceRequest, utcnow
+from callhub.store.models import Call, PopKind, ScreenPop, ServiceRequest, Status, utcnow
 from callhub.store.params import TelephonyParams
 
 
@@ -188,6 +188,29 @@ def _call_view(ctx: CallContext, call_id: int | None, external_id: str) -> dict[
     }
 
 
+def _call_of(
+    *, session: Session, ctx: CallContext, requester: catalog.RequesterCard | None
+) -> tuple[int, str]:
+    """The pop's call (its id, and the PBX's id for it), recorded at its first mention.
+    Recording it locks its row until the transaction ends (PostgreSQL's upsert; SQLite
+    writes one at a time), so what a call did is read after this without a race."""
+    external_id = ctx.external_id or hotpath.time_ordered_id()
+    if ctx.call_id is not None:
+        return ctx.call_id, external_id
+    call_id = hotpath.record_call(
+        session=session,
+        source=ctx.source,
+        external_id=external_id,
+        ramal=ctx.ramal,
+        number=ctx.number,
+        document=(ctx.document or "")[:32] or None,
+        queue=ctx.queue,
+        ivr=ctx.ivr,
+        requester_id=requester.id if requester else None,
+    )
+    return call_id, external_id
+
+
 def _store(
     *,
     session: Session,
@@ -198,20 +221,7 @@ def _store(
     request: dict[str, Any] | None,
     child: int | None,
 ) -> ScreenPop:
-    external_id = ctx.external_id or hotpath.time_ordered_id()
-    call_id = ctx.call_id
-    if call_id is None:
-        call_id = hotpath.record_call(
-            session=session,
-            source=ctx.source,
-            external_id=external_id,
-            ramal=ctx.ramal,
-            number=ctx.number,
-            document=(ctx.document or "")[:32] or None,
-            queue=ctx.queue,
-            ivr=ctx.ivr,
-            requester_id=requester.id if requester else None,
-        )
+    call_id, external_id = _call_of(session=session, ctx=ctx, requester=requester)
     payload: dict[str, Any] = {
         "kind": kind.value,
         "at": utcnow().isoformat(),
@@ -266,6 +276,53 @@ def new_request_pop(
     return PopResult(pop=pop, document=document, identified=requester is not None)
 
 
+def _child_of_call(
+    *,
+    session: Session,
+    call_id: int,
+    request: ServiceRequest,
+    params: TelephonyParams,
+    user_id: int | None,
+) -> int:
+    """Parameter 282: the call's child request, opened at its first view and closed at once
+    (the seed: "Essa será encerrada automaticamente"). A call opens one child at most:
+    viewing again, or another request, in the same call shows the same child."""
+    opened = calls.child_request_of(session=session, call_id=call_id)
+    if opened is not None:
+        return opened
+    number = request.id or 0
+    service = (
+        catalog.get_service(session=session, service_id=params.child_service_id)
+        if params.child_service_id
+        else None
+    )
+    child = requests.create_request(
+        session=session,
+        requester_id=request.requester_id,
+        description=f"Atendimento telefônico referente à solicitação {number}",
+        service=service,
+        type_="R",
+        parent_id=number,
+        user_id=user_id,
+        note=f"Solicitação filha aberta ao visualizar a solicitação {number} (parâmetro 282)",
+    )
+    for status, text in (
+        (Status.resolved, f"Informações da solicitação {number} prestadas por telefone"),
+        (Status.closed, "Encerrada automaticamente (parâmetro 282)"),
+    ):
+        requests.change_status(
+            session=session, request=child, status=status, user_id=user_id, description=text
+        )
+    calls.set_child_request(session=session, call_id=call_id, request_id=child.id or 0)
+    requests.add_occurrence(
+        session=session,
+        request=request,
+        user_id=user_id,
+        description=f"Visualizada por telefone; solicitação filha {child.id} aberta e encerrada",
+    )
+    return child.id or 0
+
+
 def view_request_pop(
     *,
     session: Session,
@@ -279,32 +336,15 @@ def view_request_pop(
     if request is None:
         raise NotFound("idSolicitacao", f"request {number} does not exist")
     document = parse_document(ctx.document)
+    requester = catalog.card_by_id(session=session, requester_id=request.requester_id)
+    call_id, external_id = _call_of(session=session, ctx=ctx, requester=requester)
+    ctx = replace(ctx, call_id=call_id, external_id=external_id)
     child_number: int | None = None
     if params.child_on_view:
-        service = (
-            catalog.get_service(session=session, service_id=params.child_service_id)
-            if params.child_service_id
-            else None
-        )
-        child = requests.create_request(
-            session=session,
-            requester_id=request.requester_id,
-            description=f"Atendimento telefônico referente à solicitação {number}",
-            service=service,
-            type_="R",
-            parent_id=number,
-            user_id=user_id,
-            note=f"Solicitação filha aberta ao visualizar a solicitação {number} (parâmetro 282)",
-        )
-        child_number = child.id
-        requests.add_occurrence(
-            session=session,
-            request=request,
-            user_id=user_id,
-            description=f"Visualizada por telefone; solicitação filha {child_number} aberta",
+        child_number = _child_of_call(
+            session=session, call_id=call_id, request=request, params=params, user_id=user_id
         )
     view = _request_view(session=session, request=request)
-    requester = catalog.card_by_id(session=session, requester_id=request.requester_id)
     pop = _store(
         session=session,
         ctx=ctx,

@@ -22,6 +22,7 @@ from callhub.appstate import app_state
 from callhub.i18n import (
     AGENT_STATE_LABELS,
     DIRECTION_LABELS,
+    OUTCOME_LABELS,
     STATUS_LABELS,
     TYPE_LABELS,
     URGENCY_LABELS,
@@ -29,6 +30,7 @@ from callhub.i18n import (
 )
 from callhub.identity import format_document, format_phone
 from callhub.settings import Settings
+from callhub.store.board import call_outcome
 from callhub.store.catalog import ServiceItem
 from callhub.store.models import Status
 from callhub.store.requests import TRANSITIONS
@@ -152,6 +154,8 @@ def _make_env(locale: str, zone: ZoneInfo) -> Environment:
     env.globals["TYPE_LABELS"] = TYPE_LABELS
     env.globals["DIRECTION_LABELS"] = DIRECTION_LABELS
     env.globals["AGENT_STATE_LABELS"] = AGENT_STATE_LABELS
+    env.globals["OUTCOME_LABELS"] = OUTCOME_LABELS
+    env.globals["call_outcome"] = call_outcome
 
     def clock(epoch: float | None) -> str:
         if not epoch:

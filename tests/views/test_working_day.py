@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from browsing import logged_in
-from support import AppServer, Cluster, http_client, push55, web_login
+from support import Agent, AppServer, Cluster, http_client, pbx, push55, web_login
 
 
 @pytest.mark.above_the_store
@@ -45,6 +45,7 @@ async def test_the_status_list_starts_on_no_status_and_an_empty_choice_is_refuse
         assert "Em andamento" in view  # nothing changed
 
 
+@pytest.mark.above_the_store
 async def test_the_tv_board_fills_the_screen_and_colours_its_figures(
     cluster: Cluster, browser: Browser
 ) -> None:
@@ -91,3 +92,126 @@ async def test_the_tv_board_fills_the_screen_and_colours_its_figures(
     assert width >= 1800 and scroll <= 1920, (width, scroll)
     assert not errors, errors
     await context.close()
+
+
+# Desktop notifications recorded, and a tab that can be sent to the background: headless
+# Chromium has no notification centre and never hides a tab on its own.
+FAKE_DESKTOP = """
+window.__notes = [];
+window.Notification = class {
+  constructor(title, options) { window.__notes.push([title, options && options.body]); }
+  close() {}
+  static get permission() { return 'granted'; }
+  static requestPermission() { return Promise.resolve('granted'); }
+};
+window.__hidden = false;
+Object.defineProperty(Document.prototype, 'hidden', { get() { return window.__hidden; } });
+"""
+
+
+@pytest.mark.above_the_store
+async def test_a_pop_never_destroys_work_and_a_background_tab_still_gets_the_call(
+    server: AppServer, browser: Browser
+) -> None:
+    context = await browser.new_context(locale="pt-BR")
+    await context.add_init_script(FAKE_DESKTOP)
+    page, errors = await logged_in(context, server.url + "/atendimento", "agente")
+    await page.fill("input[name=ramal]", "4101")
+    await page.click("form[action='/atendimento/ramal'] button")
+    await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)
+    area = page.locator("#pop-area")
+    description = area.locator("textarea[name=description]")
+
+    # No unsaved input: the pop takes the screen, focus on its first field.
+    await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="4101")
+    await expect(area).to_contain_text("Maria da Silva")
+    await expect(area.locator("select[name=type]")).to_be_focused()
+    await description.fill("Impressora travada no 2º andar")
+
+    # Unsaved input: the next call waits in a banner, the text stays.
+    await pbx(server, "novaSolicitacao", cpf="11144477735", ramal="4101")
+    banner = page.locator("#call-banner button")
+    await expect(banner).to_have_text("Nova chamada: João Pereira — abrir")
+    await expect(area).to_contain_text("Maria da Silva")
+    await expect(description).to_have_value("Impressora travada no 2º andar")
+
+    # Keyboard: the banner is reachable and opens the call.
+    await banner.focus()
+    await page.keyboard.press("Enter")
+    await expect(area).to_contain_text("João Pereira")
+    await expect(page.locator("#call-banner")).to_be_hidden()
+    await expect(area.locator("select[name=type]")).to_be_focused()
+
+    # Back to Maria's call from the list: the draft comes back.
+    await page.locator("#recent-pops li", has_text="Maria da Silva").locator("a").click()
+    await expect(area).to_contain_text("Maria da Silva")
+    await expect(description).to_have_value("Impressora travada no 2º andar")
+
+    # A reload restores the call on screen, draft included.
+    await page.reload()
+    await expect(area).to_contain_text("Maria da Silva", timeout=10_000)
+    await expect(description).to_have_value("Impressora travada no 2º andar")
+    await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)
+
+    # In the background: a notification, and the caller in the title until the agent looks.
+    await page.evaluate("window.__hidden = true")
+    await pbx(server, "novaSolicitacao", cpf="39053344705", ramal="4101")
+    await expect(page).to_have_title("(1) Ana Souza · callhub")
+    assert await page.evaluate("window.__notes") == [["Nova chamada", "Ana Souza"]]
+    await expect(description).to_have_value("Impressora travada no 2º andar")  # still
+    await page.evaluate(
+        "window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    await expect(page).to_have_title("Atendimento · callhub")
+
+    # Ringing is the agent's choice, off until chosen, and kept.
+    ring = page.locator("#ring")
+    await expect(ring).not_to_be_checked()
+    async with page.expect_response("**/atendimento/preferencias") as answer:
+        await ring.check()
+    assert (await answer.value).status == 204
+    await page.reload()
+    await expect(page.locator("#ring")).to_be_checked()
+    assert not errors, errors
+    await context.close()
+
+
+async def caller_context(agent: Agent, frame: str) -> str:
+    """The caller-in-context part a pop's card loads once it is on screen."""
+    found = re.search(r'hx-get="(/atendimento/solicitantes/\d+/contexto[^"]*)"', frame)
+    assert found is not None, frame
+    r = await agent.http.get(found.group(1).replace("&amp;", "&"))
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+async def test_the_card_shows_the_callers_requests_in_progress_and_last_calls(
+    server: AppServer, agents: list[Agent]
+) -> None:
+    agent = await Agent(server, "agente").login("4201")
+    agents.append(agent)
+    tab = await agent.tab()
+
+    # João has two requests in progress: listed, with their service, status and links.
+    await pbx(server, "novaSolicitacao", cpf="11144477735", ramal="4201", numero="2134567890")
+    first = await caller_context(agent, await tab.wait_for("João Pereira"))
+    assert "Solicitações em andamento (2)" in first
+    assert "Acesso à rede" in first and "Impressora" in first and "Em andamento" in first
+    assert first.count('href="/atendimento/solicitacoes/') == 4  # view and occurrence, each
+    assert "Últimas ligações" not in first  # the call on screen is not a "last" one
+
+    # His next call lists the first one among his last calls.
+    await pbx(server, "novaSolicitacao", cpf="11144477735", ramal="4201", numero="2134567890")
+    second = await caller_context(agent, await tab.wait_for("João Pereira"))
+    assert "Últimas ligações" in second and "(21) 3456-7890" in second
+
+    # Ana has one: offered first, by itself.
+    await pbx(server, "novaSolicitacao", cpf="39053344705", ramal="4201")
+    ana = await caller_context(agent, await tab.wait_for("Ana Souza"))
+    assert re.search(r"Solicitação em andamento nº \d+", ana) and "Senha e acesso" in ana
+    assert "Ver a solicitação" in ana
+
+    # Maria has none: the card and the new-request form, as before.
+    await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="4201")
+    maria = await caller_context(agent, await tab.wait_for("Maria da Silva"))
+    assert "em andamento" not in maria.lower()

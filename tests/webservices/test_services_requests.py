@@ -618,3 +618,35 @@ async def test_the_workflow_refuses_the_same_changes_on_the_agents_form_and_the_
         assert refused["error"]["code"] == code and refused["error"]["field"] == "status.code"
     after = await cluster.read(lambda s: len(s.exec(select(Occurrence)).all()))
     assert after == before
+
+
+def capitalised(value: Any) -> Any:
+    """A body as the seed writes it: every field name's first letter a capital."""
+    if isinstance(value, dict):
+        return {k[0].upper() + k[1:]: capitalised(v) for k, v in value.items()}
+    return value
+
+
+async def test_the_seeds_capitalised_field_names_are_read_as_well(server: AppServer) -> None:
+    sid = await api_login(server)
+    body = capitalised({**CREATE, "messageID": "cap-1"})
+    body["SourceRequest"]["NumberOrigin"] = "ERP-CAP-1"
+    created = await api_call(server, "request/create", {"SessionID": sid, **body})
+    assert created["messageID"] == "cap-1"
+    found = await api_call(
+        server, "request/getById", {"sessionID": sid, "NumberOrigin": "ERP-CAP-1"}
+    )
+    # Read in either spelling, answered as the contract writes it.
+    assert found["number"] == created["number"] and found["numberOrigin"] == "ERP-CAP-1"
+    assert found["userID"] == "carlos.lima" and found["contact"]["name"] == "Carlos Lima"
+    assert found["service"]["category"] == {"code": "GRAF", "name": "Gráfica"}
+    assert found["groupId"] == "N1" and found["contractID"] == 1 and found["urgency"] == "H"
+    # Both spellings with different values: refused, both named.
+    both = await api_call(
+        server,
+        "request/getById",
+        {"sessionID": sid, "number": created["number"], "Number": created["number"] + 1},
+        status=400,
+    )
+    assert both["error"]["code"] == "DUPLICATE_FIELD"
+    assert "number" in both["error"]["description"] and "Number" in both["error"]["description"]

@@ -156,15 +156,22 @@ async def test_view_pop_and_child_request(server: AppServer, agents: list[Agent]
     agent = await Agent(server, "agente").login("2008")
     agents.append(agent)
     tab = await agent.tab()
-    r = await pbx(
-        server, "visualizarSolicitacao", idSolicitacao="1", cpf="11144477735", ramal="2008"
-    )
+    view = {"idSolicitacao": "1", "cpf": "11144477735", "ramal": "2008", "callId": "c-282"}
+    r = await pbx(server, "visualizarSolicitacao", **view)
     child = r.json()["childRequest"]
     frame = await tab.wait_for("nº 1")
     assert f"Solicitação filha nº {child} aberta" in frame
     assert "Sem acesso à rede" in frame and "Registrar ocorrência" in frame
     data = (await pbx(server, "obterDadosSolicitacao", idSolicitacao=str(child))).json()
-    assert data["id"] == child
+    # Closed at once, as the seed says ("Essa será encerrada automaticamente").
+    assert data["id"] == child and data["situacao"] == "Fechada", data
+    # One call opens one child: viewing again, or another request, in that call shows it.
+    again = await pbx(server, "visualizarSolicitacao", **view)
+    other = await pbx(server, "visualizarSolicitacao", **{**view, "idSolicitacao": "2"})
+    assert again.json()["childRequest"] == other.json()["childRequest"] == child
+    # Another call opens its own.
+    later = await pbx(server, "visualizarSolicitacao", **{**view, "callId": "c-283"})
+    assert later.json()["childRequest"] not in (None, child)
 
 
 async def test_a_long_history_reaches_the_tab_bounded_with_a_link_to_the_rest(

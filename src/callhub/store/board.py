@@ -118,12 +118,7 @@ class ExtensionDay:
 
 def queue_day(*, session: Session, since: datetime, target_seconds: int) -> dict[str, QueueDay]:
     """Receptive calls per queue since `since`, each in one of answered, abandoned and in
-    progress; and those answered within `target_seconds` of waiting.
-
-    A call is answered when it talked, when its PBX says so, or when it was delivered to
-    an extension by a PBX that reports no end (a webservice pop: the call reached the
-    agent). It is abandoned when its PBX says so, or when it ended, or was left open for
-    hours, without an answer. Any other call is still in progress."""
+    progress (`outcome`); and those answered within `target_seconds` of waiting."""
     open_since = utcnow() - timedelta(hours=OPEN_CALL_HOURS)
     rows = session.execute(
         _queue_day(), {"since": since, "target": target_seconds, "open_since": open_since}
@@ -131,15 +126,44 @@ def queue_day(*, session: Session, since: datetime, target_seconds: int) -> dict
     out: dict[str, QueueDay] = {}
     for queue, status, talk, ok, ended, delivered, stale, count in rows:
         day = out.setdefault(str(queue), QueueDay())
-        said = (status or "").strip().casefold()
-        if talk or said in ANSWERED or (not said and delivered):
+        said = outcome(
+            status, talked=bool(talk), ended=bool(ended or stale), delivered=bool(delivered)
+        )
+        if said == "answered":
             day.answered += count
             day.within_target += count if ok else 0
-        elif said in ABANDONED or said.startswith("abandon") or said or ended or stale:
+        elif said == "abandoned":
             day.abandoned += count
         else:
             day.in_progress += count
     return out
+
+
+def outcome(status: str | None, *, talked: bool, ended: bool, delivered: bool) -> str:
+    """What became of a receptive call: "answered", "abandoned" or "in_progress", for the
+    wall board and the call lists alike.
+
+    Answered: it talked, its PBX says so, or a PBX that reports no end delivered it to an
+    extension (a webservice pop: the call reached the agent). Abandoned: its PBX says so,
+    or it ended (or was left open for hours) unanswered. Otherwise still in progress."""
+    said = (status or "").strip().casefold()
+    if talked or said in ANSWERED or (not said and delivered):
+        return "answered"
+    if said in ABANDONED or said.startswith("abandon") or ended:
+        return "abandoned"
+    return "in_progress"
+
+
+def call_outcome(call: Call) -> str:
+    """`outcome` for one stored call (a call left open for hours counts as ended)."""
+    started = call.started_at
+    stale = started is not None and started < utcnow() - timedelta(hours=OPEN_CALL_HOURS)
+    return outcome(
+        call.status,
+        talked=bool(call.talk_seconds),
+        ended=call.ended_at is not None or call.end_seen_at is not None or stale,
+        delivered=call.ramal is not None and call.source not in ENDS_REPORTED,
+    )
 
 
 def extension_day(*, session: Session, since: datetime) -> dict[str, ExtensionDay]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from callhub.store import hotpath
@@ -70,6 +71,29 @@ def set_request(*, session: Session, call_id: int, request_id: int) -> None:
         .where(table.c.request_id.is_(None))
         .values(request_id=request_id)
     )
+
+
+def child_request_of(*, session: Session, call_id: int) -> int | None:
+    """The child request the call opened on viewing a request (parameter 282), if any."""
+    table = Call.__table__  # type: ignore[attr-defined]
+    row = session.execute(sa_select(table.c.child_request_id).where(table.c.id == call_id)).first()
+    return row[0] if row is not None else None
+
+
+def set_child_request(*, session: Session, call_id: int, request_id: int) -> None:
+    table = Call.__table__  # type: ignore[attr-defined]
+    session.execute(update(table).where(table.c.id == call_id).values(child_request_id=request_id))
+
+
+def latest_of_requester(*, session: Session, requester_id: int, limit: int = 5) -> list[Call]:
+    """The requester's latest calls, newest first."""
+    query = (
+        select(Call)
+        .where(Call.requester_id == requester_id)
+        .order_by(col(Call.started_at).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
 
 
 def calls_for_request(*, session: Session, request_id: int) -> list[Call]:

@@ -14,6 +14,7 @@ from callhub.store.models import (
     IN_PROGRESS,
     Occurrence,
     Requester,
+    Service,
     ServiceRequest,
     Status,
     Urgency,
@@ -265,6 +266,35 @@ def in_progress_for_document(*, session: Session, cpf: str) -> tuple[int, int | 
     )
     count, lowest = (session.exec(query)).one()
     return int(count), (int(lowest) if count == 1 and lowest is not None else None)
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """One of a caller's requests in progress, as the agent's card lists it."""
+
+    number: int
+    service: str | None
+    status: str
+    deadline: datetime | None
+    description: str
+
+
+def in_progress_of(*, session: Session, requester_id: int, limit: int = 10) -> list[OpenRequest]:
+    """The requester's requests in progress, the most urgent deadline first (those with
+    none last), at most `limit`."""
+    query = (
+        select(ServiceRequest, Service.name)
+        .join(Service, col(Service.id) == col(ServiceRequest.service_id), isouter=True)
+        .where(ServiceRequest.requester_id == requester_id)
+        .where(col(ServiceRequest.status).in_([s.value for s in IN_PROGRESS]))
+        .order_by(col(ServiceRequest.deadline).is_(None), col(ServiceRequest.deadline))
+        .order_by(col(ServiceRequest.id).desc())
+        .limit(limit)
+    )
+    return [
+        OpenRequest(r.id or 0, name, r.status, r.deadline, r.description)
+        for r, name in session.exec(query).all()
+    ]
 
 
 def children_of(*, session: Session, number: int) -> list[ServiceRequest]:

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
 from callhub.store.models import Extension, Role, User, utcnow
+from callhub.store.params import get_setting, set_setting
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps login timing uniform.
@@ -120,3 +121,16 @@ def holder_of(*, session: Session, ramal: str) -> User | None:
     """The agent the extension is registered to, if any."""
     query = select(User).join(Extension, col(Extension.user_id) == col(User.id))
     return session.exec(query.where(Extension.ramal == ramal)).first()
+
+
+def _ring_key(user_id: int) -> str:
+    return f"agent.{user_id}.ring"
+
+
+def rings_on_pop(*, session: Session, user_id: int) -> bool:
+    """The agent's choice: a pop in a background tab rings (off unless chosen)."""
+    return get_setting(session=session, key=_ring_key(user_id)) == "1"
+
+
+def set_rings_on_pop(*, session: Session, user_id: int, ring: bool) -> None:
+    set_setting(session=session, key=_ring_key(user_id), value="1" if ring else "0")

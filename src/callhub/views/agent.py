@@ -82,14 +82,18 @@ def rejected(
 @login_required(*AGENTS)
 async def page(request: Request) -> Response:
     user = user_of(request)
-    extension = await _store(request).run(
-        lambda s: users.extension_of(session=s, user_id=user.id or 0)
+    extension, ring = await _store(request).run(
+        lambda s: (
+            users.extension_of(session=s, user_id=user.id or 0),
+            users.rings_on_pop(session=s, user_id=user.id or 0),
+        )
     )
     renderer: Renderer = app_state(request).renderer
     request.session["locale"] = locale_of(request)
     context: dict[str, Any] = {
         "ramal": extension.ramal if extension else None,
         "moved": request.query_params.get("m"),
+        "ring": ring,
     }
     if extension is not None and app_state(request).uscall is not None:
         context["panel"] = await agent_panel(request, extension.ramal)
@@ -197,8 +201,27 @@ async def update_pop(request: Request, pop: ScreenPop, payload: dict[str, Any]) 
     await pipeline.board_changed()
 
 
+@login_required(*AGENTS)
+async def preferences(request: Request) -> Response:
+    """The agent's own choices on this screen: whether a pop rings (`tocar`: 1 or 0; an
+    unticked box sends nothing, which is 0)."""
+    form = await request.form()
+    value = str(form.get("tocar") or "0")
+    if value not in ("0", "1"):
+        return HTMLResponse(i18n.gettext_for(request)("tocar: use 1 ou 0."), status_code=422)
+    user_id = user_of(request).id or 0
+
+    def save(session: Session) -> None:
+        users.set_rings_on_pop(session=session, user_id=user_id, ring=value == "1")
+        session.commit()
+
+    await _store(request).run(save)
+    return Response(status_code=204)
+
+
 routes = [
     Route("/atendimento", page, methods=["GET"]),
+    Route("/atendimento/preferencias", preferences, methods=["POST"]),
     Route("/atendimento/ramal", register_ramal, methods=["POST"]),
     Route("/atendimento/ramal/liberar", release_ramal, methods=["POST"]),
     Route("/atendimento/pops/{seq:int}", open_pop, methods=["GET"]),

@@ -16,8 +16,8 @@ from callhub.appstate import app_state
 from callhub.i18n import locale_of
 from callhub.identity import EMAIL, DocKind, normalise_phone, parse_document
 from callhub.screenpop import NotFound, request_view, requester_view_by_id
-from callhub.store import catalog, pops, requests
-from callhub.store.models import Urgency
+from callhub.store import calls, catalog, pops, requests
+from callhub.store.models import Urgency, utcnow
 from callhub.templating import Renderer
 from callhub.views.agent import form_int, own_pop, rejected, screen_response, update_pop, user_of
 from callhub.views.auth import AGENTS, login_required
@@ -254,8 +254,35 @@ async def change_status(request: Request) -> Response:
     return await _execute(request, "status")
 
 
+@login_required(*AGENTS)
+async def caller_context(request: Request) -> Response:
+    """The caller in context, under the card: requests in progress (one is offered first;
+    several are listed) and the last calls. Loaded once the pop is on screen, so the pop
+    itself stays as quick as before."""
+    requester_id = int(request.path_params["requester_id"])
+    this_call = request.query_params.get("chamada", "")
+    open_requests, last_calls = await app_state(request).store.read(
+        lambda s: (
+            requests.in_progress_of(session=s, requester_id=requester_id),
+            calls.latest_of_requester(session=s, requester_id=requester_id, limit=6),
+        )
+    )
+    # The call on screen is not one of the "last" ones.
+    last_calls = [c for c in last_calls if str(c.id) != this_call][:5]
+    renderer: Renderer = app_state(request).renderer
+    html = renderer.render(
+        "fragments/caller_context.html",
+        locale_of(request),
+        open_requests=open_requests,
+        last_calls=last_calls,
+        now=utcnow(),
+    )
+    return HTMLResponse(html)
+
+
 routes = [
     Route("/atendimento/solicitantes", register_requester, methods=["POST"]),
+    Route("/atendimento/solicitantes/{requester_id:int}/contexto", caller_context),
     Route("/atendimento/solicitacoes", create_request, methods=["POST"]),
     Route("/atendimento/solicitacoes/{number:int}", view_request, methods=["GET"]),
     Route("/atendimento/solicitacoes/{number:int}/ocorrencias", add_occurrence, methods=["POST"]),

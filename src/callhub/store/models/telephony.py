@@ -57,6 +57,8 @@ class Call(SQLModel, table=True):
         # Partial: most calls have neither, and every index a pop writes costs a page.
         partial_index("ix_call_request_id", "request_id"),
         partial_index("ix_call_transfer_to", "transfer_to"),
+        # The caller's last calls on the agent's card; unidentified calls cost no entry.
+        partial_index("ix_call_requester_id", "requester_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=16)
@@ -98,6 +100,8 @@ class Call(SQLModel, table=True):
     transfer_popped_at: datetime | None = Field(default=None, sa_column=ts(nullable=True))
     # The marks the latest push set first (bits: 1 start, 2 end, 4 transfer; store/hotpath).
     claimed: int | None = None
+    # The child request this call opened on viewing a request (parameter 282): one a call.
+    child_request_id: int | None = None
 
 
 class ScreenPop(SQLModel, table=True):

@@ -103,4 +103,17 @@ async def read_input(request: Request, op: Operation, limit: int) -> dict[str, A
         )
     if not body.strip():
         raise ApiError("EMPTY_BODY", N_("O corpo está vazio."), 400)
-    return parse_xml(body) if op.xml else parse_json(body)
+    return envelope_names(parse_xml(body) if op.xml else parse_json(body))
+
+
+# The envelope's fields are read before the operation's model: the seed's spelling of
+# each (SessionID, MessageID) is taken here. The models read both spellings of the rest.
+ENVELOPE = ("sessionID", "messageID")
+
+
+def envelope_names(data: dict[str, Any]) -> dict[str, Any]:
+    for name in ENVELOPE:
+        seed = name[0].upper() + name[1:]
+        if seed in data and name not in data:
+            data[name] = data[seed]
+    return data

@@ -45,6 +45,14 @@ def validation_error(exc: ValidationError) -> ApiError:
     ctx = first.get("ctx") or {}
     if kind == "missing":
         return ApiError("REQUIRED", N_("Campo obrigatório: %(field)s."), field=where)
+    if kind == "duplicate_field":
+        prefix = "" if where == "body" else where + "."
+        return ApiError(
+            "DUPLICATE_FIELD",
+            N_("%(field)s e %(other)s informados com valores diferentes: envie um só."),
+            field=prefix + ctx["field"],
+            other=prefix + ctx["other"],
+        )
     family = kind.split("_")[0]
     if kind.endswith(("_type", "_parsing")) and family in EXPECTED:
         return ApiError(

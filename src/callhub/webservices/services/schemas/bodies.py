@@ -7,9 +7,10 @@ drift from what is read.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 StatusCode = Literal["InProgress", "Suspended", "Canceled", "Resolved", "Reopened", "Closed"]
 Level = Literal["H", "M", "L"]
@@ -20,9 +21,36 @@ Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 
 
+def seed_spelling(name: str) -> AliasChoices:
+    """A field is read under the contract's name and under the seed's, whose first letter
+    is a capital (`Number`, `NumberOrigin`, `UserID`); and the other way round for the
+    contract's own capitalised names (`QueryName`, `queryName`)."""
+    return AliasChoices(name, name[0].swapcase() + name[1:])
+
+
 class In(BaseModel):
     # Integrators send more than we read; numbers where text is meant are taken as text.
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(
+        extra="ignore",
+        str_strip_whitespace=True,
+        coerce_numbers_to_str=True,
+        alias_generator=AliasGenerator(validation_alias=seed_spelling),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_spelling(cls, data: Any) -> Any:
+        """Both spellings of a field, with different values: which one was meant?"""
+        if isinstance(data, dict):
+            for name in cls.model_fields:
+                other = name[0].swapcase() + name[1:]
+                if name in data and other in data and data[name] != data[other]:
+                    raise PydanticCustomError(
+                        "duplicate_field",
+                        "{field} and {other} both given, with different values",
+                        {"field": name, "other": other},
+                    )
+        return data
 
 
 class Authed(In):
