@@ -117,7 +117,13 @@
   function keyOf(f) { return (f.form.getAttribute('hx-post') || f.form.className) + '|' + f.name; }
   function changed(f) {
     if (f.tagName === 'SELECT') {
-      return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+      if (f.multiple) {
+        return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
+      // A single select with no option marked selected starts on its first one.
+      var start = 0;
+      for (var i = 0; i < f.options.length; i++) { if (f.options[i].defaultSelected) { start = i; break; } }
+      return f.selectedIndex !== start;
     }
     if (f.type === 'checkbox' || f.type === 'radio') { return f.checked !== f.defaultChecked; }
     return f.value !== f.defaultValue;
@@ -188,10 +194,46 @@
     if (item) { saveDraft(); }
   });
 
+  // -- the recent list: the latest calls, "more" for the rest, the current one marked ------
+  var RECENT_KEPT = 50;
+  function trimRecent() {
+    var items = document.querySelectorAll('#recent-pops > li');
+    for (var i = RECENT_KEPT; i < items.length; i++) { items[i].remove(); }
+  }
+  function markCurrent() {
+    var seq = shownSeq();
+    var items = document.querySelectorAll('#recent-pops > li');
+    for (var i = 0; i < items.length; i++) {
+      var current = items[i].id === 'pop-item-' + seq;
+      items[i].classList.toggle('current', current);
+      if (current) { items[i].setAttribute('aria-current', 'true'); } else { items[i].removeAttribute('aria-current'); }
+    }
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    var more = document.getElementById('recent-more');
+    if (more) {
+      more.addEventListener('click', function () {
+        var list = document.getElementById('recent-pops');
+        list.classList.toggle('all');
+        more.textContent = list.classList.contains('all') ? more.dataset.less || more.textContent : more.dataset.more || more.textContent;
+      });
+    }
+    // The USCall controls stay as the agent left them (open or collapsed).
+    var controls = document.getElementById('uscall-controls');
+    if (controls) {
+      if (localStorage.getItem('callhub.uscall-controls') === 'closed') { controls.open = false; }
+      controls.addEventListener('toggle', function () {
+        try { localStorage.setItem('callhub.uscall-controls', controls.open ? 'open' : 'closed'); } catch (e) { /* none */ }
+      });
+    }
+  });
+
   // -- pops arriving ------------------------------------------------------------------
   body.addEventListener('htmx:wsBeforeMessage', function () { fromSocket = true; });
   body.addEventListener('htmx:wsAfterMessage', function () {
     fromSocket = false;
+    trimRecent();
+    markCurrent();
     renderBanner();
     if (unseen.length) { alertAgent(); }
   });
@@ -211,6 +253,7 @@
     saveDraft();
   });
   body.addEventListener('htmx:oobAfterSwap', function (e) {
+    markCurrent();
     var a = area();
     if (!a || !(e.detail.target === a || a.contains(e.detail.target) || e.detail.target.id === 'pop-area')) { return; }
     var seq = shownSeq();

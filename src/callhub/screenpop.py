@@ -220,6 +220,7 @@ def _store(
     requester: catalog.RequesterCard | None,
     request: dict[str, Any] | None,
     child: int | None,
+    mismatch: str | None = None,
 ) -> ScreenPop:
     call_id, external_id = _call_of(session=session, ctx=ctx, requester=requester)
     payload: dict[str, Any] = {
@@ -237,6 +238,9 @@ def _store(
         "child": child,
         "transfer": ctx.transfer,
     }
+    if mismatch:
+        # The document typed in the IVR is not the requester's: the screen warns.
+        payload["mismatch"] = mismatch
     if requester is not None:
         payload["requester"] = requester_view(requester)
     return hotpath.create_pop(
@@ -323,6 +327,13 @@ def _child_of_call(
     return child.id or 0
 
 
+def _not_the_callers(document: Document, requester: catalog.RequesterCard | None) -> str | None:
+    """The document typed, when it is a valid one and not the request's requester's."""
+    if not document.valid or requester is None:
+        return None
+    return None if document.digits in (requester.cpf, requester.cnpj) else document.digits
+
+
 def view_request_pop(
     *,
     session: Session,
@@ -353,5 +364,6 @@ def view_request_pop(
         requester=requester,
         request=view,
         child=child_number,
+        mismatch=_not_the_callers(document, requester),
     )
     return PopResult(pop=pop, document=document, identified=True, child_request=child_number)

@@ -3,15 +3,26 @@ role lands, controls without a dangerous default, the wall board on a TV."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Locator, expect
 
 from browsing import logged_in
-from support import Agent, AppServer, Cluster, http_client, pbx, push55, web_login
+from support import (
+    USCALL_TOKEN,
+    Agent,
+    AppServer,
+    Cluster,
+    USCallSim,
+    http_client,
+    pbx,
+    push55,
+    web_login,
+)
 
 
 @pytest.mark.above_the_store
@@ -215,3 +226,91 @@ async def test_the_card_shows_the_callers_requests_in_progress_and_last_calls(
     await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="4201")
     maria = await caller_context(agent, await tab.wait_for("Maria da Silva"))
     assert "em andamento" not in maria.lower()
+
+
+@pytest.mark.above_the_store
+async def test_the_uscall_controls_fit_the_agents_state_and_dialling_asks_first(
+    cluster: Cluster, uscall_sim: USCallSim, browser: Browser
+) -> None:
+    server = await cluster.app_server(
+        CALLHUB_USCALL_WSDL=uscall_sim.wsdl,
+        CALLHUB_USCALL_TOKEN=USCALL_TOKEN,
+        CALLHUB_BOARD_POLL_SECONDS="0.3",
+    )
+    context = await browser.new_context(locale="pt-BR", viewport={"width": 1366, "height": 768})
+    page, errors = await logged_in(context, server.url + "/atendimento", "agente")
+    await page.fill("input[name=ramal]", "2001")
+    await page.click("form[action='/atendimento/ramal'] button")
+    await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)
+    box = page.locator("#uscall-box")
+
+    def button(name: str) -> Locator:
+        return box.get_by_role("button", name=name, exact=True)
+
+    # Out of the queue: only joining it is offered.
+    await expect(button("Entrar na fila")).to_be_visible()
+    for hidden in ("Pausar", "Retomar", "Desligar a ligação", "Sair da fila"):
+        await expect(button(hidden)).to_be_hidden()
+    await box.locator("input[name=agente]").fill("101")
+    await box.locator("input[name=senha]").fill("senha101")
+    await button("Entrar na fila").click()
+    await expect(box.locator("#uscall-status .state")).to_have_text("Disponível", timeout=10_000)
+    await expect(button("Entrar na fila")).to_be_hidden()
+    await expect(button("Pausar")).to_be_visible()
+    await expect(button("Retomar")).to_be_hidden()
+    await button("Pausar").click()
+    await expect(button("Retomar")).to_be_visible(timeout=10_000)
+    await expect(button("Pausar")).to_be_hidden()
+    await expect(button("Desligar a ligação")).to_be_hidden()  # no call, no red button
+    # Collapsible, and kept so.
+    await box.locator("summary").click()
+    await expect(button("Retomar")).to_be_hidden()
+
+    # Dialling the customer asks first: dismissed, nothing is dialled.
+    dialled: list[str] = []
+    page.on("request", lambda r: dialled.append(r.url) if "/atendimento/ligar" in r.url else None)
+    await pbx(server, "visualizarSolicitacao", idSolicitacao="1", cpf="11144477735", ramal="2001")
+    dial = page.locator("#pop-area").get_by_role("button", name="Ligar para o solicitante")
+    page.once("dialog", lambda d: asyncio.ensure_future(d.dismiss()))
+    await dial.click()
+    await page.wait_for_timeout(300)
+    assert dialled == []
+    page.once("dialog", lambda d: asyncio.ensure_future(d.accept()))
+    async with page.expect_request("**/atendimento/ligar"):
+        await dial.click()
+
+    # The recent list: the latest ten, "more" for the rest, the call on screen marked.
+    for n in range(11):
+        await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="2001", callId=f"r-{n}")
+    recent = page.locator("#recent-pops > li")
+    await expect(recent).to_have_count(12)
+    await expect(page.locator("#recent-pops > li:visible")).to_have_count(10)
+    await expect(page.locator("#recent-pops > li.current")).to_have_count(1)
+    await expect(recent.first).to_have_attribute("aria-current", "true")
+    await page.get_by_role("button", name="Mostrar mais").click()
+    await expect(page.locator("#recent-pops > li:visible")).to_have_count(12)
+    assert not errors, errors
+    await context.close()
+
+
+async def test_resolving_needs_the_solution_and_a_foreign_request_is_flagged(
+    server: AppServer, agents: list[Agent]
+) -> None:
+    agent = await Agent(server, "agente").login("4301")
+    agents.append(agent)
+    r = await agent.http.post("/atendimento/solicitacoes/1/situacao", data={"status": "Resolved"})
+    assert r.status_code == 422 and "Descreva a solução" in r.text
+    assert "Em andamento" in (await agent.http.get("/atendimento/solicitacoes/1")).text
+    r = await agent.http.post(
+        "/atendimento/solicitacoes/1/situacao",
+        data={"status": "Resolved", "solution": "Cabo de rede trocado"},
+    )
+    assert r.status_code == 200 and "Resolvida" in r.text and "Cabo de rede trocado" in r.text
+
+    # Maria's CPF typed in the IVR, João's request asked for: the screen warns.
+    tab = await agent.tab()
+    await pbx(server, "visualizarSolicitacao", idSolicitacao="2", cpf="52998224725", ramal="4301")
+    frame = await tab.wait_for("nº 2")
+    assert "Atenção: a solicitação nº 2 é de João Pereira" in frame and "529.982.247-25" in frame
+    await pbx(server, "visualizarSolicitacao", idSolicitacao="2", cpf="11144477735", ramal="4301")
+    assert "Atenção" not in await tab.wait_for("nº 2")

@@ -17,7 +17,7 @@ from callhub.i18n import locale_of
 from callhub.identity import EMAIL, DocKind, normalise_phone, parse_document
 from callhub.screenpop import NotFound, request_view, requester_view_by_id
 from callhub.store import calls, catalog, pops, requests
-from callhub.store.models import Urgency, utcnow
+from callhub.store.models import Status, Urgency, utcnow
 from callhub.templating import Renderer
 from callhub.views.agent import form_int, own_pop, rejected, screen_response, update_pop, user_of
 from callhub.views.auth import AGENTS, login_required
@@ -187,13 +187,19 @@ async def _execute(request: Request, change: str) -> Response:
             status_code=403,
         )
     text = str(form.get("description") or "").strip()
+    # The status form's text: the solution when resolving (required), else a remark.
+    solution = str(form.get("solution") or "").strip() or text
     errors: dict[str, str] = {}
     raw_status = str(form.get("status") or "")
+    if change == "status" and raw_status == Status.resolved and not solution:
+        errors["solution"] = i18n.N_("Descreva a solução para resolver a solicitação.")
 
     def execute(session: Session) -> dict[str, Any] | None:
         found = requests.get_request(session=session, number=number)
         if found is None:
             return None
+        if errors:
+            return request_view(session=session, number=number)
         try:
             if change == "occurrence":
                 requests.add_occurrence(
@@ -205,7 +211,7 @@ async def _execute(request: Request, change: str) -> Response:
                     request=found,
                     status=raw_status,
                     user_id=user.id,
-                    description=text or "Situação alterada pelo atendimento",
+                    description=solution or "Situação alterada pelo atendimento",
                 )
         except requests.RequestError as exc:
             errors[exc.field] = FORM_ERRORS[exc.code]
@@ -229,7 +235,7 @@ async def _execute(request: Request, change: str) -> Response:
         seq=seq,
         pop=pop,
         errors=errors,
-        form={"description": text},
+        form={"description": text, "solution": solution if change == "status" else ""},
         status=422 if errors else 200,
     )
 
