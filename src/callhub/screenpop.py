@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from callhub.identity import DocKind, Document, format_phone, normalise_phone, parse_document
 from callhub.store import calls, catalog, hotpath, requests
+from callhub.store.board import call_outcome
 from callhub.store.models import Call, PopKind, ScreenPop, ServiceRequest, Status, utcnow
 from callhub.store.params import TelephonyParams
 
@@ -131,9 +132,13 @@ def _request_view(
     }
 
 
-def call_summary(call: Call) -> dict[str, Any]:
-    """A call as lists show it (the request's calls, the history page)."""
+def call_summary(call: Call, names: calls.CallNames | None = None) -> dict[str, Any]:
+    """A call as lists show it (the request's calls, the history page): with `names`, its
+    caller's and agent's names too."""
     e164 = normalise_phone(call.number)
+    duration = call.duration_seconds
+    if duration is None and call.ended_at is not None:
+        duration = max(0, round((call.ended_at - call.started_at).total_seconds()))
     return {
         "id": call.id,
         "source": call.source,
@@ -141,11 +146,19 @@ def call_summary(call: Call) -> dict[str, Any]:
         "ramal": call.ramal,
         "direction": call.direction,
         "number_display": format_phone(e164) if e164 else (call.number or ""),
-        "duration_seconds": call.duration_seconds,
+        "duration_seconds": duration,
         "wait_seconds": call.wait_seconds,
         "queue": call.queue,
         "status": call.status,
+        "outcome": call_outcome(call),
         "request_id": call.request_id,
+        "caller": names.callers.get(call.requester_id) if names and call.requester_id else None,
+        "agent": names.agents.get(call.ramal) if names and call.ramal else None,
+        # Money as text: the summary travels in stored pops (JSON).
+        "cost": None if call.cost is None else str(call.cost),
+        "tax": None if call.tax is None else str(call.tax),
+        "tax_type": call.tax_type,
+        "disconnection": call.disconnection,
         "audio_url": call.audio_url if _playable(call.audio_url) else None,
         # USCall keeps its recordings: callhub fetches one when it is played (audioDownload).
         "recording_url": f"/chamadas/{call.id}/gravacao"

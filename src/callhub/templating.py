@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 from collections.abc import MutableMapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 from starlette.requests import Request
@@ -163,6 +165,12 @@ def _make_env(locale: str, zone: ZoneInfo) -> Environment:
         value = datetime.fromtimestamp(epoch, zone)
         return format_datetime(value, "HH:mm:ss", tzinfo=zone, locale=babel_locale)
 
+    def money(value: str | Decimal | None) -> str:
+        """An amount as the PBX sent it (tariffs may carry 4 decimals), in the locale."""
+        if value is None or value == "":
+            return ""
+        return format_decimal(Decimal(value), format="#,##0.00##", locale=babel_locale)
+
     def percent(value: float | None) -> str:
         return "—" if value is None else f"{value * 100:.0f}%"
 
@@ -178,6 +186,7 @@ def _make_env(locale: str, zone: ZoneInfo) -> Environment:
     env.globals["requester_card"] = requester_card
     env.filters["clock"] = clock
     env.filters["percent"] = percent
+    env.filters["money"] = money
     env.globals["STATUSES"] = list(Status)
     env.globals["service_options"] = service_options
     return env

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Locator, expect
+from sqlmodel import Session
 
 from browsing import logged_in
+from callhub.store import calls
 from support import (
     USCALL_TOKEN,
     Agent,
@@ -314,3 +316,69 @@ async def test_resolving_needs_the_solution_and_a_foreign_request_is_flagged(
     assert "Atenção: a solicitação nº 2 é de João Pereira" in frame and "529.982.247-25" in frame
     await pbx(server, "visualizarSolicitacao", idSolicitacao="2", cpf="11144477735", ramal="4301")
     assert "Atenção" not in await tab.wait_for("nº 2")
+
+
+async def test_the_call_history_is_one_row_per_call_in_words_newest_first(
+    server: AppServer, cluster: Cluster, agents: list[Agent]
+) -> None:
+    agent = await Agent(server, "agente").login("2001")  # Ana Agente holds 2001
+    agents.append(agent)
+    zone = ZoneInfo("America/Sao_Paulo")
+    now = datetime.now(zone)
+    record = {
+        "call_type": "receptive",
+        "branch_mask": "2001",
+        "call_queue": "Suporte N1",
+        "call_area_code": "11",
+        "call_number": "987654321",
+        "call_document": "52998224725",
+    }
+    answered = {
+        **record,
+        "call_id": "h-1",
+        "call_date": (now - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M:%S"),
+        "call_status": "ATENDIDA",
+        "call_time": 30,
+        "call_duration": 38,
+        "call_time_waiting": 8,
+        "call_cost": "0.35",
+        "call_tax": "0.12",
+        "call_tax_type": "MOVEL",
+        "call_disconnection": "CLIENTE",
+        "call_url_audio": "https://pbx.example.com/audio/h-1.mp3",
+    }
+    # The start (the pop, which identifies the caller), then the record.
+    start = {**record, "call_id": "h-1", "call_date": answered["call_date"]}
+    assert (await push55(server, start)).status_code == 200
+    assert (await push55(server, answered)).status_code == 200
+    # Reported later, but older: it lists below.
+    older = {**record, "call_id": "h-0", "call_status": "ABANDONO", "call_time": 0}
+    older["call_date"] = (now - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    assert (await push55(server, older)).status_code == 200
+
+    # USCall rang callhub for a call (callId), then reported it: one row, not two.
+    await pbx(server, "novaSolicitacao", cpf="11144477735", ramal="2001", callId="U-77")
+
+    def uscall_reports(session: Session) -> None:
+        calls.adopt_for_uscall(session=session, external_id="U-77")
+        calls.merge_record(
+            session=session,
+            source="uscall",
+            external_id="U-77",
+            values={"status": "ATENDIDA", "talk_seconds": 12, "audio_file": "U-77.wav"},
+            newer_wins=True,
+        )
+        session.commit()
+
+    await cluster.read(uscall_reports)
+
+    page = (await agent.http.get("/chamadas")).text
+    rows = re.findall(r'<tr class="call .*?</tr>', page, re.S)
+    assert len(rows) == 3, rows
+    uscall, first, second = rows
+    assert "João Pereira" in uscall and "/chamadas/" in uscall and "/gravacao" in uscall
+    assert "Ana Agente" in first and "Maria da Silva" in first and "Suporte N1" in first
+    assert ">Atendida<" in first and "38 s" in first and "custo 0,35" in first
+    assert "tarifa 0,12 (MOVEL)" in first and "desconexão: CLIENTE" in first
+    assert 'src="https://pbx.example.com/audio/h-1.mp3"' in first
+    assert ">Abandonada<" in second and "ABANDONO" in second

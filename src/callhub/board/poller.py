@@ -382,6 +382,7 @@ class BoardPoller:
 
             def work(session: Session) -> None:
                 for external, values in records:
+                    calls.adopt_for_uscall(session=session, external_id=external[:64])
                     calls.merge_record(
                         session=session,
                         source="uscall",

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import CursorResult, bindparam, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, and_, col, or_, select
 
 from callhub.store import hotpath
-from callhub.store.models import Call, utcnow
+from callhub.store.models import Call, Extension, Requester, User, utcnow
 
 # Marks set apart from a push's merge (which claims start, end and transfer itself).
 MARKS = {"transfer_pop": "transfer_popped_at"}
@@ -114,7 +114,8 @@ class CallFilter:
 def search(
     *, session: Session, where: CallFilter, before: int | None = None, limit: int = 50
 ) -> list[Call]:
-    """Newest first; `before` (a call id) pages backwards."""
+    """Newest first, by when the call started; `before` (a call id) pages backwards from
+    that call."""
     query = select(Call)
     if where.since is not None:
         query = query.where(col(Call.started_at) >= where.since)
@@ -129,9 +130,85 @@ def search(
     if where.status:
         query = query.where(Call.status == where.status)
     if before is not None:
-        query = query.where(col(Call.id) < before)
-    query = query.order_by(col(Call.id).desc()).limit(limit)
+        last = session.get(Call, before)
+        if last is not None:
+            at = col(Call.started_at)
+            query = query.where(
+                or_(at < last.started_at, and_(at == last.started_at, col(Call.id) < before))
+            )
+        else:
+            query = query.where(col(Call.id) < before)
+    query = query.order_by(col(Call.started_at).desc(), col(Call.id).desc()).limit(limit)
     return list(session.exec(query).all())
+
+
+@dataclass(frozen=True)
+class CallNames:
+    """Who the calls of a list are about: callers by requester id, agents by extension
+    (the user who holds the extension now)."""
+
+    callers: dict[int, str]
+    agents: dict[str, str]
+
+
+def names_for(*, session: Session, found: list[Call]) -> CallNames:
+    requester_ids = {c.requester_id for c in found if c.requester_id is not None}
+    ramals = {c.ramal for c in found if c.ramal}
+    callers: dict[int, str] = {}
+    agents: dict[str, str] = {}
+    if requester_ids:
+        rows = session.exec(
+            select(Requester.id, Requester.name).where(col(Requester.id).in_(requester_ids))
+        ).all()
+        callers = {int(i): n for i, n in rows if i is not None}
+    if ramals:
+        held = session.exec(
+            select(Extension.ramal, User.name)
+            .join(User, col(User.id) == col(Extension.user_id))
+            .where(col(Extension.ramal).in_(ramals))
+        ).all()
+        agents = dict(held)
+    return CallNames(callers, agents)
+
+
+def adopt_for_uscall(
+    *,
+    session: Session,
+    external_id: str,
+    number: str | None = None,
+    started_at: datetime | None = None,
+) -> None:
+    """One row per USCall call. Before a USCall record is merged under its id:
+    - the pop USCall rang callhub for (novaSolicitacao with `callId`, source "telefonia")
+      becomes that call's row;
+    - a caller the wall board saw abandon a queue (recorded under a made-up id, queue:
+      number:arrival) becomes the CDR's row, when the number and the minute match."""
+    table = Call.__table__  # type: ignore[attr-defined]
+    mine = (table.c.source == "uscall") & (table.c.external_id == external_id)
+    if session.execute(sa_select(table.c.id).where(mine)).first() is not None:
+        return
+    popped = (table.c.source == "telefonia") & (table.c.external_id == external_id)
+    adopted = cast(
+        CursorResult[Any], session.execute(update(table).where(popped).values(source="uscall"))
+    )
+    if adopted.rowcount:
+        return
+    if number and started_at is not None:
+        seen = session.execute(
+            sa_select(table.c.id)
+            .where(table.c.source == "uscall")
+            .where(table.c.external_id.contains(f":{number}:", autoescape=True))
+            .where(
+                table.c.started_at.between(
+                    started_at - timedelta(minutes=2), started_at + timedelta(minutes=2)
+                )
+            )
+            .limit(1)
+        ).first()
+        if seen is not None:
+            session.execute(
+                update(table).where(table.c.id == seen[0]).values(external_id=external_id)
+            )
 
 
 def statuses(*, session: Session) -> list[str]:

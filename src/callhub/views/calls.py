@@ -79,7 +79,8 @@ async def history(request: Request) -> Response:
 
     def work(session: Session) -> tuple[list[dict[str, Any]], list[str]]:
         found = calls.search(session=session, where=where, before=before, limit=PAGE + 1)
-        return [call_summary(c) for c in found], calls.statuses(session=session)
+        names = calls.names_for(session=session, found=found)
+        return [call_summary(c, names) for c in found], calls.statuses(session=session)
 
     rows, statuses = await app_state(request).store.run(work)
     more = len(rows) > PAGE

@@ -66,12 +66,20 @@ def _save(session: Session, batch: list[r.CdrRecord]) -> tuple[int, int]:
     for cdr in batch:
         if not cdr.bilheteunico:
             continue
+        values = values_of(cdr)
+        outbound = values["direction"] == CallDirection.active
+        calls.adopt_for_uscall(
+            session=session,
+            external_id=cdr.bilheteunico[:64],
+            number=None if outbound else cdr.origem.strip() or None,
+            started_at=cdr.datahora,
+        )
         known = calls.by_external_id(session=session, source=SOURCE, external_id=cdr.bilheteunico)
         call_id = calls.merge_record(
             session=session,
             source=SOURCE,
             external_id=cdr.bilheteunico[:64],
-            values=values_of(cdr),
+            values=values,
             newer_wins=True,
         )
         new += known is None
