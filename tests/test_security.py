@@ -46,6 +46,8 @@ FORMS = [
     "/admin/telefonia/token",
     "/atendimento/avisar",
     "/atendimento/ligar",
+    "/atendimento/perdidas/1/retornar",
+    "/atendimento/perdidas/1/tratada",
     "/atendimento/preferencias",
     "/atendimento/ramal",
     "/atendimento/ramal/liberar",

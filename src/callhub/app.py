@@ -45,6 +45,7 @@ from callhub.views import (
     auth,
     board,
     calls,
+    missed,
     uscall_reports,
 )
 from callhub.webservices import services, telefonia
@@ -353,6 +354,7 @@ def create_app(settings: Settings | None = None, *, process_wide: bool = True) -
             *calls.routes,
             *board.routes,
             *agent_uscall.routes,
+            *missed.routes,
             *uscall_reports.routes,
             *telefonia.routes,
             *pbx55_endpoint.routes,

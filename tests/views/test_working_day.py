@@ -13,6 +13,7 @@ from playwright.async_api import Browser, Locator, expect
 from sqlmodel import Session
 
 from browsing import logged_in
+from callhub.adapters.uscall import USCallClient
 from callhub.store import calls
 from support import (
     USCALL_TOKEN,
@@ -382,3 +383,85 @@ async def test_the_call_history_is_one_row_per_call_in_words_newest_first(
     assert "tarifa 0,12 (MOVEL)" in first and "desconexão: CLIENTE" in first
     assert 'src="https://pbx.example.com/audio/h-1.mp3"' in first
     assert ">Abandonada<" in second and "ABANDONO" in second
+
+
+async def test_missed_calls_are_listed_counted_and_marked_handled(
+    server: AppServer, agents: list[Agent]
+) -> None:
+    agent = await Agent(server, "agente").login("2001")
+    other = await Agent(server, "agente2").login("2002")
+    agents.extend([agent, other])
+    now = datetime.now(ZoneInfo("America/Sao_Paulo")).strftime("%Y-%m-%d %H:%M:%S")
+    base = {"call_type": "receptive", "call_date": now, "call_area_code": "11"}
+    for record in (
+        # Waited in a queue of the board and gave up: missed, for every agent.
+        {"call_id": "m-1", "call_queue": "Suporte N1", "call_number": "911112222",
+         "call_status": "ABANDONO"},
+        # Rang extension 2001 and nobody answered: missed, for 2001's agent.
+        {"call_id": "m-2", "branch_mask": "2001", "call_number": "933334444",
+         "call_status": "NAO ATENDIDA"},
+        # Answered: not missed. Another extension, no queue of the board: not theirs.
+        {"call_id": "m-3", "branch_mask": "2001", "call_number": "955556666",
+         "call_status": "ATENDIDA", "call_time": 20},
+        {"call_id": "m-4", "branch_mask": "2002", "call_queue": "Teste",
+         "call_number": "977778888", "call_status": "ABANDONO"},
+    ):  # fmt: skip
+        assert (await push55(server, {**base, **record})).status_code == 200
+
+    count = await agent.http.get("/atendimento/perdidas/contador")
+    assert re.search(r">2</span>", count.text), count.text
+    page = (await agent.http.get("/atendimento/perdidas")).text
+    assert "(11) 91111-2222" in page and "(11) 93333-4444" in page
+    assert "95555-6666" not in page and "97777-8888" not in page
+    assert "Retornar" not in page  # no USCall here: nothing to dial with
+
+    # The other agent's: the queue's call, and their extension's; not 2001's.
+    theirs = (await other.http.get("/atendimento/perdidas")).text
+    assert "91111-2222" in theirs and "97777-8888" in theirs and "93333-4444" not in theirs
+    m2 = re.search(
+        r'id="missed-(\d+)"[^<]*<td class="when">[^<]*</td>\s*<td class="num">\(11\) 93333', page
+    )
+    assert m2 is not None, page
+    r = await other.http.post(f"/atendimento/perdidas/{m2.group(1)}/tratada")
+    assert r.status_code == 404  # not one of theirs
+
+    r = await agent.http.post(
+        f"/atendimento/perdidas/{m2.group(1)}/tratada", headers={"HX-Request": "true"}
+    )
+    assert r.status_code == 200 and r.headers["HX-Trigger"] == "missed-changed"
+    count = await agent.http.get("/atendimento/perdidas/contador")
+    assert re.search(r">1</span>", count.text), count.text
+    everything = (await agent.http.get("/atendimento/perdidas?todas=1")).text
+    assert "93333-4444" in everything and "Tratada" in everything
+
+
+@pytest.mark.above_the_store
+async def test_a_missed_queue_call_is_called_back_through_uscall(
+    cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
+) -> None:
+    server = await cluster.app_server(
+        CALLHUB_USCALL_WSDL=uscall_sim.wsdl,
+        CALLHUB_USCALL_TOKEN=USCALL_TOKEN,
+        CALLHUB_BOARD_POLL_SECONDS="0.3",
+    )
+    agent = await Agent(server, "agente").login("2001")
+    agents.append(agent)
+    tab = await agent.tab()
+    r = await agent.http.post(
+        "/atendimento/uscall/entrar", data={"agente": "101", "senha": "senha101", "fila": "901"}
+    )
+    assert r.status_code == 200, r.text
+    r = await agent.http.post("/atendimento/uscall/pausa", data={"idpausa": "2"})
+    assert r.status_code == 200, r.text
+    await tab.wait_for("Em pausa", timeout=8)
+    await pbx.start_pause("104", "2")  # the queue's other agent too
+    # A caller waits in the agent's queue while its agents are paused, and gives up.
+    await uscall_sim.arrive("901", "11987654321", talk="2", patience="3")
+    deadline = asyncio.get_running_loop().time() + 15
+    while "(11) 98765-4321" not in (page := (await agent.http.get("/atendimento/perdidas")).text):
+        assert asyncio.get_running_loop().time() < deadline, page
+        await asyncio.sleep(0.3)
+    found = re.search(r'hx-post="/atendimento/perdidas/(\d+)/retornar"', page)
+    assert found is not None, page
+    r = await agent.http.post(f"/atendimento/perdidas/{found.group(1)}/retornar")
+    assert r.status_code == 200 and "Ligação iniciada" in r.text, r.text

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, update
+from sqlalchemy import ColumnElement, CursorResult, bindparam, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, and_, col, or_, select
 
 from callhub.store import hotpath
+from callhub.store.board import call_outcome
 from callhub.store.models import Call, Extension, Requester, User, utcnow
 
 # Marks set apart from a push's merge (which claims start, end and transfer itself).
@@ -94,6 +95,48 @@ def latest_of_requester(*, session: Session, requester_id: int, limit: int = 5) 
         .limit(limit)
     )
     return list(session.exec(query).all())
+
+
+MISSED_HOURS = 24
+
+
+def missed_calls(
+    *,
+    session: Session,
+    ramal: str,
+    queues: list[str],
+    handled: bool = False,
+    limit: int = 100,
+) -> list[Call]:
+    """Calls of the last day that rang `ramal` or waited in one of `queues` and were not
+    answered (store.board.outcome: abandoned), newest first; those not yet handled, or
+    (`handled`) those handled too."""
+    since = utcnow() - timedelta(hours=MISSED_HOURS)
+    reached: ColumnElement[bool] = col(Call.ramal) == ramal
+    if queues:
+        reached = or_(reached, col(Call.queue).in_(queues))
+    query = (
+        select(Call)
+        .where(col(Call.started_at) >= since)
+        .where(reached)
+        .where(or_(col(Call.direction).is_(None), Call.direction == "receptive"))
+        .where(or_(col(Call.talk_seconds).is_(None), col(Call.talk_seconds) == 0))
+    )
+    if not handled:
+        query = query.where(col(Call.handled_at).is_(None))
+    query = query.order_by(col(Call.started_at).desc()).limit(limit * 4)
+    # What was not answered is the board's rule, applied to the few candidates.
+    return [c for c in session.exec(query).all() if call_outcome(c) == "abandoned"][:limit]
+
+
+def mark_handled(*, session: Session, call_id: int, user_id: int) -> None:
+    table = Call.__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(table)
+        .where(table.c.id == call_id)
+        .where(table.c.handled_at.is_(None))
+        .values(handled_at=utcnow(), handled_by=user_id)
+    )
 
 
 def calls_for_request(*, session: Session, request_id: int) -> list[Call]:

@@ -56,7 +56,7 @@ async def _me(request: Request, client: USCallClient, ramal: str) -> r.AgentStat
     raise Refused(_("Você não está logado na fila neste ramal."), 409)
 
 
-async def _act(
+async def act(
     request: Request,
     action: Callable[[USCallClient, str, dict[str, str]], Awaitable[r.Done]],
 ) -> Response:
@@ -85,7 +85,7 @@ async def queue_login(request: Request) -> Response:
         md5 = hashlib.md5(password.encode()).hexdigest()  # USCall's agentLogin takes MD5
         return await client.agent_login(agent, ramal, md5, filachave=queue or None)
 
-    return await _act(request, action)
+    return await act(request, action)
 
 
 @login_required(*AGENTS)
@@ -93,7 +93,7 @@ async def queue_logout(request: Request) -> Response:
     async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
         return await client.agent_logout((await _me(request, client, ramal)).num)
 
-    return await _act(request, action)
+    return await act(request, action)
 
 
 @login_required(*AGENTS)
@@ -106,7 +106,7 @@ async def pause(request: Request) -> Response:
             raise Refused(_("idpausa: escolha uma pausa da lista."), 400)
         return await client.start_pause((await _me(request, client, ramal)).num, pause_id)
 
-    return await _act(request, action)
+    return await act(request, action)
 
 
 @login_required(*AGENTS)
@@ -114,7 +114,7 @@ async def resume(request: Request) -> Response:
     async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
         return await client.end_pause((await _me(request, client, ramal)).num)
 
-    return await _act(request, action)
+    return await act(request, action)
 
 
 @login_required(*AGENTS)
@@ -122,7 +122,7 @@ async def hangup(request: Request) -> Response:
     async def action(client: USCallClient, ramal: str, form: dict[str, str]) -> r.Done:
         return await client.hangup_call(ramal)
 
-    return await _act(request, action)
+    return await act(request, action)
 
 
 def dialable(e164: str) -> str:
@@ -176,7 +176,7 @@ async def click_to_call(request: Request) -> Response:
             "outbound", ramal, dialable(phone), link.category, idcti=str(number)
         )
 
-    return await _act(request, action)
+    return await act(request, action)
 
 
 @login_required(*AGENTS)
@@ -197,7 +197,7 @@ async def notify_by_phone(request: Request) -> Response:
             cti_info=[name.split(" ")[0], str(number), spoken_status],
         )
 
-    return await _act(request, action)
+    return await act(request, action)
 
 
 async def agent_panel(request: Request, ramal: str) -> dict[str, Any]:

@@ -102,6 +102,9 @@ class Call(SQLModel, table=True):
     claimed: int | None = None
     # The child request this call opened on viewing a request (parameter 282): one a call.
     child_request_id: int | None = None
+    # A missed call an agent dealt with (called back, or nothing to do): when, and who.
+    handled_at: datetime | None = Field(default=None, sa_column=ts(nullable=True))
+    handled_by: int | None = None
 
 
 class ScreenPop(SQLModel, table=True):
