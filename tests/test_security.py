@@ -41,6 +41,8 @@ FORMS = [
     "/admin/api/grupos/1/membros",
     "/admin/api/grupos/1/membros/remover",
     "/admin/api/grupos/1/permissoes",
+    "/admin/bloqueios",
+    "/admin/bloqueios/1/remover",
     "/admin/parametros",
     "/admin/telefonia/55pbx/token",
     "/admin/telefonia/token",

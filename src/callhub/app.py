@@ -39,6 +39,7 @@ from callhub.templating import STATIC_DIR, Renderer
 from callhub.views import (
     admin,
     admin_api,
+    admin_blocks,
     agent,
     agent_requests,
     agent_uscall,
@@ -351,6 +352,7 @@ def create_app(settings: Settings | None = None, *, process_wide: bool = True) -
             *agent_requests.routes,
             *admin.routes,
             *admin_api.routes,
+            *admin_blocks.routes,
             *calls.routes,
             *board.routes,
             *agent_uscall.routes,

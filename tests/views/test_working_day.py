@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -465,3 +466,66 @@ async def test_a_missed_queue_call_is_called_back_through_uscall(
     assert found is not None, page
     r = await agent.http.post(f"/atendimento/perdidas/{found.group(1)}/retornar")
     assert r.status_code == 200 and "Ligação iniciada" in r.text, r.text
+
+
+async def test_the_ivr_asks_where_a_call_goes_refused_sticky_or_the_queue(
+    server: AppServer, agents: list[Agent]
+) -> None:
+    admin = await Agent(server, "admin").login()
+    agents.append(admin)
+    # An admin blocks a number, with a reason; a bad form names its field.
+    r = await admin.http.post("/admin/bloqueios", data={"numero": "12", "motivo": "x"})
+    assert r.status_code == 422 and 'id="numero-error"' in r.text
+    r = await admin.http.post(
+        "/admin/bloqueios", data={"numero": "+55 11 90000-0001", "motivo": "Trote recorrente"}
+    )
+    assert r.status_code == 303
+    r = await admin.http.post(
+        "/admin/bloqueios",
+        data={"documento": "390.533.447-05", "motivo": "Ontem", "ate": "2020-01-01"},
+    )
+    assert r.status_code == 303  # expired: it blocks nothing
+
+    refused = await pbx(server, "rotearChamada", numero="11900000001", fila="Suporte N1")
+    assert refused.json() == {"acao": "recusar", "motivo": "Trote recorrente"}
+    text = await pbx(server, "rotearChamada", numero="11900000001", formato="texto")
+    assert text.text == "RECUSAR;Trote recorrente"
+    page = (await admin.http.get("/admin/bloqueios")).text
+    assert re.search(r'<td class="num">2</td>', page), page  # each refusal recorded
+
+    # Maria calls; the agent opens a request for her from the pop: the agent holds it.
+    agent = await Agent(server, "agente").login("4401")
+    agents.append(agent)
+    tab = await agent.tab()
+    await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="4401")
+    found = re.search(r'data-seq="(\d+)"', await tab.wait_for("Maria da Silva"))
+    assert found is not None
+    r = await agent.http.post(
+        "/atendimento/solicitacoes",
+        data={
+            "seq": found.group(1),
+            "type": "I",
+            "service_id": "1",
+            "description": "Sem rede",
+            "urgency": "M",
+        },
+    )
+    assert r.status_code == 200, r.text
+    # She calls again: straight to that agent, free with the tab open (sticky routing).
+    sticky = (await pbx(server, "rotearChamada", cpf="52998224725", fila="Suporte N1")).json()
+    assert (sticky["acao"], sticky["ramal"], sticky["agente"]) == ("ramal", "4401", "Ana Agente")
+    assert sticky["solicitacao"] > 0
+    by_number = await pbx(server, "rotearChamada", numero="11987654321", formato="texto")
+    assert by_number.text == "RAMAL;4401"  # her phone identifies her too
+    # The agent's tab closes: not available, so the queue.
+    await tab.close()
+    deadline = time.monotonic() + 5
+    while (queue := await pbx(server, "rotearChamada", cpf="52998224725")).json()["acao"] != "fila":
+        assert time.monotonic() < deadline, queue.text
+        await asyncio.sleep(0.05)
+    assert queue.json() == {"acao": "fila", "fila": ""}
+    # Ana's block expired: she is routed, not refused. Nothing typed at all: 400.
+    ana = await pbx(server, "rotearChamada", cpf="39053344705", fila="Suporte N1")
+    assert ana.json()["acao"] == "fila"
+    missing = await pbx(server, "rotearChamada", fila="Suporte N1")
+    assert missing.status_code == 400 and "numero" in missing.text

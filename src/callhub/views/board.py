@@ -14,11 +14,10 @@ from starlette.routing import Route
 
 from callhub.adapters.uscall.results import Done
 from callhub.appstate import app_state
+from callhub.board.current import read_board
 from callhub.board.model import Board, plain
-from callhub.broker import BrokerUnavailable
 from callhub.i18n import N_, gettext_for
 from callhub.identity import EXTENSION
-from callhub.protocol import BOARD
 from callhub.store import board as board_store
 from callhub.store.board import BoardSettings
 from callhub.store.models import Role
@@ -30,16 +29,12 @@ MONITOR_KINDS = ("escuta", "monitor", "conf")
 
 
 async def current_board(request: Request) -> Board:
-    try:
-        raw = await app_state(request).broker.coordination.get(BOARD)
-    except BrokerUnavailable:
-        raw = None
-    if raw is None:  # no poll yet
-        return Board(
-            uscall_configured=app_state(request).uscall is not None,
-            service_level_seconds=app_state(request).settings.service_level_seconds,
-        )
-    return Board.from_json(raw)
+    state = app_state(request)
+    return await read_board(
+        state.broker,
+        uscall_configured=state.uscall is not None,
+        service_level_seconds=state.settings.service_level_seconds,
+    )
 
 
 def board_context(

@@ -31,6 +31,7 @@ from callhub.webservices.common import (
     first,
     read_params,
 )
+from callhub.webservices.routing import rotear_chamada
 
 CALL_ID = re.compile(r"^[\w.:@+-]{1,64}$")
 
@@ -273,6 +274,7 @@ HANDLERS: dict[str, Handler] = {
     "visualizarSolicitacao": visualizar_solicitacao,
     "obterQtdeSolicitacoes": obter_qtde_solicitacoes,
     "obterDadosSolicitacao": obter_dados_solicitacao,
+    "rotearChamada": rotear_chamada,
 }
 PLAIN = {"obterQtdeSolicitacoes"}
 

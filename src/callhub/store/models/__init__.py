@@ -49,7 +49,9 @@ from callhub.store.models.service_desk import (
 )
 from callhub.store.models.telephony import (
     Call,
+    CallBlock,
     CallDirection,
+    CallRefusal,
     Extension,
     Parameter,
     PopKind,
@@ -62,7 +64,9 @@ __all__ = [
     "ApiPermission",
     "ApiSession",
     "Call",
+    "CallBlock",
     "CallDirection",
+    "CallRefusal",
     "Category",
     "CheckinDenial",
     "Contract",

@@ -126,3 +126,27 @@ class ScreenPop(SQLModel, table=True):
     # Who held the extension when the pop was made (None: nobody). An agent who takes the
     # extension over does not see the former holder's callers (store/pops.py).
     holder_id: int | None = None
+
+
+class CallBlock(SQLModel, table=True):
+    """A number or a document the IVR is told to refuse (rotearChamada), until it expires."""
+
+    __tablename__ = "call_block"
+    id: int | None = Field(default=None, primary_key=True)
+    number: str | None = Field(default=None, max_length=32, index=True)  # E.164
+    document: str | None = Field(default=None, max_length=14, index=True)  # CPF/CNPJ digits
+    reason: str = Field(max_length=255)
+    expires_at: datetime | None = Field(default=None, sa_column=ts(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=ts())
+    created_by: int | None = None
+
+
+class CallRefusal(SQLModel, table=True):
+    """One call the IVR refused because of a block."""
+
+    __tablename__ = "call_refusal"
+    id: int | None = Field(default=None, primary_key=True)
+    block_id: int = Field(foreign_key="call_block.id", index=True)
+    number: str | None = Field(default=None, max_length=32)
+    document: str | None = Field(default=None, max_length=14)
+    refused_at: datetime = Field(default_factory=utcnow, sa_column=ts())
