@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Browser, Locator, expect
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Locator, Page, expect
 from sqlmodel import Session
 
 from browsing import logged_in
@@ -529,3 +530,81 @@ async def test_the_ivr_asks_where_a_call_goes_refused_sticky_or_the_queue(
     assert ana.json()["acao"] == "fila"
     missing = await pbx(server, "rotearChamada", fila="Suporte N1")
     assert missing.status_code == 400 and "numero" in missing.text
+
+
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}}
+
+
+async def accessible(page: Page, where: str) -> None:
+    """axe-core's WCAG A/AA rules (contrast, labels, names...) find nothing on the page."""
+    results = await Axe().run(page, options=AXE_OPTIONS)
+    assert results.violations_count == 0, f"{where}:\n{results.generate_report()}"
+
+
+@pytest.mark.above_the_store
+async def test_every_page_passes_the_accessibility_check_and_admin_pages_fit(
+    cluster: Cluster, uscall_sim: USCallSim, browser: Browser
+) -> None:
+    server = await cluster.app_server(
+        CALLHUB_USCALL_WSDL=uscall_sim.wsdl,
+        CALLHUB_USCALL_TOKEN=USCALL_TOKEN,
+        CALLHUB_BOARD_POLL_SECONDS="0.5",
+    )
+    context = await browser.new_context(locale="pt-BR", viewport={"width": 1366, "height": 768})
+    page = await context.new_page()
+    await page.goto(server.url + "/login")
+    await accessible(page, "/login")
+    await context.close()
+
+    # The agent's screens: the extension form, each kind of pop, the lists.
+    context = await browser.new_context(locale="pt-BR", viewport={"width": 1366, "height": 768})
+    page, errors = await logged_in(context, server.url + "/atendimento", "agente")
+    await expect(page.locator("input[name=ramal]")).to_be_visible()
+    await accessible(page, "/atendimento (extension)")
+    await page.fill("input[name=ramal]", "2001")
+    await page.click("form[action='/atendimento/ramal'] button")
+    await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)
+    for name, params, seen in (
+        ("novaSolicitacao", {"cpf": "11144477735"}, ".caller-context .card"),
+        ("novaSolicitacao", {"cpf": "00000000191"}, "form.register"),
+        ("visualizarSolicitacao", {"cpf": "52998224725", "idSolicitacao": "1"}, ".execute"),
+    ):
+        await pbx(server, name, ramal="2001", **params)
+        await expect(page.locator("#pop-area " + seen).first).to_be_visible()
+        await accessible(page, f"/atendimento ({name} {params})")
+    for path in ("/atendimento/perdidas", "/chamadas", "/atendimento/solicitacoes/1"):
+        await page.goto(server.url + path)
+        await accessible(page, path)
+    assert not errors, errors
+    await context.close()
+
+    context = await browser.new_context(locale="pt-BR", viewport={"width": 1366, "height": 768})
+    page, errors = await logged_in(context, server.url + "/painel", "supervisor")
+    await expect(page.locator("#board-agents tr").first).to_be_visible(timeout=10_000)
+    await accessible(page, "/painel")
+    for path in ("/painel/ajustes", "/admin/uscall"):
+        await page.goto(server.url + path)
+        await accessible(page, path)
+    await page.goto(server.url + "/painel/tv")
+    await expect(page.locator(".tv-queue").first).to_be_visible(timeout=10_000)
+    await accessible(page, "/painel/tv")
+    await context.close()
+
+    context = await browser.new_context(locale="pt-BR", viewport={"width": 1366, "height": 768})
+    page, errors = await logged_in(context, server.url + "/admin/parametros", "admin")
+    for path in ("/admin/parametros", "/admin/telefonia", "/admin/bloqueios", "/admin/api"):
+        await page.goto(server.url + path)
+        await accessible(page, path)
+    # The permissions are one grid (operations × groups) that scrolls inside its card:
+    # the page is a few screens, not 12,000 px.
+    height = await page.evaluate("document.documentElement.scrollHeight")
+    assert height < 3 * 768, height
+    grid = page.locator("table.perm-grid")
+    groups = await grid.locator("thead th").count() - 1
+    assert groups >= 2 and await grid.locator("tbody tr").count() > 20
+    box = grid.locator('input[value="N1|v2/units"]')
+    await box.check()
+    await page.get_by_role("button", name="Gravar permissões").click()
+    await expect(page.locator('input[value="N1|v2/units"]')).to_be_checked()
+    assert not errors, errors
+    await context.close()

@@ -4,6 +4,7 @@ operations, the error log, the v2 lists, the OpenAPI document, and live tabs."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
@@ -138,22 +139,21 @@ async def test_an_admin_lets_a_group_see_every_request_and_takes_it_back(
         def n1(page: httpx.Response) -> str:
             return page.text.split('id="grupo-N1"')[1].split("<section")[0]
 
-        section = n1(await client.get("/admin/api"))
-        granted = [op for op in REQUEST_OPERATIONS if f'value="{op}" checked' in section]
-        assert granted and 'name="all_requests" value="1">' in section  # unticked
-        r = await client.post(
-            "/admin/api/grupos/N1/permissoes", data={"op": granted, "all_requests": "1"}
-        )
+        page = await client.get("/admin/api")
+        # N1's column of the operations × groups grid: its operations, ticked.
+        granted = re.findall(r'value="N1\|([^"]+)"[^>]*checked', page.text)
+        assert set(granted) == set(REQUEST_OPERATIONS)
+        assert 'name="all_requests" value="1">' in n1(page)  # unticked
+        # The group's access form leaves its operations alone.
+        r = await client.post("/admin/api/grupos/N1/acesso", data={"all_requests": "1"})
         assert r.status_code == 303
         await api_call(server, "request/getById", {"sessionID": sid, "number": field})
         assert 'name="all_requests" value="1" checked' in n1(await client.get("/admin/api"))
-        r = await client.post("/admin/api/grupos/N1/permissoes", data={"op": granted})
+        r = await client.post("/admin/api/grupos/N1/acesso", data={})
         assert r.status_code == 303
         await api_call(server, "request/getById", {"sessionID": sid, "number": field}, status=404)
         # SUPORTE reserved to N1: its members log in as it, others are refused.
-        r = await client.post(
-            "/admin/api/grupos/N1/permissoes", data={"op": granted, "platforms": "suporte"}
-        )
+        r = await client.post("/admin/api/grupos/N1/acesso", data={"platforms": "suporte"})
         assert r.status_code == 303 and 'value="SUPORTE"' in n1(await client.get("/admin/api"))
         await api_login(server, "agente2", "SUPORTE")
         body = {"userName": "tecnico", "password": PASSWORD, "platform": "Suporte"}

@@ -132,16 +132,57 @@ async def save_permissions(request: Request) -> Response:
         if any(op not in known for op in chosen):
             return N_("Operação desconhecida.")
         api.set_permissions(session=session, group_id=group_id, operations=chosen)
-        api.set_all_requests(
-            session=session, group_id=group_id, value=form.get("all_requests") == "1"
-        )
-        platforms = str(form.get("platforms") or "").replace(",", " ").split()
-        if any(len(p) > api.PLATFORM_MAX for p in platforms):
-            return N_("Nome de plataforma longo demais (até 64 caracteres).")
-        api.set_platforms(session=session, group_id=group_id, platforms=platforms)
-        return None
+        return _set_access(session, group_id, form)
 
     return await _with_group(request, change)
+
+
+def _set_access(session: Session, group_id: int, form: Any) -> str | None:
+    """A group's reach beyond its operations: every request, and its reserved platforms."""
+    api.set_all_requests(session=session, group_id=group_id, value=form.get("all_requests") == "1")
+    platforms = str(form.get("platforms") or "").replace(",", " ").split()
+    if any(len(p) > api.PLATFORM_MAX for p in platforms):
+        return N_("Nome de plataforma longo demais (até 64 caracteres).")
+    api.set_platforms(session=session, group_id=group_id, platforms=platforms)
+    return None
+
+
+@login_required(Role.admin)
+async def save_access(request: Request) -> Response:
+    return await _with_group(request, _set_access)
+
+
+@login_required(Role.admin)
+async def save_grid(request: Request) -> Response:
+    """The operations × groups grid: each ticked box (`p` = "ACRONYM|operation") grants
+    that operation to that group; every group's operations are set from the grid."""
+    known = set(_operations())
+    form = await request.form()
+    chosen: dict[str, list[str]] = {}
+    for value in form.getlist("p"):
+        acronym, _sep, op = str(value).partition("|")
+        if op not in known:
+            return await _page(
+                request, errors={"permissions": N_("Operação desconhecida.")}, status=422
+            )
+        chosen.setdefault(acronym, []).append(op)
+
+    def work(session: Session) -> str | None:
+        groups = {g.acronym: g for g in api.list_groups(session=session)}
+        if any(a not in groups for a in chosen):
+            return N_("Grupo inexistente.")
+        for acronym, group in groups.items():
+            assert group.id is not None
+            api.set_permissions(
+                session=session, group_id=group.id, operations=chosen.get(acronym, [])
+            )
+        session.commit()
+        return None
+
+    problem = await app_state(request).store.run(work)
+    if problem is not None:
+        return await _page(request, errors={"permissions": problem}, status=422)
+    return _done("permissoes", "#permissoes")
 
 
 async def _membership(request: Request, act: Any) -> Response:
@@ -214,6 +255,8 @@ routes = [
     Route("/admin/api", page, methods=["GET"]),
     Route("/admin/api/grupos", save_group, methods=["POST"]),
     Route("/admin/api/grupos/{acronym}/permissoes", save_permissions, methods=["POST"]),
+    Route("/admin/api/grupos/{acronym}/acesso", save_access, methods=["POST"]),
+    Route("/admin/api/permissoes", save_grid, methods=["POST"]),
     Route("/admin/api/grupos/{acronym}/membros", add_member, methods=["POST"]),
     Route("/admin/api/grupos/{acronym}/membros/remover", remove_member, methods=["POST"]),
     Route("/admin/api/consultas", save_query, methods=["POST"]),
