@@ -79,7 +79,7 @@ def service_options(services: Sequence[ServiceItem], selected: object = None) ->
 
 
 # Date formats that show no seconds.
-MINUTE_FORMATS = frozenset({"short", "HH:mm"})
+MINUTE_FORMATS = frozenset({"short", "HH:mm", "M/d/yy, HH:mm"})
 
 
 class _Environment(Environment):
@@ -137,6 +137,9 @@ def _make_env(locale: str, zone: ZoneInfo) -> Environment:
     def when(value: datetime | str | None, fmt: str = "short") -> str:
         if value is None or value == "":
             return ""
+        if fmt == "short" and locale != "pt_BR":
+            # One clock on every English page: 24-hour, as the lists' "HH:mm".
+            fmt = "M/d/yy, HH:mm"
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         if fmt in MINUTE_FORMATS:

@@ -385,6 +385,10 @@ async def test_the_call_history_is_one_row_per_call_in_words_newest_first(
     assert "tarifa 0,12 (MOVEL)" in first and "desconexão: CLIENTE" in first
     assert 'src="https://pbx.example.com/audio/h-1.mp3"' in first
     assert ">Abandonada<" in second and "ABANDONO" in second
+    # In English, one 24-hour clock, as the lists' times.
+    english = await agent.http.get("/chamadas", headers={"Accept-Language": "en-US"})
+    times = re.findall(r'<td class="when">([^<]*)<', english.text)
+    assert times and all(re.fullmatch(r"\d{1,2}/\d{1,2}/\d\d, \d\d:\d\d", t) for t in times)
 
 
 async def test_missed_calls_are_listed_counted_and_marked_handled(
