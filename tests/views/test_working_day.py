@@ -115,7 +115,10 @@ async def test_the_tv_board_fills_the_screen_and_colours_its_figures(
 FAKE_DESKTOP = """
 window.__notes = [];
 window.Notification = class {
-  constructor(title, options) { window.__notes.push([title, options && options.body]); }
+  constructor(title, options) {
+    window.__notes.push([title, options && options.body]);
+    window.__lastNote = this;
+  }
   close() {}
   static get permission() { return 'granted'; }
   static requestPermission() { return Promise.resolve('granted'); }
@@ -179,6 +182,9 @@ async def test_a_pop_never_destroys_work_and_a_background_tab_still_gets_the_cal
         "window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))"
     )
     await expect(page).to_have_title("Atendimento · callhub")
+    # Clicking the notification brings the call up (it waited in the banner).
+    await page.evaluate("window.__lastNote.onclick()")
+    await expect(area).to_contain_text("Ana Souza")
 
     # Ringing is the agent's choice, off until chosen, and kept.
     ring = page.locator("#ring")
