@@ -21,7 +21,7 @@ from callhub.webservices.common import BadInput, first
 
 
 @dataclass(frozen=True)
-class Route:
+class Decision:
     action: str  # "recusar", "ramal" or "fila"
     reason: str = ""
     candidates: tuple[routing.Holder, ...] = ()
@@ -61,16 +61,16 @@ async def rotear_chamada(request: Request, params: dict[str, str], tp: Telephony
     document = parse_document(typed_document)
     digits = document.digits if document.valid else None
 
-    def decide(session: Session) -> Route:
+    def decide(session: Session) -> Decision:
         block = blocks.matching_block(session=session, number=number, document=digits)
         if block is not None:
             blocks.record_refusal(session=session, block=block, number=number, document=digits)
             session.commit()
-            return Route("recusar", reason=block.reason)
+            return Decision("recusar", reason=block.reason)
         caller = identify(session=session, document=document, number=number)
         if caller is None:
-            return Route("fila")
-        return Route(
+            return Decision("fila")
+        return Decision(
             "fila", candidates=tuple(routing.holders_of(session=session, requester_id=caller.id))
         )
 
