@@ -254,14 +254,22 @@
   });
   body.addEventListener('htmx:oobAfterSwap', function (e) {
     markCurrent();
-    var a = area();
-    if (!a || !(e.detail.target === a || a.contains(e.detail.target) || e.detail.target.id === 'pop-area')) { return; }
-    var seq = shownSeq();
-    if (seq) { put(currentKey, String(seq)); }
-    pending = pending.filter(function (s) { return s !== seq; });
-    renderBanner();
-    restoreDraft();
-    focusFirst(area());
+    var a = area(), id = e.detail.target && e.detail.target.id;
+    if (!a || !id) { return; }
+    if (id === 'pop-area') {
+      // A call took the screen: its draft back, focus on its first field.
+      var seq = shownSeq();
+      if (seq) { put(currentKey, String(seq)); }
+      pending = pending.filter(function (s) { return s !== seq; });
+      renderBanner();
+      restoreDraft();
+      focusFirst(a);
+      return;
+    }
+    // The screen answered a form (saved, or an error): focus is not left on <body>.
+    var swapped = document.getElementById(id);
+    var lost = !document.activeElement || document.activeElement === body || !document.contains(document.activeElement);
+    if (swapped && a.contains(swapped) && lost) { focusFirst(swapped); }
   });
   body.addEventListener('input', function (e) { if (area() && area().contains(e.target)) { saveDraft(); } });
   var ringBox = document.getElementById('ring');
