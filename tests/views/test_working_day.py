@@ -567,6 +567,7 @@ async def accessible(page: Page, where: str) -> None:
     assert results.violations_count == 0, f"{where}:\n{results.generate_report()}"
 
 
+@pytest.mark.long
 @pytest.mark.above_the_store
 async def test_every_page_passes_the_accessibility_check_and_admin_pages_fit(
     cluster: Cluster, uscall_sim: USCallSim, browser: Browser
