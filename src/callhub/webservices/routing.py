@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from callhub.appstate import app_state
 from callhub.board.current import read_board
+from callhub.broker import BrokerUnavailable
 from callhub.i18n import gettext_for
 from callhub.identity import normalise_phone, parse_document
 from callhub.screenpop import identify
@@ -41,7 +42,10 @@ async def _available(request: Request, holder: routing.Holder) -> bool:
         if row is not None:
             return row.state == "available"
     channel = f"ext:{holder.ramal}"
-    tabs = await state.broker.coordination.tab_counts([channel])
+    try:
+        tabs = await state.broker.coordination.tab_counts([channel])
+    except BrokerUnavailable:
+        return False  # who has a tab open is not known now: the queue is the safe answer
     if tabs.get(channel, 0) <= 0:
         return False
     busy = await state.store.read(lambda s: routing.on_a_call(session=s, ramal=holder.ramal))
