@@ -182,16 +182,12 @@
     banner.hidden = pending.length === 0;
   }
   function openPop(seq) {
-    saveDraft();
-    pending = pending.filter(function (s) { return s !== seq; });
-    renderBanner();
+    // The banner lets go of the call once it is on screen (oobAfterSwap).
     htmx.ajax('GET', '/atendimento/pops/' + seq, { target: '#pop-area', swap: 'none' });
   }
   document.addEventListener('click', function (e) {
     var button = e.target.closest && e.target.closest('.call-banner-open');
     if (button) { openPop(parseInt(button.getAttribute('data-seq'), 10)); }
-    var item = e.target.closest && e.target.closest('#recent-pops a');
-    if (item) { saveDraft(); }
   });
 
   // -- the recent list: the latest calls, "more" for the rest, the current one marked ------
@@ -245,12 +241,11 @@
     if (fromSocket && seq > shownSeq()) { unseen.push(seq); }
     if (fromSocket && seq > shownSeq() && dirty()) {
       // Unsaved input on screen: the call waits in the banner, the work stays.
-      saveDraft();
       e.detail.shouldSwap = false;
       if (pending.indexOf(seq) < 0) { pending.unshift(seq); }
       return;
     }
-    saveDraft();
+    saveDraft();  // the screen leaves: what it holds is kept (typing keeps it too)
   });
   body.addEventListener('htmx:oobAfterSwap', function (e) {
     markCurrent();

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from support import PASSWORD
 
@@ -47,3 +47,10 @@ async def logged_in(context: BrowserContext, url: str, username: str) -> tuple[P
     await page.fill("input[name=password]", PASSWORD)
     await page.click("button[type=submit]")
     return page, errors
+
+
+async def on_extension(page: Page, ramal: str) -> None:
+    """The agent's page registers `ramal` through its form, then waits for the live socket."""
+    await page.fill("input[name=ramal]", ramal)
+    await page.click("form[action='/atendimento/ramal'] button")
+    await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)

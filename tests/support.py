@@ -584,6 +584,14 @@ class USCallSim:
     def wsdl(self) -> str:
         return f"{self.url}/aplicativos/webservice/wsuscall.php?wsdl"
 
+    def env(self, token: str = USCALL_TOKEN, poll: str = "0.3") -> dict[str, str]:
+        """callhub's settings for this PBX (the board polled every `poll` seconds)."""
+        return {
+            "CALLHUB_USCALL_WSDL": self.wsdl,
+            "CALLHUB_USCALL_TOKEN": token,
+            "CALLHUB_BOARD_POLL_SECONDS": poll,
+        }
+
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(

@@ -10,14 +10,6 @@ from callhub.views.agent_uscall import dialable
 from support import PBX_TOKEN, USCALL_TOKEN, Agent, Cluster, USCallSim, free_port
 
 
-def env(sim: USCallSim) -> dict[str, str]:
-    return {
-        "CALLHUB_USCALL_WSDL": sim.wsdl,
-        "CALLHUB_USCALL_TOKEN": USCALL_TOKEN,
-        "CALLHUB_BOARD_POLL_SECONDS": "0.3",
-    }
-
-
 def test_numbers_are_dialled_as_the_pbx_expects() -> None:
     assert dialable("+5511987654321") == "11987654321"
     assert dialable("+552134567890") == "2134567890"
@@ -27,7 +19,7 @@ def test_numbers_are_dialled_as_the_pbx_expects() -> None:
 async def test_an_agents_day_through_uscall(
     cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
 ) -> None:
-    server = await cluster.app_server(**env(uscall_sim))
+    server = await cluster.app_server(**uscall_sim.env())
     agent = await Agent(server, "agente").login("2001")
     agents.append(agent)
     tab = await agent.tab()
@@ -118,7 +110,7 @@ async def test_a_queued_call_rings_callhub_and_pops_the_agents_screen(
     sim = USCallSim(tmp_path, "--callhub", f"http://127.0.0.1:{port}", "--callhub-token", PBX_TOKEN)
     sim.start()
     try:
-        server = cluster.server(port=port, **env(sim))
+        server = cluster.server(port=port, **sim.env())
         agent = await Agent(server, "agente").login("2001")
         agents.append(agent)
         tab = await agent.tab()
@@ -137,7 +129,7 @@ async def test_a_queued_call_rings_callhub_and_pops_the_agents_screen(
 async def test_uscall_reports_for_admins(
     cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
 ) -> None:
-    server = await cluster.app_server(**env(uscall_sim))
+    server = await cluster.app_server(**uscall_sim.env())
     await pbx.agent_login("101", "2001", hashlib.md5(b"senha101").hexdigest())
     done = await pbx.start_call("outbound", "2001", "11987654321", "1")
     await pbx.start_call_ura("1", "11987654321", "1", idcti="77", cti_info=["Maria"])

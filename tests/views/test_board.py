@@ -27,14 +27,6 @@ from support import (
 )
 
 
-def uscall_env(sim: USCallSim, token: str = USCALL_TOKEN) -> dict[str, str]:
-    return {
-        "CALLHUB_USCALL_WSDL": sim.wsdl,
-        "CALLHUB_USCALL_TOKEN": token,
-        "CALLHUB_BOARD_POLL_SECONDS": "0.3",
-    }
-
-
 def row(frame: str, row_id: str) -> str:
     found = re.search(rf'<tr id="{row_id}".*?</tr>', frame, re.S)
     return found.group(0) if found else ""
@@ -105,7 +97,7 @@ async def wait_frame(tab: Tab, check: object, timeout: float = 10.0) -> str:
 async def test_the_board_follows_the_pbx(
     cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
 ) -> None:
-    server = await cluster.app_server(**uscall_env(uscall_sim))
+    server = await cluster.app_server(**uscall_sim.env())
     supervisor = await Agent(server, "supervisor").login()
     agents.append(supervisor)
     page = await supervisor.http.get("/painel")
@@ -144,7 +136,7 @@ async def test_the_board_follows_the_pbx(
 async def test_monitor_and_hang_up_from_the_board(
     cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
 ) -> None:
-    server = await cluster.app_server(**uscall_env(uscall_sim))
+    server = await cluster.app_server(**uscall_sim.env())
     supervisor = await Agent(server, "supervisor").login()
     agents.append(supervisor)
     await pbx.agent_login("101", "2001", hashlib.md5(b"senha101").hexdigest())
@@ -184,7 +176,7 @@ async def test_monitor_and_hang_up_from_the_board(
 async def test_the_board_warns_while_uscall_is_unreachable_and_recovers(
     cluster: Cluster, uscall_sim: USCallSim, agents: list[Agent]
 ) -> None:
-    server = await cluster.app_server(**uscall_env(uscall_sim))
+    server = await cluster.app_server(**uscall_sim.env())
     supervisor = await Agent(server, "supervisor").login()
     agents.append(supervisor)
     tab = await board_tab(supervisor)
@@ -204,7 +196,7 @@ async def test_the_board_warns_while_uscall_is_unreachable_and_recovers(
 async def test_a_wrong_token_is_surfaced_on_the_board(
     cluster: Cluster, uscall_sim: USCallSim, agents: list[Agent]
 ) -> None:
-    server = await cluster.app_server(**uscall_env(uscall_sim, token="not-the-token"))
+    server = await cluster.app_server(**uscall_sim.env(token="not-the-token"))
     supervisor = await Agent(server, "supervisor").login()
     agents.append(supervisor)
     tab = await board_tab(supervisor)
@@ -302,8 +294,8 @@ async def test_one_poller_across_processes_and_another_takes_over(
     cluster: Cluster, redis_server: RedisServer, uscall_sim: USCallSim, agents: list[Agent]
 ) -> None:
     cluster.broker_url = redis_server.url
-    first = cluster.server(**uscall_env(uscall_sim))
-    second = cluster.server(**uscall_env(uscall_sim))
+    first = cluster.server(**uscall_sim.env())
+    second = cluster.server(**uscall_sim.env())
     leader, survivor = await poller_of(redis_server, first, second)
     supervisor = await Agent(survivor, "supervisor").login()
     agents.append(supervisor)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, expect
 
-from browsing import logged_in
+from browsing import logged_in, on_extension
 from callhub.adapters.uscall import USCallClient
 from support import (
     USCALL_TOKEN,
@@ -25,9 +25,7 @@ async def test_pop_appears_and_its_form_creates_a_request(
 ):
     context = await browser.new_context(locale="pt-BR")
     page, errors = await logged_in(context, server.url + "/atendimento", "agente")
-    await page.fill("input[name=ramal]", "4001")
-    await page.click("form[action='/atendimento/ramal'] button")
-    await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)
+    await on_extension(page, "4001")
 
     r = await pbx(server, "novaSolicitacao", cpf="52998224725", ramal="4001", numero="11987654321")
     assert r.json()["delivered"] == 1
@@ -91,11 +89,7 @@ async def test_execute_actions_are_refused_server_side(server: AppServer):
 async def test_the_wall_board_updates_rows_in_place(
     cluster: Cluster, uscall_sim: USCallSim, browser: Browser
 ) -> None:
-    server = await cluster.app_server(
-        CALLHUB_USCALL_WSDL=uscall_sim.wsdl,
-        CALLHUB_USCALL_TOKEN=USCALL_TOKEN,
-        CALLHUB_BOARD_POLL_SECONDS="0.3",
-    )
+    server = await cluster.app_server(**uscall_sim.env())
     context = await browser.new_context(locale="en-US")
     page, errors = await logged_in(context, server.url + "/painel", "supervisor")
     agent = page.locator("#a-104 .state")

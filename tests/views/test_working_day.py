@@ -14,11 +14,10 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Locator, Page, expect
 from sqlmodel import Session
 
-from browsing import logged_in
+from browsing import logged_in, on_extension
 from callhub.adapters.uscall import USCallClient
 from callhub.store import calls
 from support import (
-    USCALL_TOKEN,
     Agent,
     AppServer,
     Cluster,
@@ -144,9 +143,7 @@ async def test_a_pop_never_destroys_work_and_a_background_tab_still_gets_the_cal
     context = await browser.new_context(locale="pt-BR")
     await context.add_init_script(FAKE_DESKTOP)
     page, errors = await logged_in(context, server.url + "/atendimento", "agente")
-    await page.fill("input[name=ramal]", "4101")
-    await page.click("form[action='/atendimento/ramal'] button")
-    await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)
+    await on_extension(page, "4101")
     area = page.locator("#pop-area")
     description = area.locator("textarea[name=description]")
 
@@ -259,16 +256,10 @@ async def test_the_card_shows_the_callers_requests_in_progress_and_last_calls(
 async def test_the_uscall_controls_fit_the_agents_state_and_dialling_asks_first(
     cluster: Cluster, uscall_sim: USCallSim, browser: Browser
 ) -> None:
-    server = await cluster.app_server(
-        CALLHUB_USCALL_WSDL=uscall_sim.wsdl,
-        CALLHUB_USCALL_TOKEN=USCALL_TOKEN,
-        CALLHUB_BOARD_POLL_SECONDS="0.3",
-    )
+    server = await cluster.app_server(**uscall_sim.env())
     context = await browser.new_context(locale="pt-BR", viewport={"width": 1366, "height": 768})
     page, errors = await logged_in(context, server.url + "/atendimento", "agente")
-    await page.fill("input[name=ramal]", "2001")
-    await page.click("form[action='/atendimento/ramal'] button")
-    await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)
+    await on_extension(page, "2001")
     box = page.locator("#uscall-box")
 
     def button(name: str) -> Locator:
@@ -467,11 +458,7 @@ async def test_missed_calls_are_listed_counted_and_marked_handled(
 async def test_a_missed_queue_call_is_called_back_through_uscall(
     cluster: Cluster, uscall_sim: USCallSim, pbx: USCallClient, agents: list[Agent]
 ) -> None:
-    server = await cluster.app_server(
-        CALLHUB_USCALL_WSDL=uscall_sim.wsdl,
-        CALLHUB_USCALL_TOKEN=USCALL_TOKEN,
-        CALLHUB_BOARD_POLL_SECONDS="0.3",
-    )
+    server = await cluster.app_server(**uscall_sim.env())
     agent = await Agent(server, "agente").login("2001")
     agents.append(agent)
     tab = await agent.tab()
@@ -572,11 +559,7 @@ async def accessible(page: Page, where: str) -> None:
 async def test_every_page_passes_the_accessibility_check_and_admin_pages_fit(
     cluster: Cluster, uscall_sim: USCallSim, browser: Browser
 ) -> None:
-    server = await cluster.app_server(
-        CALLHUB_USCALL_WSDL=uscall_sim.wsdl,
-        CALLHUB_USCALL_TOKEN=USCALL_TOKEN,
-        CALLHUB_BOARD_POLL_SECONDS="0.5",
-    )
+    server = await cluster.app_server(**uscall_sim.env(poll="0.5"))
     context = await browser.new_context(locale="pt-BR", viewport={"width": 1366, "height": 768})
     page = await context.new_page()
     await page.goto(server.url + "/login")
@@ -588,9 +571,7 @@ async def test_every_page_passes_the_accessibility_check_and_admin_pages_fit(
     page, errors = await logged_in(context, server.url + "/atendimento", "agente")
     await expect(page.locator("input[name=ramal]")).to_be_visible()
     await accessible(page, "/atendimento (extension)")
-    await page.fill("input[name=ramal]", "2001")
-    await page.click("form[action='/atendimento/ramal'] button")
-    await expect(page.locator("body[data-ws=open]")).to_have_count(1, timeout=10_000)
+    await on_extension(page, "2001")
     for name, params, seen in (
         ("novaSolicitacao", {"cpf": "11144477735"}, ".caller-context .card"),
         ("novaSolicitacao", {"cpf": "00000000191"}, "form.register"),

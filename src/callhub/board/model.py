@@ -141,6 +141,10 @@ class Board:
             separators=(",", ":"),
         )
 
+    def agent_at(self, ramal: str) -> AgentRow | None:
+        """The agent on this extension, as the board last saw them."""
+        return next((a for a in self.agents.values() if a.ramal == ramal), None)
+
     def meta(self) -> dict[str, Any]:
         return {
             "updated_at": self.updated_at,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, case, func
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, or_
 
@@ -203,6 +203,27 @@ def request_counts(*, session: Session, since: datetime) -> RequestCounts:
 # answer (a millisecond for the extensions'); their values are bound at each read.
 
 
+def _open_call(open_since: Any) -> tuple[ColumnElement[bool], ...]:
+    """A call in progress at an extension: its PBX reports ends, its start was seen, its
+    end was not, and it started after `open_since` (older ones were left open)."""
+    return (
+        col(Call.source).in_(ENDS_REPORTED),
+        col(Call.started_at) >= open_since,
+        col(Call.ended_at).is_(None),
+        col(Call.end_seen_at).is_(None),
+        col(Call.start_seen_at).is_not(None),
+    )
+
+
+def on_a_call(*, session: Session, ramal: str) -> bool:
+    """Whether the extension has a call its PBX has not ended (as the board reads it)."""
+    since = utcnow() - timedelta(hours=OPEN_CALL_HOURS)
+    found = session.execute(
+        sa_select(col(Call.id)).where(col(Call.ramal) == ramal, *_open_call(since)).limit(1)
+    ).first()
+    return found is not None
+
+
 def _at(name: str) -> Any:
     return bindparam(name, type_=UTCDateTime(timezone=True))
 
@@ -251,13 +272,7 @@ def _extension_day() -> Select[Any]:
             .over(partition_by=col(Call.ramal), order_by=col(Call.started_at).desc())
             .label("latest"),
         )
-        .where(
-            col(Call.source).in_(ENDS_REPORTED),
-            col(Call.started_at) >= _at("open_since"),
-            col(Call.ended_at).is_(None),
-            col(Call.end_seen_at).is_(None),
-            col(Call.start_seen_at).is_not(None),
-        )
+        .where(*_open_call(_at("open_since")))
         .subquery()
     )
     return (

@@ -1,25 +1,21 @@
 """Where the IVR sends a call (rotearChamada): to the agent who holds the caller's open
-request (sticky routing), when that agent is available; the caller's blocks are in
-store/blocks.py."""
+request (sticky routing), when that agent is available (whether the agent is on a call
+is store.board.on_a_call); the caller's blocks are in store/blocks.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from callhub.store.board import ENDS_REPORTED, OPEN_CALL_HOURS
 from callhub.store.models import (
     IN_PROGRESS,
     OPEN_TASK,
-    Call,
     Extension,
     ServiceRequest,
     Task,
     User,
-    utcnow,
 )
 
 
@@ -56,19 +52,3 @@ def holders_of(*, session: Session, requester_id: int, limit: int = 5) -> list[H
         .limit(limit)
     ).all()
     return [Holder(int(n or 0), int(u or 0), name, ramal) for n, u, name, ramal in rows]
-
-
-def on_a_call(*, session: Session, ramal: str) -> bool:
-    """Whether the extension has a call its PBX has not ended (as the wall board reads it)."""
-    since = utcnow() - timedelta(hours=OPEN_CALL_HOURS)
-    found = session.exec(
-        select(Call.id)
-        .where(Call.ramal == ramal)
-        .where(col(Call.source).in_(ENDS_REPORTED))
-        .where(col(Call.started_at) >= since)
-        .where(col(Call.ended_at).is_(None))
-        .where(col(Call.end_seen_at).is_(None))
-        .where(col(Call.start_seen_at).is_not(None))
-        .limit(1)
-    ).first()
-    return found is not None

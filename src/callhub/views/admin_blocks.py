@@ -3,7 +3,7 @@ reason, an optional expiry, and how often each refused a call."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -18,6 +18,7 @@ from callhub.store import blocks
 from callhub.store.models import Role
 from callhub.templating import Renderer
 from callhub.views.auth import login_required
+from callhub.views.calls import form_day, start_of
 
 REASON_MAX = 255
 
@@ -62,15 +63,9 @@ def parse_block(form: dict[str, str], zone: Any) -> tuple[dict[str, Any], dict[s
         errors["motivo"] = i18n.N_("Informe o motivo.")
     elif len(reason) > REASON_MAX:
         errors["motivo"] = i18n.N_("Motivo longo demais (até 255 caracteres).")
-    expires_at = None
-    if form.get("ate"):
-        try:
-            day = date.fromisoformat(form["ate"])
-        except ValueError:
-            errors["ate"] = i18n.N_("Data inválida (use AAAA-MM-DD).")
-        else:
-            # Blocked through that day, in the site's time zone.
-            expires_at = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    last_day = form_day(form.get("ate"), "ate", errors)
+    # Blocked through that day, in the site's time zone.
+    expires_at = start_of(last_day + timedelta(days=1), zone) if last_day else None
     values = {
         "number": number,
         "document": document.digits if document is not None and document.valid else None,

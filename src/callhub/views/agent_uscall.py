@@ -204,7 +204,7 @@ async def agent_panel(request: Request, ramal: str) -> dict[str, Any]:
     """What the agent's USCall box starts with: the agent's row on the board, the pauses
     and the queues to choose from (or why they could not be read)."""
     board = await current_board(request)
-    mine = next((a for a in board.agents.values() if a.ramal == ramal), None)
+    mine = board.agent_at(ramal)
     out: dict[str, Any] = {"me": asdict(mine) if mine else None, "pauses": [], "queues": []}
     try:
         client = link_of(request).require()

@@ -28,7 +28,8 @@ from callhub.views.auth import login_required
 PAGE = 50
 
 
-def _day(raw: str | None, field: str, errors: dict[str, str]) -> date | None:
+def form_day(raw: str | None, field: str, errors: dict[str, str]) -> date | None:
+    """A day typed in a form (AAAA-MM-DD): None when blank, or wrong (the error noted)."""
     if not raw:
         return None
     try:
@@ -38,15 +39,16 @@ def _day(raw: str | None, field: str, errors: dict[str, str]) -> date | None:
         return None
 
 
-def _start_of(day: date, zone: ZoneInfo) -> datetime:
+def start_of(day: date, zone: ZoneInfo) -> datetime:
+    """When `day` begins in `zone`."""
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
 def read_filter(params: dict[str, str], zone: ZoneInfo) -> tuple[calls.CallFilter, dict[str, str]]:
     """The filters as typed (dates are days in `zone`, both inclusive), and what was wrong."""
     errors: dict[str, str] = {}
-    since = _day(params.get("de"), "de", errors)
-    until = _day(params.get("ate"), "ate", errors)
+    since = form_day(params.get("de"), "de", errors)
+    until = form_day(params.get("ate"), "ate", errors)
     ramal = (params.get("ramal") or "").strip()
     if ramal and not EXTENSION.match(ramal):
         errors["ramal"] = i18n.N_("O ramal tem apenas dígitos.")
@@ -59,8 +61,8 @@ def read_filter(params: dict[str, str], zone: ZoneInfo) -> tuple[calls.CallFilte
     status = (params.get("situacao") or "").strip()[:64]
     return (
         calls.CallFilter(
-            since=_start_of(since, zone) if since else None,
-            until=_start_of(until + timedelta(days=1), zone) if until else None,
+            since=start_of(since, zone) if since else None,
+            until=start_of(until + timedelta(days=1), zone) if until else None,
             ramal=ramal or None,
             number=number or None,
             direction=direction or None,

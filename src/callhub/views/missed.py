@@ -42,7 +42,7 @@ async def _whose(request: Request) -> tuple[str | None, list[str]]:
         return None, []
     if app_state(request).uscall is not None:
         board = await current_board(request)
-        mine = next((a for a in board.agents.values() if a.ramal == extension.ramal), None)
+        mine = board.agent_at(extension.ramal)
         keys = mine.queues if mine is not None and mine.state != "logged_out" else []
         return extension.ramal, [board.queues[k].name if k in board.queues else k for k in keys]
     return extension.ramal, list(chosen.queues)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 from starlette.requests import Request
@@ -19,18 +19,9 @@ from callhub.appstate import app_state
 from callhub.store.models import Role
 from callhub.templating import Renderer
 from callhub.views.auth import login_required
+from callhub.views.calls import form_day
 
 URA_ID = re.compile(r"^[0-9A-Za-z_-]{1,20}$")
-
-
-def _day(raw: str, name: str, errors: dict[str, str], default: date) -> date:
-    if not raw:
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = i18n.N_("Data inválida (use AAAA-MM-DD).")
-        return default
 
 
 @login_required(Role.admin, Role.supervisor)
@@ -43,8 +34,8 @@ async def reports(request: Request) -> Response:
     today = datetime.now(zone).date()
     params = request.query_params
     errors: dict[str, str] = {}
-    first = _day(params.get("de", ""), "de", errors, today)
-    last = _day(params.get("ate", ""), "ate", errors, today)
+    first = form_day(params.get("de", ""), "de", errors) or today
+    last = form_day(params.get("ate", ""), "ate", errors) or today
     ura = params.get("ura", "")
     if ura and not URA_ID.match(ura):
         errors["ura"] = i18n.N_("URA desconhecida.")

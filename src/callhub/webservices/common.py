@@ -100,6 +100,18 @@ async def read_params(request: Request, limit: int) -> dict[str, str]:
     raise BadInput(None, f"unsupported Content-Type {ctype}", 415)
 
 
+def wants(request: Request, media: str) -> bool:
+    """Whether the caller's first choice in Accept is `media`."""
+    accept = request.headers.get("accept", "")
+    first_type = accept.split(",")[0].split(";")[0].strip().lower()
+    return first_type == media
+
+
+def wants_text(request: Request, params: Mapping[str, str]) -> bool:
+    """An IVR's plain-text answer: asked for by Accept, or by `formato=texto`."""
+    return wants(request, "text/plain") or params.get("formato") == "texto"
+
+
 def client_allowed(request: Request, allowlist: tuple[str, ...]) -> bool:
     if not allowlist:
         return True

@@ -12,13 +12,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from callhub.appstate import app_state
 from callhub.board.current import read_board
+from callhub.board.model import Board
 from callhub.broker import BrokerUnavailable
 from callhub.i18n import gettext_for
 from callhub.identity import normalise_phone, parse_document
 from callhub.screenpop import identify
 from callhub.store import blocks, routing
+from callhub.store import board as board_store
 from callhub.store.params import TelephonyParams
-from callhub.webservices.common import BadInput, first
+from callhub.webservices.common import BadInput, first, wants_text
 
 
 @dataclass(frozen=True)
@@ -28,19 +30,13 @@ class Decision:
     candidates: tuple[routing.Holder, ...] = ()
 
 
-async def _available(request: Request, holder: routing.Holder) -> bool:
-    """With USCall, the agent's state on the wall board (when the board knows the agent);
+async def _available(request: Request, holder: routing.Holder, board: Board | None) -> bool:
+    """With USCall, the agent's state on the wall board (`board`, when it knows the agent);
     otherwise a tab open on the extension and no call on it."""
     state = app_state(request)
-    if state.uscall is not None:
-        board = await read_board(
-            state.broker,
-            uscall_configured=True,
-            service_level_seconds=state.settings.service_level_seconds,
-        )
-        row = next((a for a in board.agents.values() if a.ramal == holder.ramal), None)
-        if row is not None:
-            return row.state == "available"
+    row = board.agent_at(holder.ramal) if board is not None else None
+    if row is not None:
+        return row.state == "available"
     channel = f"ext:{holder.ramal}"
     try:
         tabs = await state.broker.coordination.tab_counts([channel])
@@ -48,7 +44,7 @@ async def _available(request: Request, holder: routing.Holder) -> bool:
         return False  # who has a tab open is not known now: the queue is the safe answer
     if tabs.get(channel, 0) <= 0:
         return False
-    busy = await state.store.read(lambda s: routing.on_a_call(session=s, ramal=holder.ramal))
+    busy = await state.store.read(lambda s: board_store.on_a_call(session=s, ramal=holder.ramal))
     return not busy
 
 
@@ -80,13 +76,19 @@ async def rotear_chamada(request: Request, params: dict[str, str], tp: Telephony
 
     route = await app_state(request).store.run(decide)
     chosen = None
+    state = app_state(request)
+    board = None
+    if route.candidates and state.uscall is not None:
+        board = await read_board(
+            state.broker,
+            uscall_configured=True,
+            service_level_seconds=state.settings.service_level_seconds,
+        )
     for holder in route.candidates:
-        if await _available(request, holder):
+        if await _available(request, holder, board):
             chosen = holder
             break
-    plain = params.get("formato") == "texto" or request.headers.get("accept", "").startswith(
-        "text/plain"
-    )
+    plain = wants_text(request, params)
     if route.action == "recusar":
         if plain:
             return PlainTextResponse(f"RECUSAR;{route.reason}")

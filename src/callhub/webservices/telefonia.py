@@ -30,6 +30,8 @@ from callhub.webservices.common import (
     error_response,
     first,
     read_params,
+    wants,
+    wants_text,
 )
 from callhub.webservices.routing import rotear_chamada
 
@@ -55,12 +57,6 @@ class ParamsCache:
 
     def invalidate(self) -> None:
         self._value = None
-
-
-def _wants(request: Request, media: str) -> bool:
-    accept = request.headers.get("accept", "")
-    first_type = accept.split(",")[0].split(";")[0].strip().lower()
-    return first_type == media
 
 
 def _ramal(request: Request, params: dict[str, str]) -> str:
@@ -103,7 +99,7 @@ async def _pop(request: Request, ramal: str, work: Callable[[Session], PopResult
     pipeline: Pipeline = app_state(request).pipeline
     published = await pipeline.run(lambda session: _stored(work(session)), ramal=ramal)
     result, delivered = published.value, published.delivered
-    if _wants(request, "text/html"):
+    if wants(request, "text/html"):
         renderer: Renderer = app_state(request).renderer
         return renderer.response(
             request,
@@ -141,7 +137,7 @@ def _stored(result: PopResult) -> Stored[PopResult]:
 
 async def _html_login_first(request: Request) -> Response | None:
     """A browser or softphone opening the URL sees the screen as a page, after login."""
-    if not _wants(request, "text/html"):
+    if not wants(request, "text/html"):
         return None
     user_id = request.session.get("user_id")
     user = None
@@ -241,7 +237,7 @@ async def obter_dados_solicitacao(
 
     on_time = found.deadline is None or found.deadline >= utcnow()
     situacao = _(STATUS_LABELS[Status(found.status)])
-    if _wants(request, "text/plain") or params.get("formato") == "texto":
+    if wants_text(request, params):
         zone = app_state(request).settings.zone
 
         def local(value: Any) -> str:
